@@ -1,0 +1,47 @@
+package account
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/taskbridge/taskbridge/internal/identity"
+)
+
+// GrantView is one connected app as the account page shows it (P7).
+type GrantView struct {
+	ID         uuid.UUID
+	ClientName string
+	ClientID   string
+	Scopes     []identity.Scope
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero when never used
+}
+
+// GrantLister is the source of the "Connected apps" section: the OAuth
+// server implements it. Both calls are scoped to userID; RevokeGrant must
+// take effect on the client's next request.
+type GrantLister interface {
+	ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView, error)
+	RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) error
+}
+
+// NoGrants is the GrantLister of a server without OAuth: nothing connected.
+type NoGrants struct{}
+
+func (NoGrants) ListGrants(context.Context, uuid.UUID) ([]GrantView, error) { return nil, nil }
+func (NoGrants) RevokeGrant(context.Context, uuid.UUID, uuid.UUID) error    { return nil }
+
+// scopeWords says what a scope lets an app do, in plain words.
+func scopeWords(s identity.Scope) string {
+	switch s {
+	case identity.ScopeTasksRead:
+		return "Read your tasks"
+	case identity.ScopeTasksWrite:
+		return "Create, change and delete your tasks"
+	case identity.ScopeOfflineAccess:
+		return "Stay connected when you are not using it"
+	}
+	return string(s)
+}

@@ -1,0 +1,234 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Session cookie names. Over https the __Host- prefix makes the browser
+// refuse the cookie unless it is Secure, host-only (no Domain) and Path=/,
+// so a sibling subdomain cannot plant or overwrite it.
+const (
+	sessionCookieHTTPS = "__Host-tb_session"
+	sessionCookieDev   = "tb_session"
+)
+
+// sessionValueBytes is the entropy of a session cookie: 256 bits.
+const sessionValueBytes = 32
+
+// User is a signed-in account as other components see it.
+type User struct {
+	ID        uuid.UUID
+	Email     string
+	CreatedAt time.Time
+}
+
+// session is the state resumed from a valid cookie.
+type session struct {
+	user       User
+	idHash     []byte
+	csrfSecret []byte
+	expiresAt  time.Time
+}
+
+func (s *Service) sessionCookieName() string {
+	if s.https {
+		return sessionCookieHTTPS
+	}
+	return sessionCookieDev
+}
+
+// newSessionValue returns a fresh random cookie value and the hash stored
+// in its place.
+func newSessionValue() (raw string, hash []byte, err error) {
+	b := make([]byte, sessionValueBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, fmt.Errorf("generate session id: %w", err)
+	}
+	raw = base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256(b)
+	return raw, sum[:], nil
+}
+
+// hashSessionValue returns the stored form of a cookie value, or false when
+// the value cannot be one of ours (saving a database round trip).
+func hashSessionValue(raw string) ([]byte, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(b) != sessionValueBytes {
+		return nil, false
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], true
+}
+
+func (s *Service) setSessionCookie(w http.ResponseWriter, raw string) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.sessionCookieName(),
+		Value:    raw,
+		Path:     "/",
+		MaxAge:   int(s.ttl.Seconds()),
+		Secure:   s.https,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Service) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
+		Secure: s.https, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// createSession inserts a new session for userID in tx (whose identity is
+// userID) and returns the cookie value. Every login gets a new value, so a
+// value planted before login is worthless after it (session fixation).
+func (s *Service) createSession(ctx context.Context, tx pgx.Tx, userID uuid.UUID, userAgent string) (string, error) {
+	raw, hash, err := newSessionValue()
+	if err != nil {
+		return "", err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", fmt.Errorf("generate csrf secret: %w", err)
+	}
+	now := s.now()
+	_, err = tx.Exec(ctx, `
+		INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, csrf_secret)
+		VALUES ($1, $2, $3, $3, $4, $5, $6)`,
+		hash, userID, now, now.Add(s.ttl), summarizeUserAgent(userAgent), secret)
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return raw, nil
+}
+
+type sessionKey struct{}
+
+// resume returns the session of r's cookie when it is valid, consulting the
+// database once per request.
+func (s *Service) resume(r *http.Request) (*session, bool, error) {
+	if cached, ok := r.Context().Value(sessionKey{}).(*session); ok {
+		return cached, cached != nil, nil
+	}
+	c, err := r.Cookie(s.sessionCookieName())
+	if err != nil {
+		return nil, false, nil
+	}
+	hash, ok := hashSessionValue(c.Value)
+	if !ok {
+		return nil, false, nil
+	}
+	ctx := r.Context()
+	var sess *session
+	err = s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		var (
+			userID uuid.UUID
+			secret []byte
+			exp    time.Time
+		)
+		err := tx.QueryRow(ctx, `SELECT user_id, csrf_secret, expires_at FROM account_session_resume($1, $2, $3)`,
+			hash, s.now(), s.idle).Scan(&userID, &secret, &exp)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("resume session: %w", err)
+		}
+		u, err := loadUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		sess = &session{user: u, idHash: hash, csrfSecret: secret, expiresAt: exp}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return sess, sess != nil, nil
+}
+
+// CurrentUser returns the user signed in on r, if any. A database failure
+// counts as not signed in (and is logged): callers fail closed.
+func (s *Service) CurrentUser(r *http.Request) (User, bool) {
+	sess, ok, err := s.resume(r)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "resume session", "err", err)
+		return User{}, false
+	}
+	if !ok {
+		return User{}, false
+	}
+	return sess.user, true
+}
+
+// RequireLogin lets signed-in requests through, with the session cached in
+// the context, and sends everyone else to the login page, which returns to
+// the requested path afterwards.
+func (s *Service) RequireLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, ok, err := s.resume(r)
+		if err != nil {
+			s.serverError(w, r, "resume session", err)
+			return
+		}
+		if !ok {
+			target := "/login"
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				target = LoginURL(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+	})
+}
+
+// deleteSession removes one session row under its owner's identity.
+func deleteSession(ctx context.Context, tx pgx.Tx, idHash []byte) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, idHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// PurgeExpiredSessions deletes every session past its absolute expiry or
+// idle timeout (for the retention job) and returns how many went.
+func (s *Service) PurgeExpiredSessions(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT account_purge_expired_sessions($1, $2)`, s.now(), s.idle).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge expired sessions: %w", err)
+	}
+	return n, nil
+}
+
+// PurgeLoginThrottle forgets failed-login counters that no longer lock
+// anything and are older than the longest Forget period.
+func (s *Service) PurgeLoginThrottle(ctx context.Context) (int64, error) {
+	now := s.now()
+	horizon := now.Add(-max(s.acctPol.Forget, s.ipPol.Forget))
+	var n int64
+	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			DELETE FROM login_throttle
+			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)`, horizon, now)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge login throttle: %w", err)
+	}
+	return n, nil
+}

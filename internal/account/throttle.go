@@ -1,0 +1,142 @@
+package account
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ThrottlePolicy locks out a subject (an account or a client IP) after
+// repeated failed logins. The lockout doubles with every failure past the
+// threshold, up to MaxLockout, so an online guesser gets a handful of tries
+// and then a few per hour, while a user who mistyped waits a minute.
+type ThrottlePolicy struct {
+	Threshold  int           // failures that trigger the first lockout
+	Lockout    time.Duration // length of the first lockout
+	MaxLockout time.Duration // cap of the doubling
+	Forget     time.Duration // failures this old no longer count
+}
+
+// DefaultAccountThrottle: five failures lock an account for a minute, then
+// two, four, ... up to an hour; a day without failures forgets them.
+func DefaultAccountThrottle() ThrottlePolicy {
+	return ThrottlePolicy{Threshold: 5, Lockout: time.Minute, MaxLockout: time.Hour, Forget: 24 * time.Hour}
+}
+
+// DefaultIPThrottle is higher than the per-account threshold because several
+// people can share an address (an office NAT); it is what stops one address
+// from trying a few passwords on many accounts, which the per-account
+// lockout cannot see.
+func DefaultIPThrottle() ThrottlePolicy {
+	return ThrottlePolicy{Threshold: 30, Lockout: 5 * time.Minute, MaxLockout: time.Hour, Forget: time.Hour}
+}
+
+func (p ThrottlePolicy) orDefault(def ThrottlePolicy) ThrottlePolicy {
+	if p.Threshold <= 0 {
+		return def
+	}
+	if p.Lockout <= 0 {
+		p.Lockout = def.Lockout
+	}
+	if p.MaxLockout < p.Lockout {
+		p.MaxLockout = max(p.Lockout, def.MaxLockout)
+	}
+	if p.Forget <= 0 {
+		p.Forget = def.Forget
+	}
+	return p
+}
+
+// throttleScope names a row kind of login_throttle.
+type throttleScope string
+
+const (
+	scopeAccount throttleScope = "account"
+	scopeIP      throttleScope = "ip"
+)
+
+// throttleSubject is one counter: its scope and the SHA-256 of its key.
+type throttleSubject struct {
+	scope throttleScope
+	hash  []byte
+}
+
+func newSubject(scope throttleScope, key string) throttleSubject {
+	sum := sha256.Sum256([]byte(string(scope) + "\x00" + key))
+	return throttleSubject{scope: scope, hash: sum[:]}
+}
+
+// lockout is an active lock: which scope and until when.
+type lockout struct {
+	scope throttleScope
+	until time.Time
+}
+
+// checkLockout returns the longest active lockout among subjects, if any.
+func checkLockout(ctx context.Context, tx pgx.Tx, now time.Time, subjects ...throttleSubject) (lockout, bool, error) {
+	var best lockout
+	for _, s := range subjects {
+		var until time.Time
+		err := tx.QueryRow(ctx, `
+			SELECT locked_until FROM login_throttle
+			WHERE scope = $1 AND subject = $2 AND locked_until > $3`, string(s.scope), s.hash, now).Scan(&until)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return lockout{}, false, fmt.Errorf("read login throttle: %w", err)
+		}
+		if until.After(best.until) {
+			best = lockout{scope: s.scope, until: until}
+		}
+	}
+	return best, !best.until.IsZero(), nil
+}
+
+// recordFailure counts one failed login against s. The upsert locks the
+// row until tx ends, so concurrent failures on two replicas both count and
+// the lockout is computed from the true count.
+func recordFailure(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubject, p ThrottlePolicy) error {
+	var failures int
+	err := tx.QueryRow(ctx, `
+		INSERT INTO login_throttle AS t (scope, subject, failures, last_failure_at)
+		VALUES ($1, $2, 1, $3)
+		ON CONFLICT (scope, subject) DO UPDATE SET
+			failures = CASE WHEN t.last_failure_at <= $4 THEN 1 ELSE t.failures + 1 END,
+			last_failure_at = $3
+		RETURNING failures`,
+		string(s.scope), s.hash, now, now.Add(-p.Forget)).Scan(&failures)
+	if err != nil {
+		return fmt.Errorf("record failed login: %w", err)
+	}
+	if failures < p.Threshold {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE login_throttle SET locked_until = $3 WHERE scope = $1 AND subject = $2`,
+		string(s.scope), s.hash, now.Add(p.lockoutAfter(failures))); err != nil {
+		return fmt.Errorf("lock out after failed logins: %w", err)
+	}
+	return nil
+}
+
+// lockoutAfter is the lockout that the n-th failure (n >= Threshold)
+// starts: Lockout, doubled for each failure past the threshold, capped.
+func (p ThrottlePolicy) lockoutAfter(n int) time.Duration {
+	d := p.Lockout
+	for i := p.Threshold; i < n && d < p.MaxLockout; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxLockout)
+}
+
+// clearFailures forgets s's failures after a successful login.
+func clearFailures(ctx context.Context, tx pgx.Tx, s throttleSubject) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE scope = $1 AND subject = $2`, string(s.scope), s.hash); err != nil {
+		return fmt.Errorf("clear login throttle: %w", err)
+	}
+	return nil
+}

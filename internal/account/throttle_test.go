@@ -1,0 +1,181 @@
+package account_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taskbridge/taskbridge/internal/account"
+)
+
+func retryAfter(t *testing.T, p page) int {
+	t.Helper()
+	n, err := strconv.Atoi(p.Header.Get("Retry-After"))
+	if err != nil || n <= 0 {
+		t.Fatalf("Retry-After %q is not a positive number of seconds", p.Header.Get("Retry-After"))
+	}
+	return n
+}
+
+// Five failures lock the account: even the right password gets 429 with
+// Retry-After until the lockout (moved past with the test clock) ends; the
+// next failure locks it for twice as long.
+func TestLoginThrottlePerAccountLocksAndLiftsAfterWindow(t *testing.T) {
+	e := newEnv(t)
+	email := uniqueEmail("locked")
+	e.mustSignup(e.browser(), email)
+	c := e.browser()
+	for i := range 5 {
+		if p := e.login(c, email, "wrong password number "+strconv.Itoa(i)); p.StatusCode != http.StatusOK {
+			t.Fatalf("failure %d: status %d", i+1, p.StatusCode)
+		}
+	}
+	p := e.login(c, email, testPassword)
+	if p.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("right password during lockout: status %d, want 429", p.StatusCode)
+	}
+	if got := retryAfter(t, p); got != 60 {
+		t.Errorf("Retry-After %d, want 60 (the first lockout)", got)
+	}
+	if e.signedIn(c) {
+		t.Fatal("signed in during lockout")
+	}
+	e.clock.Advance(59 * time.Second)
+	if p := e.login(c, email, testPassword); p.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("one second before the lockout ends: status %d", p.StatusCode)
+	}
+
+	e.clock.Advance(2 * time.Second)
+	if p := e.login(c, email, "still wrong"); p.StatusCode != http.StatusOK {
+		t.Fatalf("after the lockout: status %d", p.StatusCode)
+	}
+	p = e.login(c, email, testPassword)
+	if p.StatusCode != http.StatusTooManyRequests || retryAfter(t, p) != 120 {
+		t.Fatalf("sixth failure: status %d Retry-After %q, want 429 and 120", p.StatusCode, p.Header.Get("Retry-After"))
+	}
+	e.clock.Advance(121 * time.Second)
+	if p := e.login(c, email, testPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("right password after the lockout: status %d\n%s", p.StatusCode, p.body)
+	}
+	if e.metrics.throttled["/login"] != 3 {
+		t.Errorf("Throttled(/login) counted %d, want 3", e.metrics.throttled["/login"])
+	}
+}
+
+// Unknown emails lock exactly like real ones, so a lockout reveals nothing.
+func TestLoginThrottleLocksUnknownEmailsToo(t *testing.T) {
+	e := newEnv(t)
+	c := e.browser()
+	email := uniqueEmail("ghost")
+	for range 5 {
+		e.login(c, email, "any password at all")
+	}
+	if p := e.login(c, email, "any password at all"); p.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("unknown email after five failures: status %d, want 429", p.StatusCode)
+	}
+}
+
+// One address trying a few passwords on many accounts is stopped by the
+// per-IP lockout, which the per-account one cannot see.
+func TestLoginThrottlePerIPAcrossAccounts(t *testing.T) {
+	e := newEnv(t, func(o *account.Options) {
+		o.IPThrottle = account.ThrottlePolicy{Threshold: 3, Lockout: 5 * time.Minute, MaxLockout: time.Hour, Forget: time.Hour}
+	})
+	victim := uniqueEmail("victim")
+	e.mustSignup(e.browser(), victim)
+	c := e.browser()
+	for i := range 3 {
+		e.login(c, uniqueEmail("spray"+strconv.Itoa(i)), "wrong password")
+	}
+	p := e.login(c, victim, testPassword)
+	if p.StatusCode != http.StatusTooManyRequests || retryAfter(t, p) != 300 {
+		t.Fatalf("login from a locked IP: status %d Retry-After %q, want 429 and 300", p.StatusCode, p.Header.Get("Retry-After"))
+	}
+	e.clock.Advance(5*time.Minute + time.Second)
+	if p := e.login(c, victim, testPassword); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the IP lockout: status %d", p.StatusCode)
+	}
+}
+
+// The request-rate limit (httprate) on the form posts answers 429 with
+// Retry-After before any password work.
+func TestFormPostsRateLimitedPerIPWith429AndRetryAfter(t *testing.T) {
+	e := newEnv(t, func(o *account.Options) { o.RateLimit = account.RateLimit{Requests: 3, Window: time.Minute} })
+	c := e.browser()
+	form := e.get(c, "/login")
+	token := csrfFrom(t, form)
+	var last page
+	for range 4 {
+		last = e.post(c, "/login", url.Values{"csrf_token": {token}, "email": {"x@example.test"}, "password": {"whatever pass"}})
+	}
+	if last.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("fourth post within the window: status %d, want 429", last.StatusCode)
+	}
+	retryAfter(t, last)
+	if last.Header.Get("Content-Security-Policy") == "" {
+		t.Error("429 page without CSP")
+	}
+	if e.metrics.throttled["/login"] != 1 {
+		t.Errorf("Throttled(/login) counted %d, want 1", e.metrics.throttled["/login"])
+	}
+	// The login page itself (GET) is not limited.
+	if p := e.get(c, "/login"); p.StatusCode != http.StatusOK {
+		t.Fatalf("GET /login while limited: %d", p.StatusCode)
+	}
+	// Sign-up has its own bucket and the same limit.
+	form = e.get(c, "/signup")
+	token = csrfFrom(t, form)
+	for range 4 {
+		last = e.post(c, "/signup", url.Values{"csrf_token": {token}, "email": {"bad"}})
+	}
+	if last.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("fourth sign-up post: status %d, want 429", last.StatusCode)
+	}
+}
+
+// Failed and throttled logins are in the audit trail (L4, L7) with no
+// password or email in the detail.
+func TestFailedAndThrottledLoginsAreAudited(t *testing.T) {
+	e := newEnv(t)
+	email := uniqueEmail("audited")
+	e.mustSignup(e.browser(), email)
+	c := e.browser()
+	for range 6 {
+		e.login(c, email, "a wrong password")
+	}
+	rows, err := tdb.Admin(t).Query(context.Background(), `
+		SELECT outcome, detail->>'reason', actor IS NOT NULL, detail::text FROM audit_events
+		WHERE event_type = 'auth.login' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var failures, throttled int
+	for rows.Next() {
+		var outcome, reason, detail string
+		var hasActor bool
+		if err := rows.Scan(&outcome, &reason, &hasActor, &detail); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case outcome == "failure" && reason == "bad_credentials" && hasActor:
+			failures++
+		case outcome == "denied" && reason == "throttled":
+			throttled++
+		default:
+			t.Errorf("unexpected audit row: %s %s actor=%v %s", outcome, reason, hasActor, detail)
+		}
+		for _, secret := range []string{email, "a wrong password"} {
+			if strings.Contains(detail, secret) {
+				t.Errorf("audit detail %s contains %q", detail, secret)
+			}
+		}
+	}
+	if failures != 5 || throttled != 1 {
+		t.Fatalf("audited %d failures and %d throttled, want 5 and 1", failures, throttled)
+	}
+}

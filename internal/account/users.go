@@ -1,0 +1,160 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+)
+
+// ErrEmailTaken means an account with that email already exists.
+var ErrEmailTaken = errors.New("an account with this email already exists")
+
+// ErrInvalidEmail means the email is not a plain address.
+var ErrInvalidEmail = errors.New("not a valid email address")
+
+// loadUser reads the user of tx's identity.
+func loadUser(ctx context.Context, tx pgx.Tx, id uuid.UUID) (User, error) {
+	if err := postgres.SetUser(ctx, tx, id); err != nil {
+		return User{}, err
+	}
+	u := User{ID: id}
+	if err := tx.QueryRow(ctx, `SELECT email, created_at FROM users WHERE id = $1`, id).Scan(&u.Email, &u.CreatedAt); err != nil {
+		return User{}, fmt.Errorf("load user: %w", err)
+	}
+	return u, nil
+}
+
+// insertUser creates the user row and its credential in tx, whose identity
+// must already be id (row-level security checks it).
+func insertUser(ctx context.Context, tx pgx.Tx, id uuid.UUID, email, hash string, now time.Time) (User, error) {
+	_, err := tx.Exec(ctx, `INSERT INTO users (id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)`, id, email, now)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
+		return User{}, ErrEmailTaken
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("insert user: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)`, id, hash, now); err != nil {
+		return User{}, fmt.Errorf("insert credential: %w", err)
+	}
+	return User{ID: id, Email: email, CreatedAt: now}, nil
+}
+
+// recordConsent stores the acceptance of a privacy-policy version (C3).
+func recordConsent(ctx context.Context, tx pgx.Tx, userID uuid.UUID, version string, now time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO consents (user_id, document, version, accepted_at) VALUES ($1, 'privacy_policy', $2, $3)`,
+		userID, version, now)
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+// CreateUser registers an account for an operator (`taskbridge users
+// create`), with the same email and password rules as sign-up, and audits
+// it as an admin event. No privacy consent is recorded: the person has not
+// seen the policy yet.
+func CreateUser(ctx context.Context, db *postgres.DB, auditLog audit.Appender, email, password, requestID string) (User, error) {
+	email = NormalizeEmail(email)
+	if !ValidEmail(email) {
+		return User{}, ErrInvalidEmail
+	}
+	password = NormalizePassword(password)
+	if err := CheckNewPassword(password, email); err != nil {
+		return User{}, err
+	}
+	p := PasswordParams()
+	hash, err := argon2id.CreateHash(password, &p)
+	if err != nil {
+		return User{}, fmt.Errorf("hash password: %w", err)
+	}
+	id := uuid.New()
+	var u User
+	err = db.InUserTx(ctx, id, func(tx pgx.Tx) error {
+		var err error
+		if u, err = insertUser(ctx, tx, id, email, hash, time.Now()); err != nil {
+			return err
+		}
+		return auditLog.Append(ctx, tx, audit.Event{
+			Type: "admin.user_create", Outcome: audit.OutcomeSuccess, ActorID: id, RequestID: requestID,
+			Detail: map[string]any{"via": "cli"},
+		})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// ListUsers returns every account, oldest first, for `taskbridge users
+// list`. Listing everyone is an operator's power, not the server's:
+// q must be a connection of the migration owner, whose row-level-security
+// policy on users allows reading; the server's runtime role sees no user
+// but the one its transaction is acting for. The listing is audited.
+func ListUsers(ctx context.Context, tx pgx.Tx, auditLog audit.Appender, requestID string) ([]User, error) {
+	rows, err := tx.Query(ctx, `SELECT id, email, created_at FROM users ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) {
+		var u User
+		err := row.Scan(&u.ID, &u.Email, &u.CreatedAt)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	err = auditLog.Append(ctx, tx, audit.Event{
+		Type: "admin.user_list", Outcome: audit.OutcomeSuccess, RequestID: requestID,
+		Detail: map[string]any{"via": "cli", "count": len(users)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// VerifyPassword re-authenticates a signed-in user (for example before
+// deleting the account). It is subject to the same per-account throttle as
+// the login form.
+func (s *Service) VerifyPassword(ctx context.Context, userID uuid.UUID, password string) (bool, error) {
+	var hash, email string
+	err := s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT c.password_hash, u.email FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.user_id = $1`,
+			userID).Scan(&hash, &email)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read credential: %w", err)
+	}
+	subject := newSubject(scopeAccount, email)
+	var locked bool
+	err = s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		_, l, err := checkLockout(ctx, tx, s.now(), subject)
+		locked = l
+		return err
+	})
+	if err != nil || locked {
+		return false, err
+	}
+	ok, _, err := s.hasher.verify(ctx, NormalizePassword(password), hash)
+	if err != nil || ok {
+		return ok, err
+	}
+	return false, s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		return recordFailure(ctx, tx, s.now(), subject, s.acctPol)
+	})
+}

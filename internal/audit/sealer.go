@@ -1,0 +1,327 @@
+package audit
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// sealerLockKey is the advisory lock that keeps the chain linear: one sealer
+// pass at a time across every replica and the CLI ("taskaudi").
+const sealerLockKey int64 = 0x7461736b61756469
+
+// SealMetrics receives the state of the chain after each pass.
+type SealMetrics interface {
+	AuditSealed(headSeq int64, lag time.Duration)
+}
+
+// SealerOptions tunes a Sealer; zero values take the defaults.
+type SealerOptions struct {
+	// Batch is the most events one pass seals (default 5000).
+	Batch int
+	// MaxWait is how long a pass waits for in-flight transactions to end
+	// before it seals only what is already safe (default 1s).
+	MaxWait time.Duration
+	// WaitForLock makes a pass wait for a concurrent sealer instead of
+	// skipping (the CLI waits; the server's ticker skips).
+	WaitForLock bool
+	Log         *slog.Logger
+	Metrics     SealMetrics
+	// Now stamps checkpoints (default time.Now); tests move it back.
+	Now func() time.Time
+}
+
+// Sealer assigns chain order to committed events (see the 0005 migration).
+//
+// The difficulty is a transaction that took its event id but has not
+// committed yet: a later id can commit first, and sealing past the gap
+// would leave the earlier event outside the chain forever. The Sealer
+// therefore observes a horizon (M, X): M is the last event id handed out,
+// X a transaction id newly assigned after M was read. Every
+// transaction gets its id before its event id (audit_next_event_id), so any
+// transaction holding an event id <= M has a transaction id < X. Once the
+// oldest running transaction id (the snapshot xmin) is >= X, all of them
+// have ended and every event id <= M is final: committed and visible, or
+// rolled back and never coming. Only then are events up to M sealed.
+// Writers never wait for the sealer; a long transaction only delays sealing
+// (the seal-lag metric shows it), never corrupts it.
+type Sealer struct {
+	pool *pgxpool.Pool
+	keys *Keys
+	opts SealerOptions
+
+	mu      sync.Mutex
+	pending []horizon // observed horizons not yet known to be safe, oldest first
+}
+
+type horizon struct {
+	lastID  int64 // M: last event id handed out
+	nextXID int64 // X: a transaction id assigned after M was read
+}
+
+// maxPending bounds the remembered horizons; thinning them only makes
+// progress coarser, never unsafe.
+const maxPending = 64
+
+// NewSealer returns a Sealer that writes seals with keys' active key.
+func NewSealer(pool *pgxpool.Pool, keys *Keys, opts SealerOptions) *Sealer {
+	if opts.Batch <= 0 {
+		opts.Batch = 5000
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Sealer{pool: pool, keys: keys, opts: opts}
+}
+
+// SealResult is what one pass did.
+type SealResult struct {
+	Sealed  int   // events sealed by this pass
+	HeadSeq int64 // seq of the chain head afterwards
+	Busy    bool  // another sealer held the lock; nothing was done
+	Lag     time.Duration
+}
+
+// Run seals every interval until ctx ends, logging failures.
+func (s *Sealer) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			res, err := s.Seal(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.opts.Log.ErrorContext(ctx, "audit sealer pass failed", slog.Any("error", err))
+				}
+				break
+			}
+			if res.Sealed < s.opts.Batch {
+				break // caught up; a full batch means more are waiting
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Seal runs one pass: it seals the committed events that are safe to seal
+// (at most Batch) and writes a signed checkpoint of the new head.
+func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res SealResult
+	var cp *checkpoint
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		locked, err := s.lock(ctx, tx)
+		if err != nil || !locked {
+			res.Busy = !locked
+			return err
+		}
+		safe, err := s.safeUpTo(ctx, tx)
+		if err != nil {
+			return err
+		}
+		head, err := readHead(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res.HeadSeq = head.seq
+		if safe > head.eventID {
+			n, next, err := s.sealRange(ctx, tx, head, safe)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				res.Sealed, res.HeadSeq = n, next.seq
+				if cp, err = s.writeCheckpoint(ctx, tx, next); err != nil {
+					return err
+				}
+			}
+			head = next
+		}
+		res.Lag, err = sealLag(ctx, tx, head.eventID)
+		return err
+	})
+	if err != nil {
+		return SealResult{}, fmt.Errorf("audit seal: %w", err)
+	}
+	if cp != nil {
+		// A copy outside the database: log storage keeps what a database
+		// superuser could otherwise truncate together with the checkpoints.
+		s.opts.Log.InfoContext(ctx, "audit checkpoint",
+			slog.Int64("seq", cp.seq), slog.String("head", hex.EncodeToString(cp.head)), slog.String("key_id", cp.keyID))
+	}
+	if s.opts.Metrics != nil && !res.Busy {
+		s.opts.Metrics.AuditSealed(res.HeadSeq, res.Lag)
+	}
+	return res, nil
+}
+
+func (s *Sealer) lock(ctx context.Context, tx pgx.Tx) (bool, error) {
+	if s.opts.WaitForLock {
+		_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, sealerLockKey)
+		if err != nil {
+			return false, fmt.Errorf("wait for sealer lock: %w", err)
+		}
+		return true, nil
+	}
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, sealerLockKey).Scan(&ok); err != nil {
+		return false, fmt.Errorf("sealer lock: %w", err)
+	}
+	return ok, nil
+}
+
+// safeUpTo observes a new horizon and returns the highest event id known to
+// be final, waiting up to MaxWait for in-flight transactions to end. The
+// transaction has no transaction id of its own yet (it has only read), so
+// it does not hold the horizon back itself.
+func (s *Sealer) safeUpTo(ctx context.Context, tx pgx.Tx) (int64, error) {
+	var h horizon
+	// Two statements, in this order: X must be read after M.
+	if err := tx.QueryRow(ctx, `SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM audit_events_id_seq`).Scan(&h.lastID); err != nil {
+		return 0, fmt.Errorf("read event id horizon: %w", err)
+	}
+	// A fresh transaction id, taken in its own short transaction after M
+	// was read: every transaction that got its id earlier has a smaller
+	// one. (A snapshot's xmax is not enough: it is the latest COMPLETED
+	// xid + 1, and running transactions may hold larger ids.)
+	if err := s.pool.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&h.nextXID); err != nil {
+		return 0, fmt.Errorf("read transaction horizon: %w", err)
+	}
+	s.pending = append(s.pending, h)
+	if len(s.pending) > maxPending {
+		thinned := s.pending[:0]
+		for i, p := range s.pending {
+			if i%2 == 1 || i == len(s.pending)-1 {
+				thinned = append(thinned, p)
+			}
+		}
+		s.pending = thinned
+	}
+
+	deadline := time.Now().Add(s.opts.MaxWait)
+	safe := int64(0)
+	for {
+		var xmin int64
+		if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
+			return 0, fmt.Errorf("read oldest running transaction: %w", err)
+		}
+		// Horizons are observed in order, so the safe ones are a prefix.
+		n := 0
+		for n < len(s.pending) && s.pending[n].nextXID <= xmin {
+			safe = max(safe, s.pending[n].lastID)
+			n++
+		}
+		s.pending = s.pending[n:]
+		if len(s.pending) == 0 || !time.Now().Before(deadline) {
+			return safe, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+type chainHead struct {
+	seq     int64
+	eventID int64
+	hash    []byte
+}
+
+func readHead(ctx context.Context, tx pgx.Tx) (chainHead, error) {
+	h := chainHead{hash: genesis()}
+	err := tx.QueryRow(ctx, `SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1`).Scan(&h.seq, &h.eventID, &h.hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, nil
+	}
+	if err != nil {
+		return h, fmt.Errorf("read chain head: %w", err)
+	}
+	return h, nil
+}
+
+// sealRange links the committed events after head up to safe, in id order.
+func (s *Sealer) sealRange(ctx context.Context, tx pgx.Tx, head chainHead, safe int64) (int, chainHead, error) {
+	rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM audit_events e
+		WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id LIMIT $3`, head.eventID, safe, s.opts.Batch)
+	if err != nil {
+		return 0, head, fmt.Errorf("read events to seal: %w", err)
+	}
+	key := s.keys.chain[s.keys.active]
+	var seqs, ids []int64
+	var hashes [][]byte
+	next := head
+	for rows.Next() {
+		var r record
+		if err := rows.Scan(r.scanTargets()...); err != nil {
+			rows.Close()
+			return 0, head, fmt.Errorf("read event to seal: %w", err)
+		}
+		next.seq++
+		next.eventID = r.ID
+		next.hash = link(key, next.seq, next.hash, &r)
+		seqs, ids, hashes = append(seqs, next.seq), append(ids, r.ID), append(hashes, next.hash)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, head, fmt.Errorf("read events to seal: %w", err)
+	}
+	if len(seqs) == 0 {
+		return 0, head, nil
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_seals (seq, event_id, key_id, hash)
+		SELECT s, e, $3, h FROM unnest($1::bigint[], $2::bigint[], $4::bytea[]) AS t(s, e, h)`,
+		seqs, ids, s.keys.active, hashes)
+	if err != nil {
+		return 0, head, fmt.Errorf("write seals: %w", err)
+	}
+	return len(seqs), next, nil
+}
+
+type checkpoint struct {
+	seq   int64
+	head  []byte
+	keyID string
+}
+
+func (s *Sealer) writeCheckpoint(ctx context.Context, tx pgx.Tx, head chainHead) (*checkpoint, error) {
+	// Microsecond precision: what timestamptz stores, so the MAC verifies.
+	at := s.opts.Now().UTC().Truncate(time.Microsecond)
+	id := s.keys.active
+	mac := checkpointMAC(s.keys.chain[id], head.seq, head.hash, at)
+	_, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (seq, head_hash, created_at, key_id, mac) VALUES ($1, $2, $3, $4, $5)`,
+		head.seq, head.hash, at, id, mac)
+	if err != nil {
+		return nil, fmt.Errorf("write checkpoint: %w", err)
+	}
+	return &checkpoint{seq: head.seq, head: head.hash, keyID: id}, nil
+}
+
+// sealLag is the age of the oldest committed event not yet sealed.
+func sealLag(ctx context.Context, tx pgx.Tx, headEventID int64) (time.Duration, error) {
+	var secs float64
+	err := tx.QueryRow(ctx, `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(occurred_at)), 0)::float8
+		FROM audit_events WHERE id > $1`, headEventID).Scan(&secs)
+	if err != nil {
+		return 0, fmt.Errorf("measure seal lag: %w", err)
+	}
+	return time.Duration(secs * float64(time.Second)), nil
+}

@@ -1,0 +1,63 @@
+package cli_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/taskbridge/taskbridge/internal/cli"
+)
+
+// TestBenchRunsEndToEndAndCleansUp: a short in-process bench creates users
+// and tokens through the OAuth store, gets no errors, prints every figure
+// and removes its users.
+func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and drives load for a few seconds")
+	}
+	env := map[string]string{"TASKBRIDGE_ENV": "test", "DATABASE_URL": tdb.AppURL}
+	var out syncBuffer
+	err := cli.Run(context.Background(), cli.Env{Args: []string{"bench", "--users", "2", "--clients", "2", "--duration", "1s",
+		"--warmup", "0", "--seed-tasks", "3", "--max-calls", "300"}, Getenv: envFrom(env), Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"throughput:", "latency:     p50", "errors:      0\n", "peak RSS:", "raw DB:", "ratio:", "removed 2 bench users"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !regexp.MustCompile(`tool calls:  [1-9]\d* in`).MatchString(out.String()) {
+		t.Errorf("no calls counted:\n%s", out.String())
+	}
+	var left int
+	if err := tdb.Admin(t).QueryRow(context.Background(), `SELECT count(*) FROM users WHERE email LIKE '%@bench.invalid'`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("bench users left behind: %d %v", left, err)
+	}
+}
+
+// TestBenchRefusesProdAndRemoteTargets: it never writes into a production
+// database and never loads a non-loopback address without --allow-remote.
+func TestBenchRefusesProdAndRemoteTargets(t *testing.T) {
+	var out syncBuffer
+	prod := map[string]string{"TASKBRIDGE_ENV": "prod", "DATABASE_URL": tdb.AppURL}
+	err := cli.Run(context.Background(), cli.Env{Args: []string{"bench"}, Getenv: envFrom(prod), Stdout: &out, Stderr: &out})
+	if err == nil || !strings.Contains(err.Error(), "prod") {
+		t.Errorf("bench in prod mode: %v", err)
+	}
+	dev := map[string]string{"TASKBRIDGE_ENV": "dev", "DATABASE_URL": tdb.AppURL}
+	for _, target := range []string{"http://10.0.0.1/mcp", "https://example.com/mcp", "http://192.168.1.5:8080/mcp"} {
+		err := cli.Run(context.Background(), cli.Env{Args: []string{"bench", "--url", target}, Getenv: envFrom(dev), Stdout: &out, Stderr: &out})
+		if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("bench --url %s: %v, want a loopback refusal", target, err)
+		}
+	}
+	for _, bad := range [][]string{{"--clients", "0"}, {"--duration", "11m"}, {"--rate", "-1"}, {"--users", "5000"}, {"extra"}} {
+		err := cli.Run(context.Background(), cli.Env{Args: append([]string{"bench"}, bad...), Getenv: envFrom(dev), Stdout: &out, Stderr: &out})
+		if !errors.Is(err, cli.ErrUsage) {
+			t.Errorf("bench %v: %v, want a usage error", bad, err)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package cli is the taskbridge command: it parses subcommands and wires
+// the components together. main only calls Run, so every command is
+// testable with its own arguments, environment and output.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Env is what a command sees of the outside world.
+type Env struct {
+	Args   []string
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ErrUsage marks a command-line mistake; main exits 2 for it.
+var ErrUsage = errors.New("usage")
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the HTTP server (the default)", runServe},
+		{"migrate", "migrate up | down N | version: manage the database schema (owner role)", runMigrate},
+		{"healthcheck", "exit 0 when the local server answers /readyz (for container health checks)", runHealthcheck},
+		{"keys", "keys generate [kid] | rotate: print a new key spec, or re-encrypt notes under the active key (owner role)", runKeys},
+		{"audit", "audit seal | verify [--anchor SEQ:HASH]: seal pending audit events, or check the whole chain", runAudit},
+		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor},
+		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench},
+		{"config", "config docs [--write README.md]: print the configuration reference (Markdown)", runConfig},
+		{"users", "users create --email X | list | export --email X: manage accounts (password from terminal or stdin)", runUsers},
+		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention},
+	}
+}
+
+// Run executes the subcommand named by env.Args[0] (serve when empty).
+func Run(ctx context.Context, env Env) error {
+	args := env.Args
+	name := "serve"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		fmt.Fprint(env.Stdout, usage())
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, args)
+		}
+	}
+	return fmt.Errorf("%w: unknown command %q\n%s", ErrUsage, name, usage())
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: taskbridge <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nConfiguration comes from the environment; see README.md.\n")
+	return b.String()
+}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/config"
+	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/progress"
+)
+
+// runKeysRotate re-encrypts task notes under the active key (S2). It runs
+// as the owner role: see postgres.RotateNotes for why.
+func runKeysRotate(ctx context.Context, env Env) error {
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.MigrateDatabaseURL == "" {
+		return errors.New("TASKBRIDGE_MIGRATE_DATABASE_URL is required: rotation runs as the owner role, the only one that can reach every user's notes")
+	}
+	if cfg.EncryptionKeys == "" {
+		return errors.New("TASKBRIDGE_ENCRYPTION_KEYS is required: the new key first, then every key rows may still be sealed under")
+	}
+	keys, err := keyring.Parse(cfg.EncryptionKeys)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, cfg.MigrateDatabaseURL)
+	if err != nil {
+		return errors.New("connect as the owner role: check TASKBRIDGE_MIGRATE_DATABASE_URL") // pgx errors can repeat the URL
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+
+	// Progress on stderr: a status line on a terminal, one summary line in
+	// logs; stdout keeps the result line.
+	var bar *progress.Bar
+	var reported int64
+	res, err := postgres.RotateNotes(ctx, conn, keys, postgres.RotateOptions{Progress: func(done, total int64) {
+		if bar == nil {
+			bar = progress.New(env.Stderr, "keys rotate", total)
+		}
+		bar.Add(done - reported)
+		reported = done
+	}})
+	if bar != nil {
+		bar.Done("")
+	}
+	outcome := audit.OutcomeSuccess
+	if err != nil || res.Remaining > 0 {
+		outcome = audit.OutcomeFailure
+	}
+	if aerr := auditAsOwner(ctx, conn, "admin.keys.rotate", outcome, map[string]any{"resealed": res.Resealed, "remaining": res.Remaining, "active_key": keys.ActiveKeyID()}); aerr != nil && err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return err
+	}
+	if res.Remaining > 0 {
+		return fmt.Errorf("%d notes stayed locked by edits in progress; run keys rotate again", res.Remaining)
+	}
+	fmt.Fprintf(env.Stdout, "re-encrypted %d notes; every note is now under key %q. Remove older keys from TASKBRIDGE_ENCRYPTION_KEYS and restart.\n", res.Resealed, keys.ActiveKeyID())
+	return nil
+}
+
+// auditAsOwner records an operator command. The event has no actor, so the
+// pseudonym key plays no part and an ephemeral one will do.
+func auditAsOwner(ctx context.Context, conn *pgx.Conn, typ string, outcome audit.Outcome, detail map[string]any) error {
+	keys, err := audit.EphemeralKeys()
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		return audit.NewLog(keys).Append(ctx, tx, audit.Event{Type: typ, Outcome: outcome, Detail: detail})
+	})
+}

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/config"
+	"github.com/taskbridge/taskbridge/internal/metrics"
+	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/progress"
+)
+
+// runRetention is `taskbridge retention run`: one retention pass now, as
+// the server's own role (for cron, or to check what the scheduler inside
+// serve does). A pass already running elsewhere makes it a no-op.
+func runRetention(ctx context.Context, env Env, args []string) error {
+	if len(args) != 1 || args[0] != "run" {
+		return fmt.Errorf("%w: taskbridge retention run", ErrUsage)
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is required to run retention")
+	}
+	log := newLogger(env, cfg)
+	keys, err := loadKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	auditKeys, err := loadAuditKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	auditLog := audit.NewLog(auditKeys)
+	ret, err := newRetention(cfg, db, auditLog, oauth.NewStore(db, keys, auditLog), metrics.Nop{}, log)
+	if err != nil {
+		return err
+	}
+	bar := progress.New(env.Stderr, "retention", 0)
+	rep, err := ret.Run(ctx, time.Now(), func(_ string, n int64) { bar.Add(n) })
+	if err != nil {
+		bar.Done("retention: failed")
+		return err
+	}
+	if !rep.Ran {
+		bar.Done("retention: another pass is running; this one did nothing")
+		return nil
+	}
+	bar.Done(fmt.Sprintf("retention: %d rows removed", rep.Total()))
+	kinds := make([]string, 0, len(rep.Removed))
+	for k := range rep.Removed {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(env.Stdout, "%-20s %d\n", k, rep.Removed[k])
+	}
+	return nil
+}

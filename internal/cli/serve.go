@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/config"
+	"github.com/taskbridge/taskbridge/internal/httpx"
+	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/metrics"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/server"
+	"github.com/taskbridge/taskbridge/internal/web"
+)
+
+func runServe(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	migrate := fs.Bool("migrate", false, "apply pending migrations (as TASKBRIDGE_MIGRATE_DATABASE_URL) before serving")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is required to serve")
+	}
+	log := newLogger(env, cfg)
+	tuneRuntime(env.Getenv)
+
+	if *migrate || cfg.AutoMigrate {
+		if cfg.MigrateDatabaseURL == "" {
+			return errors.New("migrating on start needs TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role); the server's own role cannot change the schema")
+		}
+		if err := postgres.MigrateUp(ctx, cfg.MigrateDatabaseURL); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "migrations applied")
+	}
+
+	keys, err := loadKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: cfg.DBMaxConns})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	auditKeys, err := loadAuditKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	reg := metrics.New()
+	opsCtx, stopOps := context.WithCancel(ctx)
+	ops, err := startOps(opsCtx, env, cfg, log, db, auditKeys, reg)
+	if err != nil {
+		stopOps()
+		return err
+	}
+	defer ops.wait()
+	defer stopOps()
+
+	auditLog := audit.NewLog(auditKeys)
+	accounts, authServer, err := wireAuth(cfg, db, keys, auditLog, accountMetrics{reg}, reg, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	deps := server.Deps{Config: cfg, Log: log, Ping: db.Ping, Accounts: accounts, OAuth: authServer, HTTPMetrics: reg.HTTP, RateLimited: reg.RateLimited}
+	if deps.TaskPage, err = web.NewTaskPage(accounts, db.InUserTx, postgres.NewTasks(keys), log); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if deps.Privacy, err = startPrivacy(opsCtx, ops, cfg, db, keys, auditLog, accounts, authServer, reg, log); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if err := wireMCP(ctx, cfg, log, db, keys, auditLog, reg, ln.Addr(), &deps); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	handler := server.NewServer(deps)
+	srv := httpx.NewHTTPServer(handler, httpx.ServerOptions{
+		RequestTimeout: cfg.RequestTimeout, TLSCertFile: cfg.TLSCertFile, TLSKeyFile: cfg.TLSKeyFile, ErrorLog: log,
+	})
+	log.InfoContext(ctx, "serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()), slog.String("mode", string(cfg.Mode)))
+	fmt.Fprintf(env.Stdout, "taskbridge is listening on %s\n  open %s to sign up\n  MCP endpoint: %s\n", ln.Addr(), cfg.PublicURL, cfg.MCPResourceURL())
+
+	err = httpx.Serve(ctx, srv, ln, cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ShutdownTimeout)
+	log.InfoContext(context.WithoutCancel(ctx), "stopped")
+	return err
+}
+
+func newLogger(env Env, cfg *config.Config) *slog.Logger {
+	level := new(slog.LevelVar)
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	if cfg.Debug {
+		level.Set(slog.LevelDebug)
+	}
+	return logging.New(env.Stderr, logging.Options{Level: level})
+}
+
+// loadKeyring reads the encryption keys. Production refuses to start without
+// them (config enforces it); dev and test fall back to an ephemeral key so
+// `make run` works, and say loudly that notes will not survive a restart.
+func loadKeyring(cfg *config.Config, log *slog.Logger) (*keyring.Keyring, error) {
+	spec := cfg.EncryptionKeys
+	if spec == "" {
+		gen, err := keyring.Generate("ephemeral")
+		if err != nil {
+			return nil, err
+		}
+		spec = gen
+		log.Warn("TASKBRIDGE_ENCRYPTION_KEYS is unset: using an ephemeral key; task notes written now will be unreadable after a restart")
+	}
+	return keyring.Parse(spec)
+}
+
+// newAccounts builds the accounts component from the configuration.
+func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m account.Metrics, log *slog.Logger, grants account.GrantLister) (*account.Service, error) {
+	return account.New(account.Options{
+		DB: db, Keys: keys, Log: log, HTTPS: cfg.HTTPS(),
+		TrustedOrigins:     []string{cfg.PublicURL.Scheme + "://" + cfg.PublicURL.Host},
+		SessionTTL:         cfg.Accounts.SessionTTL,
+		SessionIdleTimeout: cfg.Accounts.SessionIdleTimeout,
+		RateLimit:          account.RateLimit{Requests: cfg.Accounts.LoginRatePerMinute, Window: time.Minute},
+		Grants:             grants,
+		Audit:              auditLog,
+		Metrics:            m,
+	})
+}

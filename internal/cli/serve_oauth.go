@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/metrics"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/config"
+	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+)
+
+// wireAuth builds the account service and the OAuth server, which need each
+// other: OAuth asks accounts who is signed in, and the account page lists
+// the OAuth grants ("Connected apps").
+func wireAuth(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m account.Metrics, oauthMetrics oauth.Metrics, log *slog.Logger) (*account.Service, *oauth.Server, error) {
+	grants := &oauthGrants{}
+	accounts, err := newAccounts(cfg, db, keys, auditLog, m, log, grants)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := oauth.New(cfg, db, keys, accountAuthn{accounts}, auditLog, log, oauth.WithMetrics(oauthMetrics), oauth.WithTokenCacheTTL(cfg.OAuth.TokenCacheTTL))
+	grants.srv = srv
+	return accounts, srv, nil
+}
+
+// accountAuthn is the account service as OAuth's login seam.
+type accountAuthn struct{ svc *account.Service }
+
+func (a accountAuthn) CurrentUser(r *http.Request) (uuid.UUID, bool) {
+	u, ok := a.svc.CurrentUser(r)
+	return u.ID, ok
+}
+
+func (accountAuthn) LoginURL(next string) string { return account.LoginURL(next) }
+
+// oauthGrants is the OAuth server as the account page's Connected apps.
+type oauthGrants struct{ srv *oauth.Server }
+
+func (g *oauthGrants) ListGrants(ctx context.Context, userID uuid.UUID) ([]account.GrantView, error) {
+	list, err := g.srv.ListGrants(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]account.GrantView, len(list))
+	for i, v := range list {
+		out[i] = account.GrantView{ID: v.ID, ClientName: v.ClientName, ClientID: v.ClientID, Scopes: v.Scopes, CreatedAt: v.CreatedAt}
+		if v.LastUsedAt != nil {
+			out[i].LastUsedAt = *v.LastUsedAt
+		}
+	}
+	return out, nil
+}
+
+func (g *oauthGrants) RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) error {
+	return g.srv.RevokeGrant(ctx, userID, grantID)
+}
+
+// accountMetrics counts login failures and throttling in Prometheus.
+type accountMetrics struct{ reg *metrics.Registry }
+
+func (m accountMetrics) LoginFailed()           { m.reg.LoginFailed() }
+func (m accountMetrics) Throttled(route string) { m.reg.RateLimited(route) }

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/config"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+)
+
+// runUsersExport is `taskbridge users export --email X > file.json`: an
+// operator answering an access request (GDPR Art. 15/20) for a user who
+// cannot sign in. Finding a user by email is the owner role's power (like
+// users list); the export itself runs as the server role under the user's
+// row-level-security identity and is audited with via=cli.
+func runUsersExport(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("users export", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	email := fs.String("email", "", "email address of the account to export")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if *email == "" || fs.NArg() != 0 {
+		return fmt.Errorf("%w: taskbridge users export --email ADDRESS > export.json", ErrUsage)
+	}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" || cfg.MigrateDatabaseURL == "" {
+		return errors.New("users export needs DATABASE_URL and TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role finds the account by email)")
+	}
+	userID, err := lookupUserID(ctx, cfg.MigrateDatabaseURL, account.NormalizeEmail(*email))
+	if err != nil {
+		return err
+	}
+	log := newLogger(env, cfg)
+	keys, err := loadKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	auditKeys, err := loadAuditKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := newPrivacy(cfg, db, keys, audit.NewLog(auditKeys), nil, nil, log)
+	if err != nil {
+		return err
+	}
+	return svc.WriteExport(ctx, env.Stdout, userID, "cli", "")
+}
+
+func lookupUserID(ctx context.Context, ownerURL, email string) (uuid.UUID, error) {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("connect as the owner role: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var id uuid.UUID
+	err = conn.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, errors.New("no account has that email address")
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("find account: %w", err)
+	}
+	return id, nil
+}

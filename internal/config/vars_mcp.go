@@ -1,0 +1,73 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"net"
+)
+
+// MCPConfig configures the MCP surface (internal/mcpapi).
+type MCPConfig struct {
+	// StateKey signs list cursors and purge confirmations. Empty in dev and
+	// test means an ephemeral key (cursors and confirmations end with the
+	// process); production requires it, and every replica needs the same.
+	StateKey []byte
+	// HTTPScopeChallenge also answers a tools/call the token lacks the scope
+	// for with HTTP 403 insufficient_scope (off: ChatGPT expects the in-band
+	// tool error, which is always sent).
+	HTTPScopeChallenge bool
+	// RequireWidgetProvenance refuses purge_task calls without the host's
+	// widget marker in the call's _meta.
+	RequireWidgetProvenance bool
+	// TestFixture serves /mcp as a fixed test user without a token, for the
+	// MCP conformance suite. Only TASKBRIDGE_ENV=test on a loopback address.
+	TestFixture bool
+}
+
+// check enforces what depends on the mode, after every variable is read.
+func (m MCPConfig) check(mode Mode) []error {
+	if mode == ModeProd && len(m.StateKey) == 0 {
+		return []error{errors.New("TASKBRIDGE_MCP_STATE_KEY: required in production (openssl rand -base64 32); every replica needs the same key")}
+	}
+	return nil
+}
+
+func mcpVars() []Var {
+	return []Var{
+		{Name: "TASKBRIDGE_MCP_STATE_KEY", Help: "Base64 key (at least 32 bytes) that signs MCP list cursors and permanent-delete confirmations; the same on every replica. Required in prod; dev and test use an ephemeral key when unset. Generate: openssl rand -base64 32.", Secret: true,
+			set: func(c *Config, s string) error {
+				if s == "" {
+					return nil // production requires it: see check
+				}
+				k, err := base64.StdEncoding.DecodeString(s)
+				if err != nil {
+					if k, err = base64.RawURLEncoding.DecodeString(s); err != nil {
+						return errors.New("must be base64")
+					}
+				}
+				if len(k) < 32 {
+					return errors.New("must decode to at least 32 bytes")
+				}
+				c.MCP.StateKey = k
+				return nil
+			}},
+		{Name: "TASKBRIDGE_MCP_HTTP_SCOPE_CHALLENGE", Default: "false", Help: "Also answer a tool call the token lacks the scope for with HTTP 403 + WWW-Authenticate insufficient_scope (for hosts that step up on 403). The in-band tool error ChatGPT uses is always sent.",
+			set: func(c *Config, s string) error { return parseBool(&c.MCP.HTTPScopeChallenge, s) }},
+		{Name: "TASKBRIDGE_MCP_REQUIRE_WIDGET_PROVENANCE", Default: "false", Help: "Refuse permanent deletion (purge_task) unless the host marks the call as coming from the widget (_meta openai/widgetSessionId), in addition to the signed confirmation.",
+			set: func(c *Config, s string) error { return parseBool(&c.MCP.RequireWidgetProvenance, s) }},
+		{Name: "TASKBRIDGE_MCP_TEST_FIXTURE", Default: "false", Help: "TEST ONLY: serve /mcp without a token as a fixed fixture user, for `make test-conformance`. Refused unless TASKBRIDGE_ENV=test and TASKBRIDGE_ADDR is a loopback address.",
+			set: func(c *Config, s string) error {
+				if err := parseBool(&c.MCP.TestFixture, s); err != nil || !c.MCP.TestFixture {
+					return err
+				}
+				if c.Mode != ModeTest {
+					return errors.New("only allowed with TASKBRIDGE_ENV=test")
+				}
+				host, _, err := net.SplitHostPort(c.Addr)
+				if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+					return errors.New("only allowed when TASKBRIDGE_ADDR is a loopback IP address")
+				}
+				return nil
+			}},
+	}
+}

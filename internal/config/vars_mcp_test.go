@@ -1,0 +1,44 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMCPStateKeyRequiredInProduction(t *testing.T) {
+	base := validProd()
+	delete(base, "TASKBRIDGE_MCP_STATE_KEY")
+	_, err := Load(env(base))
+	if err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_MCP_STATE_KEY") {
+		t.Fatalf("prod without a state key: %v", err)
+	}
+	base["TASKBRIDGE_MCP_STATE_KEY"] = "c2hvcnQ="
+	if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+		t.Fatalf("short state key: %v", err)
+	}
+	base["TASKBRIDGE_MCP_STATE_KEY"] = strings.Repeat("A", 43) + "="
+	c, err := Load(env(base))
+	if err != nil || len(c.MCP.StateKey) != 32 {
+		t.Fatalf("valid key: %v", err)
+	}
+}
+
+func TestMCPTestFixtureOnlyInTestModeOnLoopback(t *testing.T) {
+	for _, c := range []struct {
+		mode, addr string
+		ok         bool
+	}{
+		{"test", "127.0.0.1:0", true},
+		{"dev", "127.0.0.1:0", false},
+		{"prod", "127.0.0.1:0", false},
+		{"test", "0.0.0.0:8080", false},
+		{"test", "localhost:8080", false},
+	} {
+		_, err := Load(env(map[string]string{"TASKBRIDGE_ENV": c.mode, "TASKBRIDGE_ADDR": c.addr, "TASKBRIDGE_MCP_TEST_FIXTURE": "true",
+			"TASKBRIDGE_PUBLIC_URL": "https://tasks.example", "TASKBRIDGE_ENCRYPTION_KEYS": "k1:" + strings.Repeat("A", 43) + "=",
+			"TASKBRIDGE_MCP_STATE_KEY": strings.Repeat("A", 43) + "="}))
+		if (err == nil) != c.ok {
+			t.Errorf("mode %s addr %s: err %v, want ok=%v", c.mode, c.addr, err, c.ok)
+		}
+	}
+}

@@ -1,0 +1,22 @@
+// Package e2e holds the end-to-end tests of taskbridge: the real server,
+// started in-process exactly as `taskbridge serve` starts it (cli.Run), on a
+// real PostgreSQL database (internal/testdb), driven over real HTTP only by
+// a cookie-jar browser and the go-sdk's own MCP and OAuth client.
+//
+// The journeys they prove:
+//
+//   - TestNewcomerSignsUpLinksAClientAndUsesEveryScope: sign up through the
+//     form, link an MCP client (discovery from a 401, dynamic registration,
+//     login, consent, PKCE, iss), use the write and read tools and the
+//     widget, see the app on the account page, disconnect it there, and the
+//     client's next call is refused with 401.
+//   - TestReadOnlyConsentHidesWriteTools: a user who unticks write access
+//     gets no write tools, and a write call is refused in-band with the
+//     insufficient_scope challenge.
+//   - TestAuditTrailOfTheFlowVerifies: the same journey leaves signup,
+//     login, grant, token, tool-call and revoke events in the audit trail,
+//     which `taskbridge audit seal` and `audit verify` seal and verify, and
+//     no event holds the user's email.
+//
+// The package has no non-test code besides this file.
+package e2e

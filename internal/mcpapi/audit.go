@@ -1,0 +1,152 @@
+package mcpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+)
+
+// Every tool call leaves one "tool.call" audit row (L4): user, client,
+// tool, outcome, request id and an argument summary of counts, task ids and
+// field names. Never titles, notes, tags or queries (L3). A call's effect
+// and its success row are written in the same transaction, so they commit
+// or roll back together; a failed call gets a failure row in a transaction
+// of its own.
+
+const (
+	eventToolCall = "tool.call"
+	eventFlagged  = "content.flagged"
+	maxAuditIDs   = 25
+)
+
+// call is one tool invocation in progress.
+type call struct {
+	tool      string
+	principal identity.Principal
+	requestID string
+	flags     []string // injection kinds flagged during the call
+}
+
+func (s *service) begin(ctx context.Context, req *mcp.CallToolRequest, tool string) (*call, error) {
+	p, err := principalOf(ctx, tokenInfo(req))
+	if err != nil {
+		// The HTTP layer refuses unauthenticated requests before this point.
+		return nil, refuse("not authenticated")
+	}
+	return &call{tool: tool, principal: p, requestID: logging.RequestID(ctx)}, nil
+}
+
+func tokenInfo(req mcp.Request) *auth.TokenInfo {
+	if req == nil || req.GetExtra() == nil {
+		return nil
+	}
+	return req.GetExtra().TokenInfo
+}
+
+func (c *call) event(typ string, outcome audit.Outcome, detail map[string]any) audit.Event {
+	return audit.Event{Type: typ, Outcome: outcome, ActorID: c.principal.UserID, ClientID: c.principal.ClientID,
+		RequestID: c.requestID, Detail: detail}
+}
+
+// effect runs fn in the caller's row-level-security transaction and appends
+// the success audit row in the same transaction.
+func (s *service) effect(ctx context.Context, c *call, fn func(tx pgx.Tx, detail map[string]any) error) error {
+	detail := map[string]any{"tool": c.tool}
+	err := s.DB.InUserTx(ctx, c.principal.UserID, func(tx pgx.Tx) error {
+		if err := fn(tx, detail); err != nil {
+			return err
+		}
+		detail["outcome"] = string(audit.OutcomeSuccess)
+		return s.appendAudit(ctx, tx, c.event(eventToolCall, audit.OutcomeSuccess, detail))
+	})
+	if err != nil {
+		return s.failed(ctx, c, err, detail)
+	}
+	s.Metrics.ToolCall(c.tool, string(audit.OutcomeSuccess))
+	for _, k := range c.flags {
+		s.Metrics.InjectionFlag(k)
+	}
+	return nil
+}
+
+// failed records a refused or failed call and returns the error to show.
+// Refusals the caller can act on keep their text; anything else becomes a
+// generic message with the request id (no internals leak, O2) and is
+// logged in full.
+func (s *service) failed(ctx context.Context, c *call, err error, detail map[string]any) error {
+	if postgres.IsUnavailable(err) || postgres.DeadlinePassed(ctx, err) {
+		// No failure row: the database that would hold it is the thing that
+		// failed, and waiting for it would hold the request past its
+		// deadline. The log keeps the record; the client gets 503.
+		markUnavailable(ctx)
+		s.Log.WarnContext(ctx, "tool call: database unavailable", slog.String("tool", c.tool), slog.Any("error", err))
+		s.Metrics.ToolCall(c.tool, "unavailable")
+		return refuse("the service cannot reach its database right now; nothing was changed; retry shortly (request id %s)", c.requestID)
+	}
+	err = asToolError(err)
+	outcome := audit.OutcomeFailure
+	var te *toolError
+	if !errors.As(err, &te) {
+		outcome = audit.OutcomeError
+		s.Log.ErrorContext(ctx, "tool call failed", slog.String("tool", c.tool), slog.Any("error", err))
+		err = refuse("the server could not complete this request; nothing was changed (request id %s)", c.requestID)
+	}
+	s.record(ctx, c, outcome, detail)
+	return err
+}
+
+// record writes a standalone audit row for a call that made no change.
+func (s *service) record(ctx context.Context, c *call, outcome audit.Outcome, detail map[string]any) {
+	d := map[string]any{"tool": c.tool}
+	for k, v := range detail {
+		d[k] = v
+	}
+	d["outcome"] = string(outcome)
+	err := s.DB.InUserTx(context.WithoutCancel(ctx), c.principal.UserID, func(tx pgx.Tx) error {
+		return s.appendAudit(ctx, tx, c.event(eventToolCall, outcome, d))
+	})
+	if err != nil {
+		s.Log.ErrorContext(ctx, "audit append failed", slog.String("tool", c.tool), slog.Any("error", err))
+	}
+	s.Metrics.ToolCall(c.tool, string(outcome))
+}
+
+// flag scans user-written fields and appends one content.flagged event in
+// tx when something looks like an injection attempt. It never blocks.
+func (s *service) flag(ctx context.Context, tx pgx.Tx, c *call, taskID uuid.UUID, fields map[string]string) error {
+	var kinds, names []string
+	for name, raw := range fields {
+		if k := scanText(s.patterns, raw); len(k) > 0 {
+			kinds = mergeKinds(kinds, k...)
+			names = mergeKinds(names, name)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	c.flags = mergeKinds(c.flags, kinds...)
+	return s.appendAudit(ctx, tx, c.event(eventFlagged, audit.OutcomeFlagged, map[string]any{
+		"tool": c.tool, "task_id": taskID.String(), "kinds": kinds, "fields": names,
+	}))
+}
+
+func idStrings(ids []uuid.UUID) []string {
+	if len(ids) > maxAuditIDs {
+		ids = ids[:maxAuditIDs]
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}

@@ -1,0 +1,117 @@
+package mcpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/taskbridge/taskbridge/internal/task"
+)
+
+// FuzzCursorDecode: decoding never panics, and the only strings a codec
+// accepts are ones it issued for that user and filter: an accepted cursor
+// re-encodes to exactly itself (no second spelling, no forged field), and
+// another user's or another filter's verification refuses it.
+func FuzzCursorDecode(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	codec := cursorCodec{key: bytes.Repeat([]byte{1}, 32), now: func() time.Time { return now }}
+	user := uuid.MustParse("5f1e1b8e-8d2a-4c57-9b1d-1a2b3c4d5e6f")
+	digest := sha256.Sum256([]byte("filter"))
+	valid := codec.encode(user, digest, task.Position{CreatedAt: now.Add(-time.Hour), ID: uuid.MustParse("0b5c1f0e-6f1a-4c1e-9d3a-2f6b8c7d9e10")})
+	// The same bytes spelled with non-zero padding bits in the last
+	// character: accepted before decode became strict.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	respelled := valid[:len(valid)-1] + string(alphabet[strings.IndexByte(alphabet, valid[len(valid)-1])^1])
+	for _, seed := range []string{valid, respelled, valid[:len(valid)-1], valid + "A", "", "AAAA", "====", "!!", string(bytes.Repeat([]byte("A"), 300))} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pos, err := codec.decode(user, digest, s)
+		if err != nil {
+			return
+		}
+		expiry := now.Add(cursorTTL)
+		reissue := cursorCodec{key: codec.key, now: func() time.Time { return expiry.Add(-cursorTTL) }}
+		if again := reissue.encode(user, digest, pos); again != s {
+			t.Fatalf("accepted %q, which the codec would spell %q", s, again)
+		}
+		if _, err := codec.decode(uuid.New(), digest, s); err == nil {
+			t.Fatal("another user's verification accepted the cursor")
+		}
+		if _, err := codec.decode(user, sha256.Sum256([]byte("other")), s); err == nil {
+			t.Fatal("another filter's verification accepted the cursor")
+		}
+	})
+}
+
+func BenchmarkCursorEncodeDecode(b *testing.B) {
+	now := time.Now()
+	codec := cursorCodec{key: bytes.Repeat([]byte{1}, 32), now: func() time.Time { return now }}
+	user := uuid.New()
+	digest := sha256.Sum256([]byte("filter"))
+	pos := task.Position{CreatedAt: now, ID: uuid.New()}
+	b.ReportAllocs()
+	for b.Loop() {
+		s := codec.encode(user, digest, pos)
+		if _, err := codec.decode(user, digest, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzPurgeConfirmation: a confirmation verifies only as the exact string
+// issued for that user and task (one spelling), never for another task.
+func FuzzPurgeConfirmation(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	codec := purgeCodec{key: bytes.Repeat([]byte{2}, 32), now: func() time.Time { return now }}
+	user := uuid.MustParse("5f1e1b8e-8d2a-4c57-9b1d-1a2b3c4d5e6f")
+	taskID := uuid.MustParse("0b5c1f0e-6f1a-4c1e-9d3a-2f6b8c7d9e10")
+	valid := codec.issue(user, taskID)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	respelled := valid[:len(valid)-1] + string(alphabet[strings.IndexByte(alphabet, valid[len(valid)-1])^1])
+	for _, seed := range []string{valid, respelled, "", "A", valid + "A"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if codec.verify(user, taskID, s) != nil {
+			return
+		}
+		if s != valid {
+			t.Fatalf("accepted %q; only %q was issued", s, valid)
+		}
+		if codec.verify(user, uuid.New(), s) == nil {
+			t.Fatal("a confirmation verified for another task")
+		}
+	})
+}
+
+// BenchmarkShapeListResult: what list_tasks does to 25 tasks after the
+// query: the model's view, the widget's board (with notes) and the text
+// content, then the JSON encoding of all three.
+func BenchmarkShapeListResult(b *testing.B) {
+	now := time.Now()
+	s := &service{Deps: Deps{Now: func() time.Time { return now }}, purge: purgeCodec{key: bytes.Repeat([]byte{3}, 32), now: func() time.Time { return now }}}
+	tasks := make([]task.Task, 25)
+	for i := range tasks {
+		tasks[i] = task.Task{ID: uuid.New(), Title: "Buy milk and bread for the weekend", Notes: strings.Repeat("Some notes about the task. ", 20),
+			Status: task.StatusOpen, Priority: task.PriorityNormal, Tags: []string{"home", "errands"}, CreatedAt: now, UpdatedAt: now}
+	}
+	user := uuid.New()
+	b.ReportAllocs()
+	for b.Loop() {
+		out := listOut{Tasks: make([]taskOut, 0, len(tasks)), Count: len(tasks), View: "live"}
+		for _, t := range tasks {
+			out.Tasks = append(out.Tasks, shapeTask(t))
+		}
+		content := dataContent(out)
+		meta := s.boardMeta(user, tasks, "live", "")
+		if _, err := json.Marshal(map[string]any{"content": content, "structuredContent": out, "_meta": meta}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

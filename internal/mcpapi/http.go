@@ -1,0 +1,166 @@
+package mcpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+)
+
+// httpLayer wraps the go-sdk handler with three things the SDK does not do:
+//
+//  1. It refuses a request without an authenticated principal (401), in
+//     case the handler is ever mounted without the bearer middleware.
+//  2. Optionally (Deps.HTTPScopeChallenge), a tools/call naming a tool the
+//     token cannot use is answered at the HTTP level with 403 and
+//     WWW-Authenticate: Bearer error="insufficient_scope", scope=...,
+//     resource_metadata=... . This is the form the MCP authorization spec
+//     and the go-sdk and TypeScript clients step up on. It is opt-in
+//     because ChatGPT opens its re-link UI only for the in-band tool error
+//     (scope.go) and shows a transport 403 as a failure; the in-band form is
+//     always on. Turn this on for hosts that step up on 403 (Claude, SDK
+//     clients).
+//  3. It copies each tool's _meta.securitySchemes to a top-level
+//     securitySchemes field in tools/list responses: the Apps SDK reads the
+//     top-level field, which mcp.Tool cannot express.
+func (s *service) httpLayer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+s.ResourceMetadataURL+`"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodPost || r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+		if err != nil {
+			http.Error(w, "could not read the request body", http.StatusBadRequest)
+			return
+		}
+		if len(body) > maxRequestBytes {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		calls := peekRequests(body)
+		if s.HTTPScopeChallenge {
+			for _, c := range calls {
+				if c.Method != "tools/call" {
+					continue
+				}
+				if sp, known := s.specs[c.Params.Name]; known && !p.Has(sp.scope) {
+					s.recordDenied(r.Context(), p, sp)
+					w.Header().Set("WWW-Authenticate", s.challenge(sp))
+					http.Error(w, "insufficient_scope", http.StatusForbidden)
+					return
+				}
+			}
+		}
+		if len(calls) == 1 && calls[0].Method == "tools/call" {
+			// One call: a database outage becomes 503 + Retry-After
+			// (unavailable.go). A batch keeps per-call in-band errors, since
+			// a 503 would hide calls in it that did succeed.
+			ctx, flag := withUnavailableFlag(r.Context())
+			next.ServeHTTP(&unavailableWriter{ResponseWriter: w, flag: flag}, r.WithContext(ctx))
+			return
+		}
+		if len(calls) == 1 && calls[0].Method == "tools/list" {
+			rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+			next.ServeHTTP(rec, r)
+			rec.flushWithSecuritySchemes(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type peekedRequest struct {
+	Method string `json:"method"`
+	Params struct {
+		Name string `json:"name"`
+	} `json:"params"`
+}
+
+// peekRequests reads the JSON-RPC method (and tool name) of a request or a
+// batch. Anything unparsable is left for the SDK to reject.
+func peekRequests(body []byte) []peekedRequest {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		var batch []peekedRequest
+		if json.Unmarshal(body, &batch) == nil {
+			return batch
+		}
+		return nil
+	}
+	var one peekedRequest
+	if json.Unmarshal(body, &one) != nil {
+		return nil
+	}
+	return []peekedRequest{one}
+}
+
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(code int)        { b.status = code }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *bufferedResponse) flushWithSecuritySchemes(w http.ResponseWriter) {
+	out := b.body.Bytes()
+	if b.status == http.StatusOK {
+		if rewritten, ok := liftSecuritySchemes(out); ok {
+			out = rewritten
+		}
+	}
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(b.status)
+	_, _ = w.Write(out)
+}
+
+// liftSecuritySchemes copies result.tools[i]._meta.securitySchemes to
+// result.tools[i].securitySchemes in a JSON-RPC tools/list response.
+func liftSecuritySchemes(resp []byte) ([]byte, bool) {
+	var msg map[string]json.RawMessage
+	if json.Unmarshal(resp, &msg) != nil || msg["result"] == nil {
+		return nil, false
+	}
+	var result map[string]json.RawMessage
+	if json.Unmarshal(msg["result"], &result) != nil || result["tools"] == nil {
+		return nil, false
+	}
+	var tools []map[string]json.RawMessage
+	if json.Unmarshal(result["tools"], &tools) != nil {
+		return nil, false
+	}
+	for _, t := range tools {
+		var meta map[string]json.RawMessage
+		if t["_meta"] != nil && json.Unmarshal(t["_meta"], &meta) == nil && meta["securitySchemes"] != nil {
+			t["securitySchemes"] = meta["securitySchemes"]
+		}
+	}
+	var err error
+	if result["tools"], err = json.Marshal(tools); err != nil {
+		return nil, false
+	}
+	if msg["result"], err = json.Marshal(result); err != nil {
+		return nil, false
+	}
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return nil, false
+	}
+	return append(out, '\n'), true
+}

@@ -1,0 +1,248 @@
+package mcpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/mcpapi"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/testdb"
+)
+
+var tdb *testdb.Database
+
+// testAudit is the audit log every test server writes with; tests compare
+// actors through its pseudonyms.
+var testAudit = mustAuditLog()
+
+func mustAuditLog() *audit.Log {
+	keys, err := audit.EphemeralKeys()
+	if err != nil {
+		panic(err)
+	}
+	return audit.NewLog(keys)
+}
+
+func TestMain(m *testing.M) { testdb.Main(m, &tdb) }
+
+const (
+	testPRM       = "http://127.0.0.1/.well-known/oauth-protected-resource/mcp"
+	userHeader    = "X-Test-User"
+	scopesHeader  = "X-Test-Scopes"
+	clientIDValue = "test-client"
+)
+
+var (
+	readOnly  = []identity.Scope{identity.ScopeTasksRead}
+	writeOnly = []identity.Scope{identity.ScopeTasksWrite}
+	readWrite = []identity.Scope{identity.ScopeTasksRead, identity.ScopeTasksWrite}
+)
+
+// env is one real handler on a real database behind httptest.Server.
+type env struct {
+	db    *postgres.DB
+	deps  mcpapi.Deps
+	srv   *httptest.Server
+	clock *testClock
+}
+
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time { return c.t }
+
+type option func(*mcpapi.Deps)
+
+// testPrincipal is the test-only stand-in for the bearer middleware: it
+// builds the principal from headers the test client sets. Production has
+// no such path (the OAuth middleware is the only way in).
+func testPrincipal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, err := uuid.Parse(r.Header.Get(userHeader)); err == nil {
+			var scopes []identity.Scope
+			for _, s := range strings.Fields(r.Header.Get(scopesHeader)) {
+				scopes = append(scopes, identity.Scope(s))
+			}
+			r = r.WithContext(identity.WithPrincipal(r.Context(), identity.Principal{
+				UserID: u, ClientID: clientIDValue, GrantID: uuid.New(), Scopes: scopes}))
+		}
+		next.ServeHTTP(w, r.WithContext(logging.WithRequestID(r.Context(), "req-"+uuid.NewString()[:8])))
+	})
+}
+
+func newEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	tdb.Reset(t)
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, tdb.AppURL, postgres.PoolOptions{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	spec, err := keyring.Generate("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := keyring.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &testClock{t: time.Now()}
+	deps := mcpapi.Deps{
+		DB: db, Tasks: postgres.NewTasks(keys), StateKey: []byte(strings.Repeat("k", 32)),
+		Log:         logging.New(testWriter{t}, logging.Options{}),
+		ResourceURL: "http://127.0.0.1/mcp", ResourceMetadataURL: testPRM, PublicURL: "http://127.0.0.1",
+		Now: clock.now, Audit: testAudit,
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	h, err := mcpapi.NewHandler(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(testPrincipal(h))
+	t.Cleanup(srv.Close)
+	return &env{db: db, deps: deps, srv: srv, clock: clock}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+type headerTransport struct {
+	user   uuid.UUID
+	scopes []identity.Scope
+}
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(userHeader, h.user.String())
+	r.Header.Set(scopesHeader, identity.JoinScopes(h.scopes))
+	r.Header.Set("Authorization", "Bearer test-token") // read only by TestTokenInfoCrossCheck's verifier
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// client connects the real go-sdk client as user with scopes.
+func (e *env) client(t *testing.T, user uuid.UUID, scopes []identity.Scope) *mcp.ClientSession {
+	t.Helper()
+	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	sess, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint:   e.srv.URL,
+		HTTPClient: &http.Client{Transport: headerTransport{user: user, scopes: scopes}},
+		MaxRetries: -1, DisableStandaloneSSE: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	return sess
+}
+
+// newUser inserts a user the way the account layer does.
+func (e *env) newUser(t *testing.T) uuid.UUID {
+	t.Helper()
+	id := uuid.New()
+	err := e.db.InUserTx(context.Background(), id, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO users (id, email) VALUES ($1, $2)`, id, id.String()+"@example.test")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// call invokes a tool and fails the test on a protocol error.
+func call(t *testing.T, s *mcp.ClientSession, tool string, args any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error: %v", tool, err)
+	}
+	return res
+}
+
+func callOK(t *testing.T, s *mcp.ClientSession, tool string, args any, out any) *mcp.CallToolResult {
+	t.Helper()
+	res := call(t, s, tool, args)
+	if res.IsError {
+		t.Fatalf("%s: tool error: %s", tool, text(res))
+	}
+	if out != nil {
+		raw, err := json.Marshal(res.StructuredContent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s: structuredContent %s: %v", tool, raw, err)
+		}
+	}
+	return res
+}
+
+// callErr invokes a tool that must fail as a tool error, without any
+// structuredContent, and returns the error text.
+func callErr(t *testing.T, s *mcp.ClientSession, tool string, args any) string {
+	t.Helper()
+	res := call(t, s, tool, args)
+	if !res.IsError {
+		t.Fatalf("%s: succeeded, want a tool error; result %s", tool, text(res))
+	}
+	if res.StructuredContent != nil {
+		t.Fatalf("%s: error result carries structuredContent %v", tool, res.StructuredContent)
+	}
+	return text(res)
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+type auditRow struct {
+	Type, Outcome string
+	Actor         *string // the actor's audit pseudonym
+	Client        *string
+	Detail        map[string]any
+}
+
+// auditRows reads the audit trail as the superuser (inspection only).
+func auditRows(t *testing.T) []auditRow {
+	t.Helper()
+	conn := tdb.Admin(t)
+	rows, err := conn.Query(context.Background(), `SELECT event_type, outcome, actor, client_id, detail FROM audit_events ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []auditRow
+	for rows.Next() {
+		var r auditRow
+		if err := rows.Scan(&r.Type, &r.Outcome, &r.Actor, &r.Client, &r.Detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,91 @@
+package mcpapi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/logging"
+)
+
+// Scopes are decided here, on the server, for every call (A3, P8), from the
+// principal's granted scopes and the tool's declared scope, whatever the
+// client or the model claims. Tools the token cannot use are left out of
+// tools/list, and a call to one is refused before the handler runs, as a
+// tool error (no zero-valued structuredContent) carrying the challenge
+// ChatGPT uses to offer re-linking with more scopes:
+//
+//	_meta["mcp/www_authenticate"] = Bearer error="insufficient_scope", scope="tasks.write", resource_metadata="...", error_description="..."
+//
+// The HTTP 403 form of the same challenge is in http.go.
+
+func (s *service) scopeMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "tools/list":
+			res, err := next(ctx, method, req)
+			if err != nil {
+				return res, err
+			}
+			lr, ok := res.(*mcp.ListToolsResult)
+			if !ok {
+				return res, nil
+			}
+			p, perr := principalOf(ctx, tokenInfo(req))
+			visible := make([]*mcp.Tool, 0, len(lr.Tools))
+			for _, t := range lr.Tools {
+				if sp, known := s.specs[t.Name]; perr == nil && known && p.Has(sp.scope) {
+					visible = append(visible, t)
+				}
+			}
+			lr.Tools = visible
+			return lr, nil
+		case "tools/call":
+			params, ok := req.GetParams().(*mcp.CallToolParamsRaw)
+			if !ok {
+				break
+			}
+			sp, known := s.specs[params.Name]
+			if !known {
+				break // the SDK answers "unknown tool"
+			}
+			p, err := principalOf(ctx, tokenInfo(req))
+			if err != nil {
+				return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "not authenticated"}}}, nil
+			}
+			if !p.Has(sp.scope) {
+				s.recordDenied(ctx, p, sp)
+				return s.insufficientScope(sp), nil
+			}
+		}
+		return next(ctx, method, req)
+	}
+}
+
+func (s *service) recordDenied(ctx context.Context, p identity.Principal, sp toolSpec) {
+	c := &call{tool: sp.name, principal: p, requestID: logging.RequestID(ctx)}
+	s.record(ctx, c, audit.OutcomeDenied, map[string]any{"reason": "insufficient_scope", "required_scope": string(sp.scope)})
+}
+
+// challenge is the RFC 6750 insufficient_scope challenge for sp, naming
+// every scope the operation needs in one go.
+func (s *service) challenge(sp toolSpec) string {
+	return fmt.Sprintf(`Bearer error="insufficient_scope", scope="%s", resource_metadata="%s", error_description="%s"`,
+		sp.scope, s.ResourceMetadataURL, scopeDescription(sp))
+}
+
+func scopeDescription(sp toolSpec) string {
+	return fmt.Sprintf("%s needs the %s permission, which this connection was not granted", sp.name, sp.scope)
+}
+
+func (s *service) insufficientScope(sp toolSpec) *mcp.CallToolResult {
+	return &mcp.CallToolResult{
+		IsError: true,
+		Content: []mcp.Content{&mcp.TextContent{Text: scopeDescription(sp) +
+			". Ask the user to reconnect taskbridge and allow it; do not retry with another tool."}},
+		Meta: mcp.Meta{"mcp/www_authenticate": []string{s.challenge(sp)}},
+	}
+}

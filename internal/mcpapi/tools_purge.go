@@ -1,0 +1,70 @@
+package mcpapi
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+)
+
+// widgetProvenanceKey is the request _meta key ChatGPT adds to calls made
+// from a mounted widget. With Deps.RequireWidgetProvenance a purge_task call
+// without it is refused; without that option the confirmation token alone
+// decides (it is sufficient: the model never sees _meta). Both settings are
+// safe; the option adds a second, host-provided signal where a host gives
+// one.
+const widgetProvenanceKey = "openai/widgetSessionId"
+
+func (s *service) addPurgeTool(srv *mcp.Server) {
+	purge := writeSpec("purge_task", "Delete a task permanently",
+		"Permanently delete one task that is already in the trash. Callable only from the task board, after "+
+			"the user confirms there; it needs a confirmation only the board receives. A model cannot use it: "+
+			"to remove a task use delete_task, which moves it to the trash.",
+		"Deleting permanently…", "Task deleted permanently", purgeSchema())
+	purge.destructive, purge.idempotent, purge.appOnly, purge.template = true, true, true, true
+	addTool(srv, s.register(purge), s.purgeTask)
+}
+
+func (s *service) purgeTask(ctx context.Context, req *mcp.CallToolRequest, in purgeInput) (*mcp.CallToolResult, purgeOut, error) {
+	c, err := s.begin(ctx, req, "purge_task")
+	if err != nil {
+		return nil, purgeOut{}, err
+	}
+	id, err := parseID("id", in.ID)
+	if err != nil {
+		return nil, purgeOut{}, s.failed(ctx, c, err, map[string]any{"invalid": "id"})
+	}
+	detail := map[string]any{"task_ids": idStrings([]uuid.UUID{id})}
+	if s.RequireWidgetProvenance && !fromWidget(req) {
+		detail["reason"] = "no_widget_provenance"
+		s.record(ctx, c, audit.OutcomeDenied, detail)
+		return nil, purgeOut{}, errBadConfirmationTool
+	}
+	if err := s.purge.verify(c.principal.UserID, id, in.Confirmation); err != nil {
+		detail["reason"] = "bad_confirmation"
+		s.record(ctx, c, audit.OutcomeDenied, detail)
+		return nil, purgeOut{}, errBadConfirmationTool
+	}
+	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+		d["task_ids"], d["confirmed"] = idStrings([]uuid.UUID{id}), true
+		return s.Tasks.Purge(ctx, tx, id)
+	})
+	if err != nil {
+		return nil, purgeOut{}, err
+	}
+	out := purgeOut{ID: id.String(), Purged: true}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "The task was deleted permanently."}}}, out, nil
+}
+
+var errBadConfirmationTool = &toolError{msg: errBadConfirmation.Error()}
+
+func fromWidget(req *mcp.CallToolRequest) bool {
+	if req == nil || req.Params == nil {
+		return false
+	}
+	v, ok := req.Params.Meta[widgetProvenanceKey].(string)
+	return ok && v != ""
+}

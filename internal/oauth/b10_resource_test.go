@@ -1,0 +1,202 @@
+package oauth_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/oauth"
+)
+
+func TestB10_17_BearerChallenges(t *testing.T) {
+	e := newEnv(t)
+	c := e.publicClient()
+	user := e.newUser()
+	tok := e.login(user, c, true)
+	prm := `resource_metadata="` + e.url + `/.well-known/oauth-protected-resource/mcp"`
+
+	resp := e.mcp("")
+	if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != http.StatusUnauthorized ||
+		got != `Bearer `+prm+`, scope="tasks.read tasks.write"` {
+		t.Fatalf("no token: %d %q", resp.StatusCode, got)
+	}
+	for name, header := range map[string]string{
+		"garbage":   "Bearer nonsense",
+		"unknown":   "Bearer tbat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"refresh":   "Bearer " + tok.Refresh,
+		"empty":     "Bearer ",
+		"lowercase": "bearer tbat_x",
+	} {
+		resp := e.mcp(header)
+		got := resp.Header.Get("WWW-Authenticate")
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(got, `error="invalid_token"`) || !strings.Contains(got, prm) {
+			t.Errorf("%s: %d %q", name, resp.StatusCode, got)
+		}
+	}
+	// Token in the query string: refused even though it is valid.
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/mcp?access_token="+tok.Access, strings.NewReader("{}"))
+	if resp, _ := e.do(req); resp.StatusCode == http.StatusOK || resp.StatusCode < 400 {
+		t.Fatalf("query-string token accepted: %d", resp.StatusCode)
+	}
+	// Expired.
+	e.clock.Advance(e.cfg.OAuth.AccessTokenTTL + time.Second)
+	resp = e.mcp("Bearer " + tok.Access)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Fatalf("expired: %d", resp.StatusCode)
+	}
+	// The 403 helper lists the needed scopes.
+	rec := httptest.NewRecorder()
+	oauth.InsufficientScope(rec, httptest.NewRequest(http.MethodPost, "/mcp", nil), []identity.Scope{identity.ScopeTasksWrite})
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Header().Get("WWW-Authenticate"), `scope="tasks.write", error="insufficient_scope"`) {
+		t.Fatalf("insufficient scope: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	h := oauth.ChallengeHeader(e.cfg, []identity.Scope{identity.ScopeTasksRead, identity.ScopeTasksWrite}, `needs "write"`)
+	want := `Bearer ` + prm + `, scope="tasks.read tasks.write", error="insufficient_scope", error_description="needs \"write\""`
+	if h != want {
+		t.Fatalf("challenge header\n got %s\nwant %s", h, want)
+	}
+}
+
+func TestB10_18_WrongAudienceRejected(t *testing.T) {
+	// Two deployments share a database; a token minted for one is refused
+	// by the other because its audience is the first one's MCP URL.
+	a := newEnv(t)
+	b := newEnv(t, func(o *envOptions) { o.db = a.db })
+	c := a.publicClient()
+	tok := a.login(a.newUser(), c, true)
+	if a.mcp("Bearer "+tok.Access).StatusCode != http.StatusOK {
+		t.Fatal("token refused by its own resource")
+	}
+	resp := b.mcp("Bearer " + tok.Access)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Fatalf("token for another audience: %d", resp.StatusCode)
+	}
+	// And the authorization server never mints a token for another resource.
+	p := newPKCE()
+	bb := a.browser(a.newUser())
+	redirectedError(t, a, a.getAs(bb, a.authorizeURL(c, p, map[string][]string{"resource": {"https://evil.example.com/mcp"}})), "invalid_target")
+}
+
+func TestB10_19_PrincipalCarriesOnlyGrantedScopes(t *testing.T) {
+	var got map[string]any
+	var info *auth.TokenInfo
+	e := newEnv(t, withMCP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.FromContext(r.Context())
+		info = auth.TokenInfoFromContext(r.Context())
+		got = map[string]any{"scopes": p.ScopeString(), "write": p.Has(identity.ScopeTasksWrite)}
+	})))
+	c := e.publicClient()
+	user := e.newUser()
+	ro := e.login(user, c, false) // the user unticked write
+	if e.mcp("Bearer "+ro.Access).StatusCode != http.StatusOK || got["scopes"] != "tasks.read" || got["write"] != false {
+		t.Fatalf("read-only grant principal: %v", got)
+	}
+	if info == nil || info.UserID != user.String() || len(info.Scopes) != 1 || info.Extra["client_id"] != c.ID || info.Expiration.IsZero() {
+		t.Fatalf("go-sdk TokenInfo: %+v", info)
+	}
+	// A later read-only consent narrows the grant: a write token from
+	// before loses write on its next request.
+	rw := e.login(user, c, true)
+	e.login(user, c, false)
+	if e.mcp("Bearer "+rw.Access).StatusCode != http.StatusOK || got["scopes"] != "tasks.read" {
+		t.Fatalf("narrowed grant still gives %v", got)
+	}
+}
+
+func TestB10_20_DNSRebindingOriginAndHost(t *testing.T) {
+	e := newEnv(t, withVars("TASKBRIDGE_MCP_ALLOWED_ORIGINS", "https://inspector.example"))
+	tok := e.login(e.newUser(), e.publicClient(), true)
+	call := func(host, origin string) int {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/mcp", strings.NewReader("{}"))
+		req.Header.Set("Authorization", "Bearer "+tok.Access)
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, _ := e.do(req)
+		return resp.StatusCode
+	}
+	for name, tc := range map[string]struct {
+		host, origin string
+		want         int
+	}{
+		"no origin":           {"", "", http.StatusOK},
+		"own origin":          {"", e.url, http.StatusOK},
+		"configured origin":   {"", "https://inspector.example", http.StatusOK},
+		"foreign origin":      {"", "https://evil.example", http.StatusForbidden},
+		"null origin":         {"", "null", http.StatusForbidden},
+		"rebound host":        {"evil.example:80", "", http.StatusForbidden},
+		"rebound host+origin": {"evil.example", "http://evil.example", http.StatusForbidden},
+		"localhost host":      {"localhost", "", http.StatusOK},
+	} {
+		if got := call(tc.host, tc.origin); got != tc.want {
+			t.Errorf("%s: %d, want %d", name, got, tc.want)
+		}
+	}
+}
+
+func TestConnectedAppsRevokeTakesEffectOnNextRequest(t *testing.T) {
+	e := newEnv(t)
+	user := e.newUser()
+	stranger := e.newUser()
+	c := e.register(map[string]any{"client_name": "Claude"})
+	tok := e.login(user, c, true)
+	if e.mcp("Bearer "+tok.Access).StatusCode != http.StatusOK {
+		t.Fatal("token refused")
+	}
+	ctx := context.Background()
+	grants, err := e.oauth.ListGrants(ctx, user)
+	if err != nil || len(grants) != 1 || grants[0].ClientName != "Claude" || grants[0].LastUsedAt == nil || len(grants[0].Scopes) != 2 {
+		t.Fatalf("grants %+v %v", grants, err)
+	}
+	if err := e.oauth.RevokeGrant(ctx, stranger, grants[0].ID); err != oauth.ErrNotFound {
+		t.Fatalf("another user revoked the grant: %v", err)
+	}
+	if err := e.oauth.RevokeGrant(ctx, user, grants[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if e.mcp("Bearer "+tok.Access).StatusCode != http.StatusUnauthorized {
+		t.Fatal("access token works after the grant was revoked")
+	}
+	if _, body := e.refresh(c, tok.Refresh, nil); body["error"] != "invalid_grant" {
+		t.Fatalf("refresh after revocation: %v", body)
+	}
+	records, _ := e.oauth.ListConsentRecords(ctx, user)
+	if len(records) != 2 || records[1].Action != "revoke" {
+		t.Fatalf("revocation not recorded: %+v", records)
+	}
+	if e.auditCount("oauth.grant.revoke") == 0 {
+		t.Fatal("revocation not audited")
+	}
+}
+
+func TestDeletedUserTokensStopWorking(t *testing.T) {
+	e := newEnv(t)
+	user := e.newUser()
+	tok := e.login(user, e.publicClient(), true)
+	if _, err := tdb.Admin(t).Exec(context.Background(), `DELETE FROM users WHERE id = $1`, user); err != nil {
+		t.Fatal(err)
+	}
+	if e.mcp("Bearer "+tok.Access).StatusCode != http.StatusUnauthorized {
+		t.Fatal("token of a deleted user still works")
+	}
+}
+
+func TestRateLimitOnMCP(t *testing.T) {
+	e := newEnv(t, withVars("TASKBRIDGE_RATE_MCP_PER_MINUTE", "2"))
+	var last *http.Response
+	for range 4 {
+		last = e.mcp("")
+	}
+	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("want 429, got %d", last.StatusCode)
+	}
+}

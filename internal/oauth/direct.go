@@ -1,0 +1,108 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/logging"
+)
+
+// DirectClientName names the client that IssueDirect registers. Its grants
+// show on the user's Connected apps page like any other, and can be
+// revoked there.
+const DirectClientName = "taskbridge operator tooling"
+
+// DirectToken is what IssueDirect hands out.
+type DirectToken struct {
+	AccessToken string
+	GrantID     uuid.UUID
+	ClientID    string
+	ExpiresAt   time.Time
+}
+
+// NewDirectClient registers a public client for IssueDirect. Operator
+// tooling (taskbridge bench) and tests call it once and issue many tokens
+// under it. Its redirect URI is a loopback address no browser flow uses.
+func (s *Server) NewDirectClient(ctx context.Context) (string, error) {
+	now := s.now().UTC()
+	c := &Client{
+		ID: newClientID(), Kind: "dcr", Name: DirectClientName,
+		RedirectURIs: []string{"http://127.0.0.1/taskbridge-direct"}, GrantTypes: []string{grantAuthorizationCode},
+		AuthMethod: authMethodNone, AllowedScopes: scopeStrings(resourceScopes()), ApplicationType: "native", CreatedAt: now,
+	}
+	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		if err := insertClient(ctx, tx, c, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Event{
+			Type: "oauth.client.register", Outcome: audit.OutcomeSuccess, ClientID: c.ID, RequestID: logging.RequestID(ctx),
+			Detail: map[string]any{"auth_method": c.AuthMethod, "redirect_uris": 1, "via": "direct"},
+		})
+	})
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
+}
+
+// IssueDirect grants clientID (from NewDirectClient) the scopes on behalf
+// of userID and issues an access token, without the browser flow: the same
+// rows the authorization-code flow writes (grant, consent record, token
+// family, hashed token, audit event "oauth.token.issue" with via=direct),
+// so the bearer middleware cannot tell the difference. Only code that
+// already holds the database credentials can call it; there is no HTTP
+// route to it.
+func (s *Server) IssueDirect(ctx context.Context, clientID string, userID uuid.UUID, scopes []identity.Scope) (DirectToken, error) {
+	if userID == uuid.Nil || len(scopes) == 0 {
+		return DirectToken{}, errors.New("oauth: a direct token needs a user and scopes")
+	}
+	now := s.now().UTC()
+	out := DirectToken{ClientID: clientID}
+	err := s.store.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+		client, err := scanClient(tx.QueryRow(ctx, `SELECT `+clientColumns+` FROM oauth_clients WHERE client_id = $1`, clientID))
+		if err != nil {
+			return err
+		}
+		if client.Name != DirectClientName {
+			return errors.New("oauth: direct tokens are issued only to the direct client")
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $5)
+			ON CONFLICT (user_id, client_id) WHERE revoked_at IS NULL
+			DO UPDATE SET scopes = EXCLUDED.scopes, updated_at = EXCLUDED.updated_at
+			RETURNING id`, userID, clientID, scopeStrings(scopes), ConsentVersion, now).Scan(&out.GrantID)
+		if err != nil {
+			return fmt.Errorf("upsert grant: %w", err)
+		}
+		if err := insertConsentRecord(ctx, tx, userID, &out.GrantID, client, "grant", scopeStrings(scopes), ConsentVersion, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE oauth_clients SET expires_at = NULL WHERE client_id = $1 AND expires_at IS NOT NULL`, clientID); err != nil {
+			return fmt.Errorf("keep client: %w", err)
+		}
+		f := &family{ID: uuid.New(), GrantID: out.GrantID, UserID: userID, ClientID: clientID, ExpiresAt: now.Add(s.cfg.OAuth.RefreshTokenTTL)}
+		if _, err := tx.Exec(ctx, `INSERT INTO oauth_token_families (id, grant_id, user_id, client_id, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, f.ID, f.GrantID, f.UserID, f.ClientID, now, f.ExpiresAt); err != nil {
+			return fmt.Errorf("insert token family: %w", err)
+		}
+		if out.AccessToken, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, scopes, s.cfg.MCPResourceURL(), now); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Event{
+			Type: "oauth.token.issue", Outcome: audit.OutcomeSuccess, ActorID: userID, ClientID: clientID,
+			RequestID: logging.RequestID(ctx),
+			Detail:    map[string]any{"grant_id": out.GrantID.String(), "family_id": f.ID.String(), "scopes": scopeStrings(scopes), "refresh": false, "via": "direct"},
+		})
+	})
+	if err != nil {
+		return DirectToken{}, err
+	}
+	return out, nil
+}

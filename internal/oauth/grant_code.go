@@ -1,0 +1,147 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/logging"
+)
+
+type codeRow struct {
+	GrantID       uuid.UUID
+	UserID        uuid.UUID
+	ClientID      string
+	RedirectURI   string
+	CodeChallenge string
+	Resource      string
+	Scopes        []string
+	ExpiresAt     time.Time
+	UsedAt        *time.Time
+	FamilyID      *uuid.UUID
+}
+
+// redeemCode exchanges an authorization code (B.10 items 4-6). The code row
+// is locked, so two concurrent redemptions cannot both succeed. A request
+// that fails on client, redirect URI, resource or verifier does not consume
+// the code. A second valid redemption is a replay: it fails and revokes
+// everything the first one issued (RFC 9700 §4.2.4); a replay with wrong
+// parameters only fails, so a stranger holding a code cannot revoke the
+// rightful client's tokens.
+func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values) (*issued, error) {
+	code := form.Get("code")
+	if code == "" {
+		return nil, errInvalidRequest("code is required")
+	}
+	if form.Get("code_verifier") == "" {
+		return nil, errInvalidRequest("code_verifier is required (PKCE)")
+	}
+	now := s.now().UTC()
+	var out *issued
+	var result error
+	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		var c codeRow
+		err := tx.QueryRow(ctx, `SELECT grant_id, user_id, client_id, redirect_uri, code_challenge, resource, scopes,
+				expires_at, used_at, family_id
+			FROM oauth_codes WHERE code_hash = $1 FOR UPDATE`, hashSecret(code)).
+			Scan(&c.GrantID, &c.UserID, &c.ClientID, &c.RedirectURI, &c.CodeChallenge, &c.Resource, &c.Scopes,
+				&c.ExpiresAt, &c.UsedAt, &c.FamilyID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			result = errInvalidGrant("the authorization code is invalid")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read code: %w", err)
+		}
+		resource, resourceOK := s.resolveResource(form.Get("resource"))
+		switch {
+		case c.ClientID != client.ID:
+			result = errInvalidGrant("the authorization code was issued to another client")
+			return nil
+		case form.Get("redirect_uri") != c.RedirectURI:
+			result = errInvalidGrant("redirect_uri does not match the authorization request")
+			return nil
+		case !resourceOK:
+			result = errInvalidTarget()
+			return nil
+		case resource != c.Resource:
+			result = errInvalidGrant("resource does not match the authorization request")
+			return nil
+		case !verifyPKCE(form.Get("code_verifier"), c.CodeChallenge):
+			result = errInvalidGrant("code_verifier does not match the code challenge")
+			return nil
+		case c.UsedAt != nil:
+			result = errInvalidGrant("the authorization code was already used")
+			return s.codeReplayed(ctx, tx, &c, now)
+		case !now.Before(c.ExpiresAt):
+			result = errInvalidGrant("the authorization code has expired")
+			return nil
+		}
+
+		grantScopes, err := activeGrantScopes(ctx, tx, c.UserID, c.GrantID)
+		if errors.Is(err, ErrNotFound) {
+			result = errInvalidGrant("the authorization was revoked")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		scopes := intersectScopes(scopesFromStrings(c.Scopes), grantScopes)
+		f := &family{ID: uuid.New(), GrantID: c.GrantID, UserID: c.UserID, ClientID: client.ID, ExpiresAt: now.Add(s.cfg.OAuth.RefreshTokenTTL)}
+		if _, err := tx.Exec(ctx, `INSERT INTO oauth_token_families (id, grant_id, user_id, client_id, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, f.ID, f.GrantID, f.UserID, f.ClientID, now, f.ExpiresAt); err != nil {
+			return fmt.Errorf("insert token family: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE oauth_codes SET used_at = $2, family_id = $3 WHERE code_hash = $1`, hashSecret(code), now, f.ID); err != nil {
+			return fmt.Errorf("mark code used: %w", err)
+		}
+		out = &issued{Scopes: scopes}
+		if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, scopes, c.Resource, now); err != nil {
+			return err
+		}
+		if issuesRefreshToken(client) {
+			if out.Refresh, _, err = s.issueRefreshToken(ctx, tx, f, scopes, c.Resource, now); err != nil {
+				return err
+			}
+		}
+		if err := touchGrant(ctx, tx, c.GrantID, now); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Event{
+			Type: "oauth.token.issue", Outcome: audit.OutcomeSuccess, ActorID: c.UserID, ClientID: client.ID,
+			RequestID: logging.RequestID(ctx),
+			Detail:    map[string]any{"grant_id": c.GrantID.String(), "family_id": f.ID.String(), "scopes": scopeStrings(scopes), "refresh": out.Refresh != ""},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
+}
+
+// codeReplayed revokes the family a reused code issued and audits it (L7).
+// The transaction commits, so the revocation sticks although the request
+// fails.
+func (s *Server) codeReplayed(ctx context.Context, tx pgx.Tx, c *codeRow, now time.Time) error {
+	detail := map[string]any{"grant_id": c.GrantID.String()}
+	if c.FamilyID != nil {
+		s.tokens.invalidate() // within the TTL everywhere; at once here (tokencache.go)
+		if err := revokeFamily(ctx, tx, *c.FamilyID, "code_replay", now); err != nil {
+			return err
+		}
+		detail["family_id"] = c.FamilyID.String()
+	}
+	return s.audit.Append(ctx, tx, audit.Event{
+		Type: "oauth.code.replay", Outcome: audit.OutcomeDenied, ActorID: c.UserID, ClientID: c.ClientID,
+		RequestID: logging.RequestID(ctx), Detail: detail,
+	})
+}

@@ -1,0 +1,224 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/logging"
+)
+
+type refreshRow struct {
+	ClientID        string
+	Scopes          []identity.Scope
+	Audience        string
+	ExpiresAt       time.Time
+	RevokedAt       *time.Time
+	RotatedAt       *time.Time
+	SuccessorHash   []byte
+	SuccessorSealed []byte
+	SuccessorKeyID  *string
+}
+
+func readRefresh(ctx context.Context, tx pgx.Tx, hash []byte) (*refreshRow, error) {
+	var t refreshRow
+	var scopes []string
+	err := tx.QueryRow(ctx, `SELECT client_id, scopes, audience, expires_at, revoked_at, rotated_at,
+			successor_hash, successor_sealed, successor_key_id
+		FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'`, hash).
+		Scan(&t.ClientID, &scopes, &t.Audience, &t.ExpiresAt, &t.RevokedAt, &t.RotatedAt,
+			&t.SuccessorHash, &t.SuccessorSealed, &t.SuccessorKeyID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read refresh token: %w", err)
+	}
+	t.Scopes = scopesFromStrings(scopes)
+	return &t, nil
+}
+
+// refresh rotates a refresh token (B.10 items 11-12). The family row is
+// locked first, so concurrent refreshes of one family run one after the
+// other and exactly one successor is created. Rules:
+//   - the current token: a new access token (scope may narrow, never
+//     widen) and a new refresh token with the same scope; the old one is
+//     marked rotated;
+//   - the token rotated just before, within the grace window, while its
+//     successor is still current: the SAME successor again (kept sealed
+//     with the keyring for that window only) and a fresh access token, so
+//     a client that lost the answer to a refresh is not locked out;
+//   - any other reuse: the whole family is revoked and audited (L7).
+func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (*issued, error) {
+	presented := form.Get("refresh_token")
+	if presented == "" {
+		return nil, errInvalidRequest("refresh_token is required")
+	}
+	requested, err := ParseScope(form.Get("scope"))
+	if err != nil {
+		return nil, errInvalidScope("scope names a scope this server does not have")
+	}
+	resource, ok := s.resolveResource(form.Get("resource"))
+	if !ok {
+		return nil, errInvalidTarget()
+	}
+	hash := hashSecret(presented)
+	now := s.now().UTC()
+	var out *issued
+	var result error
+	err = s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		var familyID uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT family_id FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'`, hash).Scan(&familyID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			result = errInvalidGrant("the refresh token is invalid")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find refresh token: %w", err)
+		}
+		f, err := lockFamily(ctx, tx, familyID)
+		if err != nil {
+			return err
+		}
+		// Read the token again now that the family is locked: a concurrent
+		// refresh may have rotated it meanwhile.
+		t, err := readRefresh(ctx, tx, hash)
+		if err != nil {
+			return err
+		}
+		switch {
+		case t.ClientID != client.ID:
+			result = errInvalidGrant("the refresh token was issued to another client")
+			return nil
+		case f.RevokedAt != nil || t.RevokedAt != nil:
+			result = errInvalidGrant("the refresh token was revoked")
+			return nil
+		case !now.Before(f.ExpiresAt):
+			result = errInvalidGrant("the refresh token has reached its maximum lifetime; authorize again")
+			return nil
+		case resource != t.Audience:
+			result = errInvalidTarget()
+			return nil
+		}
+		if t.RotatedAt != nil {
+			out, result, err = s.rotatedTokenPresented(ctx, tx, f, t, hash, now)
+			return err
+		}
+		if !now.Before(t.ExpiresAt) {
+			result = errInvalidGrant("the refresh token has expired")
+			return nil
+		}
+		grantScopes, err := activeGrantScopes(ctx, tx, f.UserID, f.GrantID)
+		if errors.Is(err, ErrNotFound) {
+			result = errInvalidGrant("the authorization was revoked")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		accessScopes := t.Scopes
+		if requested != nil {
+			if !subsetOf(requested, t.Scopes) {
+				result = errInvalidScope("a refresh cannot add scopes")
+				return nil
+			}
+			accessScopes = requested
+		}
+		accessScopes = intersectScopes(accessScopes, grantScopes)
+		if !hasTaskScope(accessScopes) {
+			result = errInvalidScope("no task scope remains granted")
+			return nil
+		}
+		out = &issued{Scopes: accessScopes}
+		var successorHash []byte
+		// RFC 6749 §6: the new refresh token keeps the scope of the old one.
+		if out.Refresh, successorHash, err = s.issueRefreshToken(ctx, tx, f, t.Scopes, t.Audience, now); err != nil {
+			return err
+		}
+		sealed, keyID, err := s.store.keys.Seal([]byte(out.Refresh), hash)
+		if err != nil {
+			return fmt.Errorf("seal refresh successor: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE oauth_tokens SET rotated_at = $2, successor_hash = $3,
+				successor_sealed = $4, successor_key_id = $5 WHERE token_hash = $1`,
+			hash, now, successorHash, sealed, keyID); err != nil {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, accessScopes, t.Audience, now); err != nil {
+			return err
+		}
+		if err := touchGrant(ctx, tx, f.GrantID, now); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, tx, audit.Event{
+			Type: "oauth.token.refresh", Outcome: audit.OutcomeSuccess, ActorID: f.UserID, ClientID: client.ID,
+			RequestID: logging.RequestID(ctx),
+			Detail:    map[string]any{"family_id": f.ID.String(), "scopes": scopeStrings(accessScopes)},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
+}
+
+// rotatedTokenPresented handles a refresh token that was already rotated:
+// the idempotent grace case, or reuse.
+func (s *Server) rotatedTokenPresented(ctx context.Context, tx pgx.Tx, f *family, t *refreshRow, hash []byte, now time.Time) (*issued, error, error) {
+	if s.withinGrace(t, now) {
+		successor, err := readRefresh(ctx, tx, t.SuccessorHash)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
+		// Only the immediately previous token qualifies: its successor
+		// must still be the family's current refresh token.
+		if successor != nil && successor.RotatedAt == nil && successor.RevokedAt == nil && now.Before(successor.ExpiresAt) {
+			plain, err := s.store.keys.Open(t.SuccessorSealed, *t.SuccessorKeyID, hash)
+			if err != nil {
+				return nil, nil, fmt.Errorf("open refresh successor: %w", err)
+			}
+			grantScopes, err := activeGrantScopes(ctx, tx, f.UserID, f.GrantID)
+			if errors.Is(err, ErrNotFound) {
+				return nil, errInvalidGrant("the authorization was revoked"), nil
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			out := &issued{Refresh: string(plain), Scopes: intersectScopes(successor.Scopes, grantScopes)}
+			if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, out.Scopes, successor.Audience, now); err != nil {
+				return nil, nil, err
+			}
+			return out, nil, nil
+		}
+	}
+	s.tokens.invalidate() // within the TTL everywhere; at once here (tokencache.go)
+	if err := revokeFamily(ctx, tx, f.ID, "reuse", now); err != nil {
+		return nil, nil, err
+	}
+	err := s.audit.Append(ctx, tx, audit.Event{
+		Type: "oauth.refresh.reuse", Outcome: audit.OutcomeDenied, ActorID: f.UserID, ClientID: f.ClientID,
+		RequestID: logging.RequestID(ctx),
+		Detail:    map[string]any{"family_id": f.ID.String(), "grant_id": f.GrantID.String()},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.metrics.RefreshTokenReuse()
+	s.log.WarnContext(ctx, "refresh token reuse detected; token family revoked", "family_id", f.ID.String())
+	return nil, errInvalidGrant("the refresh token was already used"), nil
+}
+
+func (s *Server) withinGrace(t *refreshRow, now time.Time) bool {
+	return s.cfg.OAuth.RefreshGrace > 0 && t.RotatedAt != nil && t.SuccessorSealed != nil && t.SuccessorKeyID != nil &&
+		now.Sub(*t.RotatedAt) <= s.cfg.OAuth.RefreshGrace
+}

@@ -1,0 +1,17 @@
+package oauth
+
+// Metrics receives the authorization server's security counters (L6), so
+// the alert rules on refused tokens and refresh-token reuse can fire. Labels
+// are fixed reasons, never anything identifying (D10).
+type Metrics interface {
+	AuthFailure(reason string)
+	RefreshTokenReuse()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) AuthFailure(string) {}
+func (noMetrics) RefreshTokenReuse() {}
+
+// WithMetrics sends the server's security counters to m.
+func WithMetrics(m Metrics) Option { return func(s *Server) { s.metrics = m } }

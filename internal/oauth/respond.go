@@ -1,0 +1,26 @@
+package oauth
+
+import (
+	"net/http"
+
+	"github.com/taskbridge/taskbridge/internal/httpx"
+	"github.com/taskbridge/taskbridge/internal/logging"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) { httpx.WriteJSON(w, status, v) }
+
+// serverError logs the cause and answers with a generic JSON error (O2).
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	s.log.ErrorContext(r.Context(), what, "error", err.Error())
+	writeProtocolError(w, r, err)
+}
+
+// localErrorPage is shown instead of redirecting when the client or its
+// redirect URI cannot be trusted (RFC 9700 §4.11.2, B.10 item 1).
+func (s *Server) localErrorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
+	httpx.HTMLPage(w)
+	w.WriteHeader(status)
+	_ = s.pages.ExecuteTemplate(w, "error.html", map[string]string{
+		"Message": message, "RequestID": logging.RequestID(r.Context()),
+	})
+}

@@ -1,0 +1,77 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+)
+
+// Revoke is the RFC 7009 revocation endpoint. Revoking a refresh token
+// revokes its grant (the app is disconnected, as on the account page);
+// revoking an access token ends that token. A token that is unknown, or
+// belongs to another client, gets the same 200 and is left alone, so the
+// endpoint reveals nothing and one client cannot revoke another's tokens.
+func (s *Server) Revoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Set("Cache-Control", "no-store")
+	form, perr := readForm(w, r, maxTokenRequestBody)
+	if perr != nil {
+		writeProtocolError(w, r, perr)
+		return
+	}
+	client, err := s.authenticateClient(ctx, r, form)
+	if err != nil {
+		s.protocolOrServerError(w, r, "authenticate client", err)
+		return
+	}
+	token := form.Get("token")
+	if token == "" {
+		writeProtocolError(w, r, errInvalidRequest("token is required"))
+		return
+	}
+	now := s.now().UTC()
+	err = s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		var kind, owner string
+		var userID, grantID uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT kind, client_id, user_id, grant_id FROM oauth_tokens WHERE token_hash = $1`,
+			hashSecret(token)).Scan(&kind, &owner, &userID, &grantID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find token: %w", err)
+		}
+		if owner != client.ID {
+			return nil
+		}
+		if kind == "access" {
+			if _, err := tx.Exec(ctx, `UPDATE oauth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL`, hashSecret(token), now); err != nil {
+				return fmt.Errorf("revoke access token: %w", err)
+			}
+			return s.audit.Append(ctx, tx, audit.Event{
+				Type: "oauth.token.revoke", Outcome: audit.OutcomeSuccess, ActorID: userID, ClientID: client.ID,
+				RequestID: logging.RequestID(ctx), Detail: map[string]any{"kind": kind},
+			})
+		}
+		if err := postgres.SetUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		if err := s.revokeGrant(ctx, tx, userID, grantID, "rfc7009", now); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	s.tokens.invalidate() // this replica honours the revocation at once
+	if err != nil {
+		s.serverError(w, r, "revoke token", err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,170 @@
+package packaging_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The README is followed verbatim by newcomers; these tests keep the parts a
+// machine can check true (TestReadmeRunWithoutDocker runs one section).
+
+// readmeSection is the text under the level-2 heading title, up to the next
+// level-2 heading.
+func readmeSection(t *testing.T, title string) string {
+	t.Helper()
+	readme := readRepoFile(t, "README.md")
+	start := strings.Index(readme, "\n## "+title+"\n")
+	if start < 0 {
+		t.Fatalf("README.md has no %q section", "## "+title)
+	}
+	body := readme[start+len("\n## "+title+"\n"):]
+	if end := strings.Index(body, "\n## "); end >= 0 {
+		body = body[:end]
+	}
+	return body
+}
+
+// codeBlocks returns the contents of the fenced code blocks in text, in order.
+func codeBlocks(text string) []string {
+	var blocks []string
+	for _, m := range regexp.MustCompile("(?ms)^ *```[a-z]*\n(.*?)^ *```$").FindAllStringSubmatch(text, -1) {
+		blocks = append(blocks, m[1])
+	}
+	return blocks
+}
+
+// TestReadmeDescribesEveryInternalPackage: every directory under internal/
+// has its paragraph in the Architecture section, and every paragraph names a
+// package that exists.
+func TestReadmeDescribesEveryInternalPackage(t *testing.T) {
+	section := readmeSection(t, "Architecture")
+	entries, err := os.ReadDir(filepath.Join(repoRoot(t), "internal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+			if !strings.Contains(section, "\n**`internal/"+e.Name()+"`**: ") {
+				t.Errorf("internal/%s has no paragraph in README.md's Architecture section (add one starting with **`internal/%s`**: )", e.Name(), e.Name())
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile("\n\\*\\*`internal/([a-z0-9_]+)`\\*\\*: ").FindAllStringSubmatch(section, -1) {
+		if !slices.Contains(dirs, m[1]) {
+			t.Errorf("README.md describes internal/%s, which does not exist", m[1])
+		}
+	}
+	if !strings.Contains(section, "```\n") {
+		t.Error("the Architecture section lost its diagram")
+	}
+}
+
+// TestModulePathOnlyInGoModAndImports keeps the README's one-command module
+// rename (sed over *.go and *.mod) sufficient: the module path may appear in
+// go.mod module lines and Go import lines only (Markdown is prose the forker
+// edits by hand).
+func TestModulePathOnlyInGoModAndImports(t *testing.T) {
+	root := repoRoot(t)
+	modulePath := goModModule(t)
+	importLine := regexp.MustCompile(`^\s*(import\s+)?([A-Za-z_][A-Za-z0-9_]*\s+|\.\s+)?"` + regexp.QuoteMeta(modulePath) + `(/[^"]*)?"\s*(//.*)?$`)
+	moduleLine := regexp.MustCompile(`^module ` + regexp.QuoteMeta(modulePath) + `(/\S+)?$`)
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "bin" || name == "test-results") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".md") || !d.Type().IsRegular() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		// Build output (test binaries, bin/) is not source a forker renames.
+		head := make([]byte, 8000)
+		n, _ := f.Read(head)
+		if bytes.IndexByte(head[:n], 0) >= 0 {
+			return nil
+		}
+		if _, err := f.Seek(0, 0); err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+		for n := 1; sc.Scan(); n++ {
+			line := sc.Text()
+			if !strings.Contains(line, modulePath) {
+				continue
+			}
+			switch {
+			case strings.HasSuffix(name, ".go") && importLine.MatchString(line):
+			case name == "go.mod" && moduleLine.MatchString(line):
+			default:
+				t.Errorf("%s:%d names the module path outside go.mod and imports, so renaming the module needs more than the README's sed: %s", rel, n, strings.TrimSpace(line))
+			}
+		}
+		return sc.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork := readmeSection(t, "Fork it")
+	if !strings.Contains(fork, "git ls-files -z '*.go' '*.mod' | xargs -0 sed -i 's#") {
+		t.Error("README.md's Fork it section no longer has the rename command this test guards")
+	}
+}
+
+// goModModule is the module path go.mod declares (after a fork, the new one).
+func goModModule(t *testing.T) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^module (\S+)$`).FindStringSubmatch(readRepoFile(t, "go.mod"))
+	if m == nil {
+		t.Fatal("go.mod has no module line")
+	}
+	return m[1]
+}
+
+// TestReadmeEnvOneLinerMatchesEnvExample: the README's one-line .env writer
+// is the one .env.example documents (which TestEnvExampleIsCompleteAndHarmless
+// keeps complete).
+func TestReadmeEnvOneLinerMatchesEnvExample(t *testing.T) {
+	var fromExample string
+	for _, line := range strings.Split(readRepoFile(t, ".env.example"), "\n") {
+		if l := strings.TrimSpace(strings.TrimPrefix(line, "#")); strings.HasPrefix(l, "(set -C;") {
+			fromExample = l
+		}
+	}
+	if fromExample == "" {
+		t.Fatal(".env.example lost its one-line .env writer")
+	}
+	found := false
+	for _, b := range codeBlocks(readmeSection(t, "Try it")) {
+		if strings.TrimSpace(b) == fromExample {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("README.md's Try it section does not show .env.example's one-liner:\n%s", fromExample)
+	}
+	for _, name := range []string{"POSTGRES_PASSWORD", "TASKBRIDGE_OWNER_DB_PASSWORD", "TASKBRIDGE_APP_DB_PASSWORD", "TASKBRIDGE_ENCRYPTION_KEYS", "TASKBRIDGE_AUDIT_KEY"} {
+		if !strings.Contains(fromExample, name+"=") {
+			t.Errorf("the one-liner does not write %s", name)
+		}
+	}
+}

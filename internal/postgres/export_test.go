@@ -1,0 +1,4 @@
+package postgres
+
+// ListQuery exposes the list statement to the plan test.
+var ListQuery = listQuery

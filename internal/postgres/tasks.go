@@ -1,0 +1,278 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/task"
+)
+
+// Tasks reads and writes tasks inside a user transaction (see InUserTx).
+// It never takes an owner id: the owner is always the transaction's user,
+// so a caller cannot even express a write to someone else's task.
+type Tasks struct {
+	keys *keyring.Keyring
+}
+
+// NewTasks returns a task store that seals notes with keys.
+func NewTasks(keys *keyring.Keyring) *Tasks { return &Tasks{keys: keys} }
+
+const taskColumns = `id, owner_id, title, notes_sealed, notes_key_id, status, due_date, priority, tags,
+	created_at, updated_at, completed_at, deleted_at`
+
+// Create inserts a new task owned by the transaction's user.
+func (s *Tasks) Create(ctx context.Context, tx pgx.Tx, in task.NewTask) (task.Task, error) {
+	if err := in.Normalize(); err != nil {
+		return task.Task{}, err
+	}
+	id := uuid.New()
+	sealed, kid, err := s.sealNotes(id, in.Notes)
+	if err != nil {
+		return task.Task{}, err
+	}
+	row := tx.QueryRow(ctx, `
+		INSERT INTO tasks (id, owner_id, title, notes_sealed, notes_key_id, due_date, priority, tags)
+		VALUES ($1, app_current_user_id(), $2, $3, $4, $5, $6, $7)
+		RETURNING `+taskColumns,
+		id, in.Title, sealed, kid, dateArg(in.DueDate), string(in.Priority), in.Tags)
+	return s.scan(row)
+}
+
+// Get returns a task of the transaction's user, live or in the trash.
+func (s *Tasks) Get(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+	return s.scan(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
+}
+
+// getForUpdate locks the row so a read-modify-write cannot lose an update.
+func (s *Tasks) getForUpdate(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+	return s.scan(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id))
+}
+
+// List returns up to f.Limit tasks after the given position (nil for the
+// first page), and whether more follow. f must be normalized.
+func (s *Tasks) List(ctx context.Context, tx pgx.Tx, f task.Filter, after *task.Position) ([]task.Task, bool, error) {
+	sql, args, limit := listQuery(f, after)
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []task.Task
+	for rows.Next() {
+		t, err := s.scan(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list tasks: %w", err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// listQuery builds List's statement. It names the owner explicitly although
+// row-level security already restricts the rows: PostgreSQL ORs every
+// permissive policy that applies to the role (tasks_owner and the 0005
+// key-rotation policies, which do not constrain owner_id), and a query whose
+// only owner condition sits inside that OR cannot use the (owner_id,
+// created_at, id) index: listing one user's tasks would read every user's
+// live tasks. The explicit condition keeps the cost proportional to the
+// user's own list (TestListQueryUsesTheOwnerIndex) and changes no result.
+func listQuery(f task.Filter, after *task.Position) (string, []any, int) {
+	where := []string{"owner_id = app_current_user_id()", "deleted_at IS NULL"}
+	if f.View == task.ViewTrash {
+		where[1] = "deleted_at IS NOT NULL"
+	}
+	args := []any{}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
+	if f.DueBefore != nil {
+		where = append(where, "due_date < "+arg(f.DueBefore.Time()))
+	}
+	if f.DueAfter != nil {
+		where = append(where, "due_date > "+arg(f.DueAfter.Time()))
+	}
+	if f.Tag != "" {
+		where = append(where, arg(f.Tag)+" = ANY (tags)")
+	}
+	if f.Query != "" {
+		// position() rather than LIKE: the query is data, never a pattern.
+		q := arg(strings.ToLower(f.Query))
+		where = append(where, "(position("+q+" in lower(title)) > 0 OR "+q+" = ANY (tags))")
+	}
+	if after != nil {
+		where = append(where, "(created_at, id) < ("+arg(after.CreatedAt)+", "+arg(after.ID)+")")
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > task.MaxPageSize {
+		limit = task.DefaultPage
+	}
+	sql := `SELECT ` + taskColumns + ` FROM tasks WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + arg(limit+1)
+	return sql, args, limit
+}
+
+// Update applies a partial update to a live task.
+func (s *Tasks) Update(ctx context.Context, tx pgx.Tx, id uuid.UUID, p task.Patch) (task.Task, error) {
+	if err := p.Normalize(); err != nil {
+		return task.Task{}, err
+	}
+	cur, err := s.getForUpdate(ctx, tx, id)
+	if err != nil {
+		return task.Task{}, err
+	}
+	if cur.InTrash() {
+		return task.Task{}, fmt.Errorf("%w: the task is in the trash; restore it first", task.ErrConflict)
+	}
+	next, err := p.Apply(cur)
+	if err != nil {
+		return task.Task{}, err
+	}
+	sealed, kid, err := s.sealNotes(id, next.Notes)
+	if err != nil {
+		return task.Task{}, err
+	}
+	return s.scan(tx.QueryRow(ctx, `
+		UPDATE tasks SET title = $2, notes_sealed = $3, notes_key_id = $4, due_date = $5,
+		       priority = $6, tags = $7, updated_at = now()
+		WHERE id = $1 RETURNING `+taskColumns,
+		id, next.Title, sealed, kid, dateArg(next.DueDate), string(next.Priority), next.Tags))
+}
+
+// SetStatus marks a live task done or open again. Setting the status it
+// already has is not an error (the call is idempotent).
+func (s *Tasks) SetStatus(ctx context.Context, tx pgx.Tx, id uuid.UUID, st task.Status) (task.Task, error) {
+	if _, err := task.ParseStatus(string(st)); err != nil {
+		return task.Task{}, &task.ValidationError{Fields: []task.FieldError{{Field: "status", Message: err.Error()}}}
+	}
+	t, err := s.scan(tx.QueryRow(ctx, `
+		UPDATE tasks SET status = $2,
+		       completed_at = CASE WHEN $2 = 'done' THEN COALESCE(completed_at, now()) ELSE NULL END,
+		       updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END
+		WHERE id = $1 AND deleted_at IS NULL RETURNING `+taskColumns, id, string(st)))
+	if errors.Is(err, task.ErrNotFound) {
+		return task.Task{}, s.trashedOrMissing(ctx, tx, id)
+	}
+	return t, err
+}
+
+// Trash moves a live task to the trash, where retention purges it later.
+func (s *Tasks) Trash(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+	t, err := s.scan(tx.QueryRow(ctx, `
+		UPDATE tasks SET deleted_at = now(), updated_at = now()
+		WHERE id = $1 AND deleted_at IS NULL RETURNING `+taskColumns, id))
+	if errors.Is(err, task.ErrNotFound) {
+		return task.Task{}, s.trashedOrMissing(ctx, tx, id)
+	}
+	return t, err
+}
+
+// Restore brings a task back from the trash.
+func (s *Tasks) Restore(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+	t, err := s.scan(tx.QueryRow(ctx, `
+		UPDATE tasks SET deleted_at = NULL, updated_at = now()
+		WHERE id = $1 AND deleted_at IS NOT NULL RETURNING `+taskColumns, id))
+	if errors.Is(err, task.ErrNotFound) {
+		if _, gerr := s.Get(ctx, tx, id); gerr == nil {
+			return task.Task{}, fmt.Errorf("%w: the task is not in the trash", task.ErrConflict)
+		}
+	}
+	return t, err
+}
+
+// Purge permanently deletes a task that is already in the trash. Callers
+// must have obtained the user's explicit confirmation first (P6).
+func (s *Tasks) Purge(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
+	tag, err := tx.Exec(ctx, `DELETE FROM tasks WHERE id = $1 AND deleted_at IS NOT NULL`, id)
+	if err != nil {
+		return fmt.Errorf("purge task: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, gerr := s.Get(ctx, tx, id); gerr == nil {
+			return fmt.Errorf("%w: only a task in the trash can be deleted permanently", task.ErrConflict)
+		}
+		return task.ErrNotFound
+	}
+	return nil
+}
+
+func (s *Tasks) trashedOrMissing(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
+	t, err := s.Get(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if t.InTrash() {
+		return fmt.Errorf("%w: the task is in the trash; restore it first", task.ErrConflict)
+	}
+	return fmt.Errorf("%w: the task is not in the trash", task.ErrConflict)
+}
+
+func (s *Tasks) sealNotes(id uuid.UUID, notes string) ([]byte, *string, error) {
+	if notes == "" {
+		return nil, nil, nil
+	}
+	sealed, kid, err := s.keys.Seal([]byte(notes), id[:])
+	if err != nil {
+		return nil, nil, fmt.Errorf("seal notes: %w", err)
+	}
+	return sealed, &kid, nil
+}
+
+func (s *Tasks) scan(row pgx.Row) (task.Task, error) {
+	var (
+		t        task.Task
+		sealed   []byte
+		kid      *string
+		status   string
+		priority string
+		due      *time.Time
+	)
+	err := row.Scan(&t.ID, &t.OwnerID, &t.Title, &sealed, &kid, &status, &due, &priority, &t.Tags,
+		&t.CreatedAt, &t.UpdatedAt, &t.CompletedAt, &t.DeletedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return task.Task{}, task.ErrNotFound
+	}
+	if err != nil {
+		return task.Task{}, fmt.Errorf("read task: %w", err)
+	}
+	t.Status, t.Priority = task.Status(status), task.Priority(priority)
+	if due != nil {
+		d := task.DateOf(due.UTC())
+		t.DueDate = &d
+	}
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	if sealed != nil && kid != nil {
+		notes, err := s.keys.Open(sealed, *kid, t.ID[:])
+		if err != nil {
+			return task.Task{}, fmt.Errorf("open notes of task %s: %w", t.ID, err)
+		}
+		t.Notes = string(notes)
+	}
+	return t, nil
+}
+
+func dateArg(d *task.Date) any {
+	if d == nil {
+		return nil
+	}
+	return d.Time()
+}

@@ -1,0 +1,24 @@
+package privacy
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+)
+
+// AuditLog appends audit events and knows a user's pseudonyms, which is
+// how an export finds the user's own events; *audit.Log implements it.
+type AuditLog interface {
+	audit.Appender
+	// Subjects is the user's actor pseudonym under every audit key.
+	Subjects(userID uuid.UUID) []string
+}
+
+// Audit event types this package writes (L4).
+const (
+	eventRetentionPass   = "retention.pass"
+	eventExport          = "privacy.export"
+	eventErase           = "privacy.erase"
+	eventDeletionRequest = "privacy.deletion_request"
+	eventEraseRefused    = "privacy.erase_refused"
+)

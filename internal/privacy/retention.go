@@ -1,0 +1,313 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/postgres"
+)
+
+// What a retention pass removes, in pass order. These are also the metric
+// label values and the keys of the pass's audit record.
+const (
+	KindTrashedTasks     = "trashed_tasks"
+	KindCompletedTasks   = "completed_tasks"
+	KindSessions         = "sessions"
+	KindLoginThrottle    = "login_throttle"
+	KindDeletionRequests = "deletion_requests"
+	KindOAuthCodes       = "oauth_codes"
+	KindOAuthTokens      = "oauth_tokens" // #nosec G101 -- a metric label, not a credential
+	KindOAuthClients     = "oauth_clients"
+	KindAuditEvents      = "audit_events"
+)
+
+// retentionLockKey is the pg_try_advisory_lock key of a retention pass, a
+// fixed id no other lock in taskbridge uses: one replica runs a pass at a
+// time, the others skip theirs.
+const retentionLockKey int64 = 4345724714500677653 // 0x3c4f1d9a6b72e015
+
+// Periods are how long each kind of data is kept (D3). Zero Completed
+// keeps completed tasks; zero Audit keeps audit events.
+type Periods struct {
+	Trash     time.Duration
+	Completed time.Duration
+	Audit     time.Duration
+	// SessionIdle is the accounts idle timeout: a session unused this long
+	// is expired even before its absolute lifetime.
+	SessionIdle time.Duration
+	// RefreshGrace is OAuth's refresh retry window, after which the sealed
+	// successor of a rotated refresh token is erased.
+	RefreshGrace time.Duration
+}
+
+// LoginThrottleRetention is how long failed-login counters are kept after
+// the last failure: the accounts policy's longest Forget period.
+func LoginThrottleRetention() time.Duration {
+	return max(account.DefaultAccountThrottle().Forget, account.DefaultIPThrottle().Forget)
+}
+
+// AuditAgeOut removes at most maxEvents audit events older than cutoff in
+// a way the audit chain's verifier accepts, and returns how many went.
+type AuditAgeOut func(ctx context.Context, tx pgx.Tx, cutoff time.Time, maxEvents int) (int64, error)
+
+// RetentionMetrics counts what passes remove (L6, D10): kinds only, never
+// a user. *metrics.Registry implements it.
+type RetentionMetrics interface {
+	RetentionDeleted(kind string, n int)
+}
+
+type nopRetentionMetrics struct{}
+
+func (nopRetentionMetrics) RetentionDeleted(string, int) {}
+
+// RetentionOptions configures a Retention. DB is required.
+type RetentionOptions struct {
+	DB      *postgres.DB
+	Periods Periods
+	// Batch is the most rows one transaction deletes (default 1000).
+	Batch int
+	// OAuth purges expired codes, tokens and unused client registrations;
+	// nil skips them.
+	OAuth *oauth.Store
+	// AgeOutAudit ages audit events out; nil keeps them all.
+	AgeOutAudit AuditAgeOut
+	Metrics     RetentionMetrics
+	Log         *slog.Logger
+	// Audit records each pass (required).
+	Audit audit.Appender
+
+	// afterLock runs once the pass holds the lock (tests).
+	afterLock func()
+}
+
+// Retention runs retention passes.
+type Retention struct {
+	o RetentionOptions
+}
+
+// NewRetention returns a Retention.
+func NewRetention(o RetentionOptions) (*Retention, error) {
+	if o.DB == nil || o.Audit == nil {
+		return nil, errors.New("privacy: RetentionOptions.DB and Audit are required")
+	}
+	if o.Batch <= 0 {
+		o.Batch = 1000
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopRetentionMetrics{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Retention{o: o}, nil
+}
+
+// PassReport is what one pass did.
+type PassReport struct {
+	// Ran is false when another runner held the lock and this one did
+	// nothing.
+	Ran bool
+	// Removed counts rows per kind.
+	Removed map[string]int64
+}
+
+// Total is the number of rows the pass removed.
+func (p PassReport) Total() int64 {
+	var n int64
+	for _, v := range p.Removed {
+		n += v
+	}
+	return n
+}
+
+// Run performs one retention pass as of now, unless another runner (this
+// or another replica) is in one: then it returns at once with Ran false.
+// progress, when not nil, is told every batch (for the CLI's progress bar).
+// The pass writes one audit record with its counts, also when it fails.
+func (r *Retention) Run(ctx context.Context, now time.Time, progress func(kind string, n int64)) (PassReport, error) {
+	rep := PassReport{Removed: map[string]int64{}}
+	conn, err := r.o.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("retention: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	var locked bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, retentionLockKey).Scan(&locked); err != nil {
+		return rep, fmt.Errorf("retention: take lock: %w", err)
+	}
+	if !locked {
+		return rep, nil
+	}
+	defer func() {
+		// A session-level lock outlives a failed unlock on a pooled
+		// connection, so a connection that cannot unlock is closed (which
+		// releases the lock) rather than returned to the pool.
+		uctx := context.WithoutCancel(ctx)
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, retentionLockKey); err != nil {
+			_ = conn.Conn().Close(uctx)
+		}
+	}()
+	rep.Ran = true
+	if r.o.afterLock != nil {
+		r.o.afterLock()
+	}
+	step := func(kind string, n int64) {
+		rep.Removed[kind] += n
+		if n > 0 {
+			r.o.Metrics.RetentionDeleted(kind, int(n))
+		}
+		if progress != nil {
+			progress(kind, n)
+		}
+	}
+	passErr := r.pass(ctx, now.UTC(), step)
+	outcome := audit.OutcomeSuccess
+	if passErr != nil {
+		outcome = audit.OutcomeError
+	}
+	detail := map[string]any{"removed": rep.Removed, "total": rep.Total()}
+	auditErr := r.o.DB.InSystemTx(context.WithoutCancel(ctx), func(tx pgx.Tx) error {
+		return r.o.Audit.Append(ctx, tx, audit.Event{
+			Type: eventRetentionPass, Outcome: outcome, RequestID: logging.RequestID(ctx), Detail: detail,
+		})
+	})
+	if passErr != nil {
+		return rep, passErr
+	}
+	if auditErr != nil {
+		return rep, fmt.Errorf("retention: audit the pass: %w", auditErr)
+	}
+	return rep, nil
+}
+
+// pass runs every purge in turn; each batch is its own short transaction.
+func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, int64)) error {
+	p, batch := r.o.Periods, r.o.Batch
+	if p.Trash > 0 {
+		if err := r.batched(ctx, KindTrashedTasks, step, func(tx pgx.Tx) (int64, error) {
+			return scalar(ctx, tx, `SELECT privacy_purge_trashed_tasks($1, $2, $3)`, now, p.Trash, batch)
+		}); err != nil {
+			return err
+		}
+	}
+	if p.Completed > 0 {
+		if err := r.batched(ctx, KindCompletedTasks, step, func(tx pgx.Tx) (int64, error) {
+			return scalar(ctx, tx, `SELECT privacy_purge_completed_tasks($1, $2, $3)`, now, p.Completed, batch)
+		}); err != nil {
+			return err
+		}
+	}
+	if p.SessionIdle > 0 {
+		if err := r.once(ctx, KindSessions, step, func(tx pgx.Tx) (int64, error) {
+			return scalar(ctx, tx, `SELECT account_purge_expired_sessions($1, $2)`, now, p.SessionIdle)
+		}); err != nil {
+			return err
+		}
+	}
+	if err := r.batched(ctx, KindLoginThrottle, step, func(tx pgx.Tx) (int64, error) {
+		tag, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE (scope, subject) IN (
+			SELECT scope, subject FROM login_throttle
+			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)
+			LIMIT $3 FOR UPDATE SKIP LOCKED)`, now.Add(-LoginThrottleRetention()), now, batch)
+		return tag.RowsAffected(), err
+	}); err != nil {
+		return err
+	}
+	if err := r.batched(ctx, KindDeletionRequests, step, func(tx pgx.Tx) (int64, error) {
+		return scalar(ctx, tx, `SELECT privacy_purge_deletion_requests($1, $2)`, now, batch)
+	}); err != nil {
+		return err
+	}
+	if st := r.o.OAuth; st != nil {
+		// Codes and tokens live minutes to weeks and are purged every pass,
+		// so these sets stay small; the OAuth store deletes them in one
+		// statement each.
+		for _, purge := range []struct {
+			kind string
+			fn   func() (int64, error)
+		}{
+			{KindOAuthCodes, func() (int64, error) { return st.PurgeExpiredCodes(ctx, now) }},
+			{KindOAuthTokens, func() (int64, error) { return st.PurgeExpiredTokens(ctx, now, p.RefreshGrace) }},
+			{KindOAuthClients, func() (int64, error) { return st.PurgeExpiredClients(ctx, now) }},
+		} {
+			n, err := purge.fn()
+			if err != nil {
+				return fmt.Errorf("retention %s: %w", purge.kind, err)
+			}
+			step(purge.kind, n)
+		}
+	}
+	if p.Audit > 0 && r.o.AgeOutAudit != nil {
+		cutoff := now.Add(-p.Audit)
+		// Age-out removes whole chain prefixes up to a checkpoint, so a
+		// short batch does not mean the end: repeat until nothing goes.
+		for {
+			var n int64
+			err := r.o.DB.InSystemTx(ctx, func(tx pgx.Tx) error {
+				var err error
+				n, err = r.o.AgeOutAudit(ctx, tx, cutoff, batch)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("retention %s: %w", KindAuditEvents, err)
+			}
+			step(KindAuditEvents, n)
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// batched repeats fn, one transaction per batch, until a batch removes
+// fewer rows than the batch size.
+func (r *Retention) batched(ctx context.Context, kind string, step func(string, int64), fn func(pgx.Tx) (int64, error)) error {
+	for {
+		var n int64
+		err := r.o.DB.InSystemTx(ctx, func(tx pgx.Tx) error {
+			var err error
+			n, err = fn(tx)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("retention %s: %w", kind, err)
+		}
+		step(kind, n)
+		if n < int64(r.o.Batch) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *Retention) once(ctx context.Context, kind string, step func(string, int64), fn func(pgx.Tx) (int64, error)) error {
+	var n int64
+	err := r.o.DB.InSystemTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("retention %s: %w", kind, err)
+	}
+	step(kind, n)
+	return nil
+}
+
+func scalar(ctx context.Context, tx pgx.Tx, sql string, args ...any) (int64, error) {
+	var n int64
+	err := tx.QueryRow(ctx, sql, args...).Scan(&n)
+	return n, err
+}

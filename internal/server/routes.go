@@ -1,0 +1,146 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+
+	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/httpx"
+	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/privacy"
+	"github.com/taskbridge/taskbridge/internal/web"
+)
+
+// addRoutes is the one place every URL of the server is declared.
+func addRoutes(r chi.Router, d Deps) {
+	cfg := d.Config
+	if d.HTTPMetrics != nil {
+		r.Use(d.HTTPMetrics) // outermost: it must see the final status, 500s from Recover included
+	}
+	r.Use(
+		httpx.RequestID,
+		httpx.Recover(d.Log),
+		httpx.AccessLog(d.Log),
+		httpx.SecurityHeaders(cfg.HTTPS()),
+		clientIP(cfg),
+		httpx.MaxBody(cfg.MaxBodyBytes),
+		httpx.Timeout(cfg.RequestTimeout),
+	)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, http.StatusNotFound, "not_found", "no such resource")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this resource")
+	})
+
+	r.Get("/healthz", httpx.Healthz)
+	if d.Accounts != nil {
+		// A person opening the server's URL lands on their account, or on
+		// the login page (which links to sign-up) when not signed in.
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/account", http.StatusSeeOther)
+		})
+	}
+	r.Get("/readyz", httpx.Readyz(d.Ping))
+	mountMCP(r, d)
+
+	if a := d.Accounts; a != nil {
+		r.Get(account.StylesheetPath, a.Stylesheet)
+		r.Group(func(r chi.Router) {
+			// Every state-changing account route: Fetch-metadata/Origin check
+			// here, plus the form token each handler verifies (A7).
+			r.Use(a.ProtectForms)
+			r.Get("/signup", a.SignupPage)
+			r.With(a.LimitFormPosts).Post("/signup", a.Signup)
+			r.Get("/login", a.LoginPage)
+			r.With(a.LimitFormPosts).Post("/login", a.Login)
+			r.Post("/logout", a.Logout)
+			r.With(a.RequireLogin).Get("/account", a.AccountPage)
+			r.With(a.RequireLogin).Post("/account/connected-apps/revoke", a.RevokeGrant)
+		})
+		if d.TaskPage != nil {
+			r.With(a.RequireLogin).Get(web.TaskPath, d.TaskPage.ServeHTTP)
+		}
+	}
+	if d.OAuth != nil {
+		addOAuthRoutes(r, d)
+	}
+	if d.Privacy != nil {
+		addPrivacyRoutes(r, d)
+	}
+}
+
+// addPrivacyRoutes mounts the privacy policy page, the "Your data" page
+// with export and erasure (behind the session, CSRF checked on the post),
+// and the bearer API for export and for starting a deletion (D4, D5, D9).
+func addPrivacyRoutes(r chi.Router, d Deps) {
+	p := d.Privacy
+	r.Get("/privacy", p.PrivacyPage)
+	if a := d.Accounts; a != nil {
+		r.Group(func(r chi.Router) {
+			r.Use(a.ProtectForms, a.RequireLogin)
+			r.Get(privacy.AccountDataPath, p.DataPage)
+			r.Get("/account/export", p.AccountExport)
+			r.With(a.LimitFormPosts).Post("/account/delete", p.AccountDelete)
+		})
+	}
+	if d.OAuth != nil {
+		r.Group(func(r chi.Router) {
+			r.Use(d.OAuth.RequireBearer)
+			r.Get("/api/export", p.APIExport)
+			r.Delete("/api/account", p.APIDeleteAccount)
+		})
+	}
+}
+
+// addOAuthRoutes mounts the authorization server and the protected MCP
+// endpoint. Metadata, /register, /token and /revoke allow CORS (no cookies
+// are involved); /authorize never does (RFC 9700 §2.6).
+func addOAuthRoutes(r chi.Router, d Deps) {
+	o, lim := d.OAuth, d.Config.OAuth
+	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		r.With(oauth.CORS).Get(path, o.AuthServerMetadata)
+		r.Options(path, oauth.Preflight)
+	}
+	for _, path := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"} {
+		r.With(oauth.CORS).Get(path, o.ProtectedResourceMetadata)
+		r.Options(path, oauth.Preflight)
+	}
+	r.With(oauth.CORS, perIP(d, "/register", lim.RegisterPerMinute)).Post("/register", o.Register)
+	r.With(oauth.CORS, perIP(d, "/token", lim.TokenPerMinute)).Post("/token", o.Token)
+	r.With(oauth.CORS, perIP(d, "/revoke", lim.TokenPerMinute)).Post("/revoke", o.Revoke)
+	for _, path := range []string{"/register", "/token", "/revoke"} {
+		r.Options(path, oauth.Preflight)
+	}
+	r.With(perIP(d, "/authorize", lim.AuthorizePerMinute)).Get("/authorize", o.Authorize)
+	r.With(perIP(d, "/authorize", lim.AuthorizePerMinute), o.ConsentProtection).Post("/authorize", o.AuthorizeDecision)
+}
+
+// perIP limits requests per client IP (IPv6 per /64) and answers 429 with
+// Retry-After (I8).
+func perIP(d Deps, route string, perMinute int) func(http.Handler) http.Handler {
+	return httprate.LimitBy(perMinute, time.Minute,
+		func(r *http.Request) (string, error) {
+			return httprate.CanonicalizeIP(middleware.GetClientIP(r.Context())), nil
+		},
+		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+			if d.RateLimited != nil {
+				d.RateLimited(route)
+			}
+			httpx.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", "too many requests; retry later")
+		}))
+}
+
+// clientIP resolves the caller's address for rate limiting: from
+// X-Forwarded-For only when the peer is a configured trusted proxy, so a
+// client cannot pick its own rate-limit bucket.
+func clientIP(cfg interface{ TrustedProxyCIDRs() []string }) func(http.Handler) http.Handler {
+	if cidrs := cfg.TrustedProxyCIDRs(); len(cidrs) > 0 {
+		return middleware.ClientIPFromXFF(cidrs...)
+	}
+	return middleware.ClientIPFromRemoteAddr
+}

@@ -1,0 +1,11 @@
+DROP FUNCTION IF EXISTS privacy_purge_deletion_requests(timestamptz, integer);
+DROP FUNCTION IF EXISTS privacy_purge_completed_tasks(timestamptz, interval, integer);
+DROP FUNCTION IF EXISTS privacy_purge_trashed_tasks(timestamptz, interval, integer);
+DROP FUNCTION IF EXISTS privacy_check_purge(timestamptz, interval, interval, integer);
+DROP POLICY IF EXISTS account_deletion_retention_delete ON account_deletion_requests;
+DROP POLICY IF EXISTS account_deletion_retention_select ON account_deletion_requests;
+DROP POLICY IF EXISTS tasks_retention_delete ON tasks;
+DROP POLICY IF EXISTS tasks_retention_select ON tasks;
+DROP INDEX IF EXISTS tasks_completed_at;
+DROP INDEX IF EXISTS tasks_trashed_at;
+DROP TABLE IF EXISTS account_deletion_requests;

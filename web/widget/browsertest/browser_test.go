@@ -1,0 +1,181 @@
+package browsertest_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/web/widget"
+	"github.com/taskbridge/taskbridge/web/widget/browsertest"
+)
+
+// TestBrowserBoard runs test/browser.test.mjs (playwright-core, Debian
+// chromium) against a host page on one loopback origin and the sandboxed
+// View on another, with tool calls going to the real MCP server
+// (internal/mcpapi over PostgreSQL). The browser test reads the stored row
+// after each action; this test then checks the end state by task id.
+func TestBrowserBoard(t *testing.T) {
+	if os.Getenv("TASKBRIDGE_BROWSER_TESTS") != "1" {
+		t.Skip("browser tests run from `make test-browser` (TASKBRIDGE_BROWSER_TESTS=1)")
+	}
+	widgetDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostDir := filepath.Join(widgetDir, "test-results", "host")
+	if _, err := os.Stat(filepath.Join(hostDir, "index.html")); err != nil {
+		t.Fatalf("test host not built (npm run build:testhost): %v", err)
+	}
+
+	backend := newBackend(t)
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", backend.mcp)
+	mux.Handle("/", http.FileServer(http.Dir(hostDir)))
+	host := httptest.NewServer(mux)
+	defer host.Close()
+
+	ids := backend.seedStore(t, storeFixture())
+	createThroughTool(t, host.URL+"/mcp", xssCorpus)
+	for _, f := range xssCorpus {
+		got, err := backend.byTitle(t.Context(), f.Title)
+		if err != nil || !got.Present || got.Notes != f.Notes {
+			t.Fatalf("create_task did not store %q verbatim: %+v, %v", f.Title, got, err)
+		}
+	}
+
+	state := httptest.NewServer(backend.stateHandler(t))
+	defer state.Close()
+
+	reports := &cspReports{}
+	sandbox := httptest.NewUnstartedServer(nil)
+	sandbox.Config.Handler = sandboxHandler(t, host.URL+"/mcp", reports, func() string { return sandbox.URL })
+	sandbox.Start()
+	defer sandbox.Close()
+
+	fixture, err := json.Marshal(boardFixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", "test/browser.test.mjs")
+	cmd.Dir = widgetDir
+	cmd.Env = append(os.Environ(),
+		"HOST_URL="+host.URL,
+		"SANDBOX_URL="+sandbox.URL,
+		"STATE_URL="+state.URL,
+		"BOARD_FIXTURE="+string(fixture),
+		"OUT_DIR="+filepath.Join(widgetDir, "test-results"),
+	)
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+
+	// End state of the rows the board changed, by id (a rename kept its row).
+	want := map[string]storedTask{
+		"Buy milk":         {Present: true, Title: "Buy milk", Status: "done"},
+		"Call the plumber": {Present: true, Title: "Call the electrician", Notes: "Kitchen sink leaks.\nAsk for Tuesday.", Status: "open"},
+		"Old idea":         {Present: true, Title: "Old idea", Status: "open"},
+		"Water the plants": {Present: true, Title: "Water the plants", Status: "open"},
+		"Throw away":       {},
+	}
+	for seeded, w := range want {
+		got, err := backend.byID(t.Context(), ids[seeded])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.ID = ""
+		if got != w {
+			t.Errorf("after the browser run, the task seeded as %q is %+v, want %+v", seeded, got, w)
+		}
+	}
+	if added, err := backend.byTitle(t.Context(), "Written in the browser"); err != nil || !added.Present || added.Status != "open" || added.InTrash {
+		t.Errorf("the task added in the browser: %+v, %v", added, err)
+	}
+	// Purged means gone, not hidden: the table owner sees no row either.
+	var left int
+	if err := tdb.Admin(t).QueryRow(t.Context(), `SELECT count(*) FROM tasks WHERE id = $1`, ids["Throw away"]).Scan(&left); err != nil || left != 0 {
+		t.Errorf("purged task still has %d row(s) (%v)", left, err)
+	}
+	for _, r := range reports.all() {
+		if !strings.Contains(r, "csp-probe") {
+			t.Errorf("CSP violation report for something other than the probe: %s", r)
+		}
+	}
+}
+
+type cspReports struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (c *cspReports) add(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.list = append(c.list, s)
+}
+
+func (c *cspReports) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.list...)
+}
+
+// sandboxHandler is the host's sandbox origin: it reads the ui:// resource
+// from the MCP server as a host does and serves it with the CSP derived
+// from the resource's own ui.csp (plus a report-uri for the test).
+func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func() string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/sandbox", func(w http.ResponseWriter, r *http.Request) {
+		uri := r.URL.Query().Get("uri")
+		html, meta, err := readResource(r.Context(), mcpURL, uri)
+		if err != nil {
+			t.Errorf("sandbox: %v", err)
+			http.Error(w, "cannot read the resource", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", browsertest.HostCSP(meta, self()+"/csp-report"))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = io.WriteString(w, html)
+	})
+	mux.HandleFunc("/csp-report", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		reports.add(string(body))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return mux
+}
+
+func readResource(ctx context.Context, mcpURL, uri string) (string, map[string]any, error) {
+	client := mcp.NewClient(&mcp.Implementation{Name: "taskbridge-test-host", Version: "1"}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	defer func() { _ = cs.Close() }()
+	res, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(res.Contents) != 1 || res.Contents[0].MIMEType != widget.MIMEType {
+		return "", nil, errUnexpected(uri)
+	}
+	return res.Contents[0].Text, res.Contents[0].Meta, nil
+}
+
+type errUnexpected string
+
+func (e errUnexpected) Error() string { return "unexpected resource contents for " + string(e) }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Browser tests of the task board: installs what they need (npm ci; Debian
+# chromium when missing and we are root), builds the test host, and runs the
+# Go harness that drives headless chromium through playwright-core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(cd ../.. && pwd)
+
+skip() {
+	echo
+	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+	echo "!!! SKIPPING WIDGET BROWSER TESTS: $1"
+	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+	echo
+	exit 0
+}
+
+command -v npm >/dev/null || skip "npm is not installed"
+if [ ! -x /usr/bin/chromium ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "installing Debian chromium for the browser tests"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	else
+		skip "/usr/bin/chromium is missing and we are not root (apt-get install chromium)"
+	fi
+fi
+
+npm ci --no-audit --no-fund
+npm run build:testhost
+cd "$root"
+TASKBRIDGE_BROWSER_TESTS=1 ${GO:-go} test -count=1 -run TestBrowser -v ./web/widget/browsertest/
