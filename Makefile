@@ -80,7 +80,7 @@ secrets: ## fail on any secret in any commit reachable from HEAD (S1); see .gitl
 # `make fuzz` runs each for FUZZTIME (default 2m). Crashers are written to
 # the package's testdata/fuzz/ and fail the run.
 FUZZ_TARGETS := \
-	./internal/mcpapi:FuzzMCPRequestBody ./internal/mcpapi:FuzzToolArguments \
+	./internal/mcpapi:FuzzMCPRequestBody ./internal/mcpapi:FuzzToolArguments ./internal/mcpapi:FuzzDirectToolCallMatchesSDK \
 	./internal/mcpapi:FuzzCursorDecode ./internal/mcpapi:FuzzPurgeConfirmation \
 	./internal/oauth:FuzzRedirectURIValidation ./internal/oauth:FuzzParseScope \
 	./internal/account:FuzzSafeNext ./internal/logging:FuzzRedactString

@@ -32,16 +32,24 @@ type toolHandler[In, Out any] func(context.Context, *mcp.CallToolRequest, In) (*
 // TestServerSideValidationWithoutSchema). The output is built from typed
 // structs whose shape is the output schema by construction, so it is not
 // validated again at run time; the golden and result-shape tests pin it.
-func addTool[In, Out any](srv *mcp.Server, t *mcp.Tool, h toolHandler[In, Out]) {
-	tt := *t
+//
+// The registered handler is also kept in s.tools, where the direct
+// tools/call path (fastcall.go) finds it: both paths run the same code.
+//
+// A tool whose result carries user-written text (sp.userData) gets the
+// text content built from the same encoding as structuredContent (the
+// userDataNote, then the JSON between markers), so the data is encoded
+// once, not once per copy.
+func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandler[In, Out]) {
+	tt := *s.register(sp)
 	if tt.OutputSchema == nil {
-		s, err := jsonschema.ForType(reflect.TypeFor[Out](), &jsonschema.ForOptions{})
+		schema, err := jsonschema.ForType(reflect.TypeFor[Out](), &jsonschema.ForOptions{})
 		if err != nil {
-			panic(fmt.Sprintf("output schema of %s: %v", t.Name, err))
+			panic(fmt.Sprintf("output schema of %s: %v", sp.name, err))
 		}
-		tt.OutputSchema = s
+		tt.OutputSchema = schema
 	}
-	srv.AddTool(&tt, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
 		if err := decodeArguments(req.Params.Arguments, &in); err != nil {
 			res := &mcp.CallToolResult{}
@@ -59,14 +67,20 @@ func addTool[In, Out any](srv *mcp.Server, t *mcp.Tool, h toolHandler[In, Out]) 
 		}
 		raw, err := json.Marshal(out)
 		if err != nil {
-			return nil, fmt.Errorf("marshal the output of %s: %w", t.Name, err)
+			return nil, fmt.Errorf("marshal the output of %s: %w", sp.name, err)
 		}
 		res.StructuredContent = json.RawMessage(raw)
 		if res.Content == nil {
-			res.Content = []mcp.Content{&mcp.TextContent{Text: string(raw)}}
+			text := string(raw)
+			if sp.userData {
+				text = dataText(raw)
+			}
+			res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
 		}
 		return res, nil
-	})
+	}
+	s.tools[sp.name] = handler
+	srv.AddTool(&tt, handler)
 }
 
 var errArgumentsNotObject = errors.New("arguments must be a JSON object")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/task"
 )
@@ -92,7 +93,7 @@ func FuzzPurgeConfirmation(f *testing.F) {
 
 // BenchmarkShapeListResult: what list_tasks does to 25 tasks after the
 // query: the model's view, the widget's board (with notes) and the text
-// content, then the JSON encoding of all three.
+// content, then the JSON-RPC response the direct path writes (fastcall.go).
 func BenchmarkShapeListResult(b *testing.B) {
 	now := time.Now()
 	s := &service{Deps: Deps{Now: func() time.Time { return now }}, purge: purgeCodec{key: bytes.Repeat([]byte{3}, 32), now: func() time.Time { return now }}}
@@ -108,9 +109,13 @@ func BenchmarkShapeListResult(b *testing.B) {
 		for _, t := range tasks {
 			out.Tasks = append(out.Tasks, shapeTask(t))
 		}
-		content := dataContent(out)
-		meta := s.boardMeta(user, tasks, "live", "")
-		if _, err := json.Marshal(map[string]any{"content": content, "structuredContent": out, "_meta": meta}); err != nil {
+		raw, err := json.Marshal(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: dataText(raw)}},
+			StructuredContent: json.RawMessage(raw), Meta: s.boardMeta(user, tasks, "live", "")}
+		if _, err := appendToolResponse(nil, int64(1), res); err != nil {
 			b.Fatal(err)
 		}
 	}

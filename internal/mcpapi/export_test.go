@@ -19,3 +19,10 @@ func ScanText(raw string) []string { return scanText(injectionPatterns(), raw) }
 func IssuePurgeToken(d Deps, user, taskID [16]byte) string {
 	return purgeCodec{key: subkey(d.StateKey, "purge"), now: d.Now}.issue(user, taskID)
 }
+
+// SDKOnly makes the handler leave every tools/call to the go-sdk, as the
+// reference the direct path (fastcall.go) is compared with.
+func SDKOnly(d *Deps) { d.sdkOnly = true }
+
+// OnDirectCall reports each tools/call the direct path answers.
+func OnDirectCall(d *Deps, f func(tool string)) { d.onDirectCall = f }

@@ -10,7 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 )
 
-// httpLayer wraps the go-sdk handler with three things the SDK does not do:
+// httpLayer wraps the go-sdk handler with four things the SDK does not do:
 //
 //  1. It refuses a request without an authenticated principal (401), in
 //     case the handler is ever mounted without the bearer middleware.
@@ -26,6 +26,8 @@ import (
 //  3. It copies each tool's _meta.securitySchemes to a top-level
 //     securitySchemes field in tools/list responses: the Apps SDK reads the
 //     top-level field, which mcp.Tool cannot express.
+//  4. It answers a single tools/call without the SDK's per-request session
+//     when the request is the plain common case (fastcall.go).
 func (s *service) httpLayer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
@@ -67,7 +69,12 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 			// (unavailable.go). A batch keeps per-call in-band errors, since
 			// a 503 would hide calls in it that did succeed.
 			ctx, flag := withUnavailableFlag(r.Context())
-			next.ServeHTTP(&unavailableWriter{ResponseWriter: w, flag: flag}, r.WithContext(ctx))
+			uw := &unavailableWriter{ResponseWriter: w, flag: flag}
+			r = r.WithContext(ctx)
+			if s.serveToolCall(uw, r, body, p) { // fastcall.go
+				return
+			}
+			next.ServeHTTP(uw, r)
 			return
 		}
 		if len(calls) == 1 && calls[0].Method == "tools/list" {

@@ -1,8 +1,6 @@
 package mcpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -216,17 +214,10 @@ func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, view, next string
 	return mcp.Meta{boardMetaKey: b}
 }
 
-// dataContent is the text content of a result that carries user data: the
-// note that it is data, then the data as JSON between markers. encoding/json
-// escapes '<' and '>' (\u003c, \u003e), so user text cannot close the
-// marker or open a fake one.
-func dataContent(v any) []mcp.Content {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(true)
-	if err := enc.Encode(v); err != nil {
-		return []mcp.Content{&mcp.TextContent{Text: userDataNote}}
-	}
-	text := userDataNote + "\n<task_data>\n" + string(bytes.TrimSpace(buf.Bytes())) + "\n</task_data>"
-	return []mcp.Content{&mcp.TextContent{Text: text}}
+// dataText is the text content of a result that carries user data: the
+// note that it is data, then the data as JSON between markers. raw comes
+// from json.Marshal, which escapes '<' and '>' (\u003c, \u003e), so user
+// text cannot close the marker or open a fake one.
+func dataText(raw []byte) string {
+	return userDataNote + "\n<task_data>\n" + string(raw) + "\n</task_data>"
 }

@@ -78,6 +78,11 @@ type Deps struct {
 	// appendAudit is Audit.Append; tests replace it to prove that an
 	// effect and its audit row share one transaction.
 	appendAudit func(ctx context.Context, q audit.Execer, e audit.Event) error
+	// sdkOnly turns the direct tools/call path off (fastcall.go), so tests
+	// can compare its answers with the SDK's.
+	sdkOnly bool
+	// onDirectCall, when set, sees each call the direct path answers.
+	onDirectCall func(tool string)
 }
 
 // service holds the per-process state of the tools: nothing per user.
@@ -87,6 +92,7 @@ type service struct {
 	purge    purgeCodec
 	patterns []injectionPattern
 	specs    map[string]toolSpec
+	tools    map[string]mcp.ToolHandler // the registered handlers, for fastcall.go
 	widget   string
 }
 
@@ -186,6 +192,7 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 		},
 	})
 	s.specs = map[string]toolSpec{}
+	s.tools = map[string]mcp.ToolHandler{}
 	s.addReadTools(srv)
 	s.addWriteTools(srv)
 	s.addBatchTools(srv)

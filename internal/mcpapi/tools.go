@@ -23,6 +23,9 @@ type toolSpec struct {
 	appOnly bool
 	// template: the result renders the task board.
 	template bool
+	// userData: the result carries user-written text, so its text content
+	// is prefixed with userDataNote and fenced (results.go dataText).
+	userData bool
 	input    *jsonschema.Schema
 }
 

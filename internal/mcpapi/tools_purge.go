@@ -25,7 +25,7 @@ func (s *service) addPurgeTool(srv *mcp.Server) {
 			"to remove a task use delete_task, which moves it to the trash.",
 		"Deleting permanently…", "Task deleted permanently", purgeSchema())
 	purge.destructive, purge.idempotent, purge.appOnly, purge.template = true, true, true, true
-	addTool(srv, s.register(purge), s.purgeTask)
+	addTool(s, srv, purge, s.purgeTask)
 }
 
 func (s *service) purgeTask(ctx context.Context, req *mcp.CallToolRequest, in purgeInput) (*mcp.CallToolResult, purgeOut, error) {
