@@ -250,19 +250,33 @@ func appendToolResponse(buf []byte, id any, res *mcp.CallToolResult) ([]byte, er
 	}
 	buf = append(buf, `"content":[`...)
 	for i, c := range res.Content {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if tc, ok := c.(*mcp.TextContent); ok && tc.Meta == nil && tc.Annotations == nil {
+			// The common item, written directly: through its MarshalJSON,
+			// encoding/json would compact the escaped text a second time.
+			text, err := json.Marshal(tc.Text)
+			if err != nil {
+				return nil, err
+			}
+			buf = append(buf, `{"type":"text","text":`...)
+			buf = append(buf, text...)
+			buf = append(buf, '}')
+			continue
+		}
 		item, err := json.Marshal(c)
 		if err != nil {
 			return nil, err
-		}
-		if i > 0 {
-			buf = append(buf, ',')
 		}
 		buf = append(buf, item...)
 	}
 	buf = append(buf, ']')
 	if res.StructuredContent != nil {
+		// addTool sets json.RawMessage straight from json.Marshal: valid
+		// and compact, so it is copied as is (the SDK would compact it).
 		sc, ok := res.StructuredContent.(json.RawMessage)
-		if !ok || !json.Valid(sc) {
+		if !ok {
 			if sc, err = json.Marshal(res.StructuredContent); err != nil {
 				return nil, err
 			}

@@ -57,6 +57,18 @@ type env struct {
 	deps  mcpapi.Deps
 	srv   *httptest.Server
 	clock *testClock
+	// protocol is the MCP version clients ask for; "" is the go-sdk's
+	// latest.
+	protocol string
+}
+
+// onBothPaths runs test once per way a tools/call is answered: in
+// 2025-06-18 (what hosts speak today) the direct path answers
+// (fastcall.go); in 2026-07-28, the go-sdk client's default, the SDK does.
+// Both must enforce everything the test checks.
+func onBothPaths(t *testing.T, test func(t *testing.T, protocol string)) {
+	t.Run("direct", func(t *testing.T) { test(t, "2025-06-18") })
+	t.Run("sdk", func(t *testing.T) { test(t, "") })
 }
 
 type testClock struct{ t time.Time }
@@ -146,7 +158,7 @@ func (e *env) client(t *testing.T, user uuid.UUID, scopes []identity.Scope) *mcp
 		Endpoint:   e.srv.URL,
 		HTTPClient: &http.Client{Transport: headerTransport{user: user, scopes: scopes}},
 		MaxRetries: -1, DisableStandaloneSSE: true,
-	}, nil)
+	}, &mcp.ClientSessionOptions{ProtocolVersion: e.protocol})
 	if err != nil {
 		t.Fatal(err)
 	}

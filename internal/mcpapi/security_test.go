@@ -22,7 +22,12 @@ import (
 )
 
 func TestValidationErrorsAreToolErrors(t *testing.T) {
+	onBothPaths(t, testValidationErrorsAreToolErrors)
+}
+
+func testValidationErrorsAreToolErrors(t *testing.T, protocol string) {
 	e := newEnv(t)
+	e.protocol = protocol
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	a := create(t, s, map[string]any{"title": "a"})
@@ -100,8 +105,11 @@ func TestValidationErrorsAreToolErrors(t *testing.T) {
 	})
 }
 
-func TestCrossUserIDsAreNotFound(t *testing.T) {
+func TestCrossUserIDsAreNotFound(t *testing.T) { onBothPaths(t, testCrossUserIDsAreNotFound) }
+
+func testCrossUserIDsAreNotFound(t *testing.T, protocol string) {
 	e := newEnv(t)
+	e.protocol = protocol
 	owner := e.client(t, e.newUser(t), readWrite)
 	mine := create(t, owner, map[string]any{"title": "owner's task"})
 	trashed := create(t, owner, map[string]any{"title": "owner's trashed task"})
@@ -149,8 +157,11 @@ func TestCrossUserIDsAreNotFound(t *testing.T) {
 	}
 }
 
-func TestScopeRefusalInBand(t *testing.T) {
+func TestScopeRefusalInBand(t *testing.T) { onBothPaths(t, testScopeRefusalInBand) }
+
+func testScopeRefusalInBand(t *testing.T, protocol string) {
 	e := newEnv(t)
+	e.protocol = protocol
 	u := e.newUser(t)
 	reader := e.client(t, u, readOnly)
 	res := call(t, reader, "create_task", map[string]any{"title": "should not exist"})
@@ -268,6 +279,10 @@ func TestToolsListFilteredByScope(t *testing.T) {
 }
 
 func TestAuditRowSharesTheEffectTransaction(t *testing.T) {
+	onBothPaths(t, testAuditRowSharesTheEffectTransaction)
+}
+
+func testAuditRowSharesTheEffectTransaction(t *testing.T, protocol string) {
 	e := newEnv(t, func(d *mcpapi.Deps) {
 		mcpapi.SetAuditAppender(d, func(ctx context.Context, q audit.Execer, ev audit.Event) error {
 			if ev.Type == "tool.call" && ev.Outcome == audit.OutcomeSuccess {
@@ -276,6 +291,7 @@ func TestAuditRowSharesTheEffectTransaction(t *testing.T) {
 			return testAudit.Append(ctx, q, ev)
 		})
 	})
+	e.protocol = protocol
 	s := e.client(t, e.newUser(t), readWrite)
 	msg := callErr(t, s, "create_task", map[string]any{"title": "must roll back"})
 	if !strings.Contains(msg, "nothing was changed") || !strings.Contains(msg, "request id req-") {
@@ -297,9 +313,12 @@ func TestAuditRowSharesTheEffectTransaction(t *testing.T) {
 // TestTokenInfoCrossCheck: when the go-sdk bearer middleware is in the
 // chain, its token info must name the same user as the principal, and only
 // scopes present in both count.
-func TestTokenInfoCrossCheck(t *testing.T) {
+func TestTokenInfoCrossCheck(t *testing.T) { onBothPaths(t, testTokenInfoCrossCheck) }
+
+func testTokenInfoCrossCheck(t *testing.T, protocol string) {
 	var info auth.TokenInfo
 	e := newEnv(t)
+	e.protocol = protocol
 	verifier := func(context.Context, string, *http.Request) (*auth.TokenInfo, error) { return &info, nil }
 	chained := httptest.NewServer(testPrincipal(auth.RequireBearerToken(verifier, nil)(e.srv.Config.Handler)))
 	t.Cleanup(chained.Close)

@@ -61,8 +61,11 @@ func create(t *testing.T, s *mcp.ClientSession, args map[string]any) taskJSON {
 	return out.Task
 }
 
-func TestToolHappyPaths(t *testing.T) {
+func TestToolHappyPaths(t *testing.T) { onBothPaths(t, testToolHappyPaths) }
+
+func testToolHappyPaths(t *testing.T, protocol string) {
 	e := newEnv(t)
+	e.protocol = protocol
 	s := e.client(t, e.newUser(t), readWrite)
 
 	notes := strings.Repeat("n", 500)
@@ -189,7 +192,12 @@ func TestToolHappyPaths(t *testing.T) {
 }
 
 func TestListPaginationWithSignedCursor(t *testing.T) {
+	onBothPaths(t, testListPaginationWithSignedCursor)
+}
+
+func testListPaginationWithSignedCursor(t *testing.T, protocol string) {
 	e := newEnv(t)
+	e.protocol = protocol
 	s := e.client(t, e.newUser(t), readWrite)
 	seen := map[string]bool{}
 	for i := 0; i < 5; i++ {
@@ -220,7 +228,12 @@ func TestListPaginationWithSignedCursor(t *testing.T) {
 }
 
 func TestAuditRowPerToolCallWithoutFreeText(t *testing.T) {
+	onBothPaths(t, testAuditRowPerToolCallWithoutFreeText)
+}
+
+func testAuditRowPerToolCallWithoutFreeText(t *testing.T, protocol string) {
 	e := newEnv(t)
+	e.protocol = protocol
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	a := create(t, s, map[string]any{"title": "secret plan", "notes": "very private"})
