@@ -32,7 +32,10 @@ type Log struct {
 func NewLog(keys *Keys) *Log { return &Log{keys: keys} }
 
 // Append writes e through q, normally the transaction of the audited action,
-// so the action and its record commit or roll back together. It only
+// so the action and its record commit or roll back together. q may also
+// queue the insert for the transaction's commit (postgres.PipelineTx's
+// Deferred view): Append ignores the command tag, and an insert that fails
+// there fails the commit. It only
 // inserts: the chain order is assigned later by the Sealer, so concurrent
 // writers never wait for one another here.
 func (l *Log) Append(ctx context.Context, q Execer, e Event) error {

@@ -200,7 +200,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (pgx: BEGIN, set_config, list query, COMMIT; %d clients, pool %d)\n", rawRate, o.clients, cfg.DBMaxConns)
+		fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (pgx pipelined: BEGIN+set_config+list query, then COMMIT: 2 round trips; %d clients, pool %d)\n", rawRate, o.clients, cfg.DBMaxConns)
 		if rawRate > 0 {
 			fmt.Fprintf(out, "ratio:       %.0f%% of the raw database ceiling\n", 100*rep.Throughput()/rawRate)
 		}

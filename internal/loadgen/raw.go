@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
@@ -25,10 +24,11 @@ type RawOptions struct {
 	MaxCalls int
 }
 
-// RawCeiling runs the read shape of list_tasks straight through pgx (a
-// user transaction with the RLS setting and the list query, nothing else:
-// no HTTP, no JSON-RPC, no token, no audit row) with the same concurrency,
-// and returns transactions per second. A tool call cannot be faster than
+// RawCeiling runs the read shape of list_tasks straight through pgx (the
+// same pipelined user transaction a tool call uses, postgres.InUserPipeline:
+// BEGIN, the RLS setting and the list query in one round trip, COMMIT in a
+// second; nothing else: no HTTP, no JSON-RPC, no token, no audit row) with
+// the same concurrency, and returns transactions per second. A tool call cannot be faster than
 // this on the same database; the ratio of the two is how much the server
 // costs on top.
 func RawCeiling(ctx context.Context, o RawOptions) (float64, error) {
@@ -62,7 +62,7 @@ func RawCeiling(ctx context.Context, o RawOptions) (float64, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && budget.Add(-1) >= 0 {
-				err := o.DB.InUserTx(ctx, user, func(tx pgx.Tx) error {
+				err := o.DB.InUserPipeline(ctx, user, func(tx *postgres.PipelineTx) error {
 					_, _, err := o.Tasks.List(ctx, tx, f, nil)
 					return err
 				})

@@ -59,8 +59,28 @@ func (c *call) event(typ string, outcome audit.Outcome, detail map[string]any) a
 }
 
 // effect runs fn in the caller's row-level-security transaction and appends
-// the success audit row in the same transaction.
-func (s *service) effect(ctx context.Context, c *call, fn func(tx pgx.Tx, detail map[string]any) error) error {
+// the success audit row in the same transaction. The transaction is
+// pipelined (postgres.InUserPipeline): its opening travels with fn's first
+// statement, and the audit rows (deferred through tx.Deferred()) travel with
+// COMMIT, so a one-statement tool costs two round trips. Audit rows fn
+// writes (flag) go through tx.Deferred() too.
+func (s *service) effect(ctx context.Context, c *call, fn func(tx *postgres.PipelineTx, detail map[string]any) error) error {
+	detail := map[string]any{"tool": c.tool}
+	err := s.DB.InUserPipeline(ctx, c.principal.UserID, func(tx *postgres.PipelineTx) error {
+		if err := fn(tx, detail); err != nil {
+			return err
+		}
+		detail["outcome"] = string(audit.OutcomeSuccess)
+		return s.appendAudit(ctx, tx.Deferred(), c.event(eventToolCall, audit.OutcomeSuccess, detail))
+	})
+	return s.settle(ctx, c, err, detail)
+}
+
+// effectTx is effect in a plain pgx transaction (postgres.InUserTx), for
+// the tools that need what the pipelined one does not offer: savepoints
+// (batch tools) or a pgx.Tx for another package (account deletion). They
+// are rare, and pay the four round trips.
+func (s *service) effectTx(ctx context.Context, c *call, fn func(tx pgx.Tx, detail map[string]any) error) error {
 	detail := map[string]any{"tool": c.tool}
 	err := s.DB.InUserTx(ctx, c.principal.UserID, func(tx pgx.Tx) error {
 		if err := fn(tx, detail); err != nil {
@@ -69,6 +89,11 @@ func (s *service) effect(ctx context.Context, c *call, fn func(tx pgx.Tx, detail
 		detail["outcome"] = string(audit.OutcomeSuccess)
 		return s.appendAudit(ctx, tx, c.event(eventToolCall, audit.OutcomeSuccess, detail))
 	})
+	return s.settle(ctx, c, err, detail)
+}
+
+// settle counts a committed effect or records its failure.
+func (s *service) settle(ctx context.Context, c *call, err error, detail map[string]any) error {
 	if err != nil {
 		return s.failed(ctx, c, err, detail)
 	}
@@ -105,15 +130,17 @@ func (s *service) failed(ctx context.Context, c *call, err error, detail map[str
 	return err
 }
 
-// record writes a standalone audit row for a call that made no change.
+// record writes a standalone audit row for a call that made no change. The
+// row is the transaction's only statement, deferred to the commit, so the
+// whole transaction (opening, insert, COMMIT) is one round trip.
 func (s *service) record(ctx context.Context, c *call, outcome audit.Outcome, detail map[string]any) {
 	d := map[string]any{"tool": c.tool}
 	for k, v := range detail {
 		d[k] = v
 	}
 	d["outcome"] = string(outcome)
-	err := s.DB.InUserTx(context.WithoutCancel(ctx), c.principal.UserID, func(tx pgx.Tx) error {
-		return s.appendAudit(ctx, tx, c.event(eventToolCall, outcome, d))
+	err := s.DB.InUserPipeline(context.WithoutCancel(ctx), c.principal.UserID, func(tx *postgres.PipelineTx) error {
+		return s.appendAudit(ctx, tx.Deferred(), c.event(eventToolCall, outcome, d))
 	})
 	if err != nil {
 		s.Log.ErrorContext(ctx, "audit append failed", slog.String("tool", c.tool), slog.Any("error", err))
@@ -121,9 +148,10 @@ func (s *service) record(ctx context.Context, c *call, outcome audit.Outcome, de
 	s.Metrics.ToolCall(c.tool, string(outcome))
 }
 
-// flag scans user-written fields and appends one content.flagged event in
-// tx when something looks like an injection attempt. It never blocks.
-func (s *service) flag(ctx context.Context, tx pgx.Tx, c *call, taskID uuid.UUID, fields map[string]string) error {
+// flag scans user-written fields and appends one content.flagged event
+// through q (the effect's transaction, or its deferred view) when something
+// looks like an injection attempt. It never blocks.
+func (s *service) flag(ctx context.Context, q audit.Execer, c *call, taskID uuid.UUID, fields map[string]string) error {
 	var kinds, names []string
 	for name, raw := range fields {
 		if k := scanText(s.patterns, raw); len(k) > 0 {
@@ -135,7 +163,7 @@ func (s *service) flag(ctx context.Context, tx pgx.Tx, c *call, taskID uuid.UUID
 		return nil
 	}
 	c.flags = mergeKinds(c.flags, kinds...)
-	return s.appendAudit(ctx, tx, c.event(eventFlagged, audit.OutcomeFlagged, map[string]any{
+	return s.appendAudit(ctx, q, c.event(eventFlagged, audit.OutcomeFlagged, map[string]any{
 		"tool": c.tool, "task_id": taskID.String(), "kinds": kinds, "fields": names,
 	}))
 }

@@ -44,7 +44,7 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 	}
 	out := batchOut{Results: make([]batchItem, len(in.Items))}
 	var created []task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effectTx(ctx, c, func(tx pgx.Tx, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, item := range in.Items {
 			out.Results[i].Index = i
@@ -93,7 +93,7 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 	}
 	out := batchOut{Results: make([]batchItem, len(in.IDs))}
 	var done []task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effectTx(ctx, c, func(tx pgx.Tx, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, raw := range in.IDs {
 			out.Results[i].Index = i

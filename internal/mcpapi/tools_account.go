@@ -48,7 +48,7 @@ func (s *service) requestAccountDeletion(ctx context.Context, req *mcp.CallToolR
 		return nil, deletionResult{}, err
 	}
 	var out deletionResult
-	err = s.effect(ctx, c, func(tx pgx.Tx, _ map[string]any) error {
+	err = s.effectTx(ctx, c, func(tx pgx.Tx, _ map[string]any) error {
 		url, exp, err := s.AccountDeletion.RequestDeletion(ctx, tx, c.principal.UserID, c.principal.ClientID)
 		if err != nil {
 			return err

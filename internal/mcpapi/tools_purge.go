@@ -4,10 +4,10 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // widgetProvenanceKey is the request _meta key ChatGPT adds to calls made
@@ -48,7 +48,7 @@ func (s *service) purgeTask(ctx context.Context, req *mcp.CallToolRequest, in pu
 		s.record(ctx, c, audit.OutcomeDenied, detail)
 		return nil, purgeOut{}, errBadConfirmationTool
 	}
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		d["task_ids"], d["confirmed"] = idStrings([]uuid.UUID{id}), true
 		return s.Tasks.Purge(ctx, tx, id)
 	})

@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
 
@@ -97,7 +97,7 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 	}
 	var tasks []task.Task
 	var more bool
-	err := s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err := s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		var err error
 		if tasks, more, err = s.Tasks.List(ctx, tx, f, after); err != nil {
 			return err
@@ -137,7 +137,7 @@ func (s *service) readOne(ctx context.Context, c *call, rawID string) (task.Task
 		return task.Task{}, s.failed(ctx, c, err, map[string]any{"invalid": "id"})
 	}
 	var t task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		d["task_ids"] = idStrings([]uuid.UUID{id})
 		t, err = s.Tasks.Get(ctx, tx, id)
 		return err
@@ -167,7 +167,7 @@ func (s *service) search(ctx context.Context, req *mcp.CallToolRequest, in searc
 		return nil, searchOut{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
 	}
 	var tasks []task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		var err error
 		tasks, _, err = s.Tasks.List(ctx, tx, f, nil)
 		d["count"] = len(tasks)

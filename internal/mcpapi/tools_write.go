@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
 
@@ -44,7 +44,7 @@ func (s *service) addWriteTools(srv *mcp.Server) {
 		sp.idempotent, sp.widget, sp.template = true, true, true
 		status, name := st.status, st.name
 		addTool(s, srv, sp, func(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-			return s.changeOne(ctx, req, name, in.ID, func(tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+			return s.changeOne(ctx, req, name, in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
 				return s.Tasks.SetStatus(ctx, tx, id, status)
 			})
 		})
@@ -57,7 +57,7 @@ func (s *service) addWriteTools(srv *mcp.Server) {
 		"Moving task to trash…", "Task moved to trash", idSchema())
 	del.destructive, del.idempotent, del.widget, del.template = true, true, true, true
 	addTool(s, srv, del, func(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-		return s.changeOne(ctx, req, "delete_task", in.ID, func(tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+		return s.changeOne(ctx, req, "delete_task", in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
 			return s.Tasks.Trash(ctx, tx, id)
 		})
 	})
@@ -68,7 +68,7 @@ func (s *service) addWriteTools(srv *mcp.Server) {
 		"Restoring task…", "Task restored", idSchema())
 	restore.idempotent, restore.widget, restore.template = true, true, true
 	addTool(s, srv, restore, func(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-		return s.changeOne(ctx, req, "restore_task", in.ID, func(tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+		return s.changeOne(ctx, req, "restore_task", in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
 			return s.Tasks.Restore(ctx, tx, id)
 		})
 	})
@@ -84,13 +84,13 @@ func (s *service) createTask(ctx context.Context, req *mcp.CallToolRequest, in c
 		return nil, taskResult{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
 	}
 	var t task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		var err error
 		if t, err = s.Tasks.Create(ctx, tx, n); err != nil {
 			return err
 		}
 		d["task_ids"], d["tag_count"], d["has_notes"] = idStrings([]uuid.UUID{t.ID}), len(n.Tags), n.Notes != ""
-		return s.flag(ctx, tx, c, t.ID, rawFields(in.Title, in.Notes, in.Tags))
+		return s.flag(ctx, tx.Deferred(), c, t.ID, rawFields(in.Title, in.Notes, in.Tags))
 	})
 	if err != nil {
 		return nil, taskResult{}, err
@@ -112,7 +112,7 @@ func (s *service) updateTask(ctx context.Context, req *mcp.CallToolRequest, in u
 		return nil, taskResult{}, s.failed(ctx, c, err, map[string]any{"invalid": true, "task_ids": idStrings([]uuid.UUID{id})})
 	}
 	var t task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		d["task_ids"], d["fields"] = idStrings([]uuid.UUID{id}), fields
 		var err error
 		if t, err = s.Tasks.Update(ctx, tx, id, p); err != nil {
@@ -129,7 +129,7 @@ func (s *service) updateTask(ctx context.Context, req *mcp.CallToolRequest, in u
 		if in.SetTags != nil {
 			tags = append(tags, *in.SetTags...)
 		}
-		return s.flag(ctx, tx, c, t.ID, rawFields(title, notes, tags))
+		return s.flag(ctx, tx.Deferred(), c, t.ID, rawFields(title, notes, tags))
 	})
 	if err != nil {
 		return nil, taskResult{}, err
@@ -140,7 +140,7 @@ func (s *service) updateTask(ctx context.Context, req *mcp.CallToolRequest, in u
 // changeOne runs a single-task state change (complete, reopen, trash,
 // restore) with its audit row.
 func (s *service) changeOne(ctx context.Context, req *mcp.CallToolRequest, tool, rawID string,
-	change func(tx pgx.Tx, id uuid.UUID) (task.Task, error)) (*mcp.CallToolResult, taskResult, error) {
+	change func(tx postgres.Querier, id uuid.UUID) (task.Task, error)) (*mcp.CallToolResult, taskResult, error) {
 	c, err := s.begin(ctx, req, tool)
 	if err != nil {
 		return nil, taskResult{}, err
@@ -150,7 +150,7 @@ func (s *service) changeOne(ctx context.Context, req *mcp.CallToolRequest, tool,
 		return nil, taskResult{}, s.failed(ctx, c, err, map[string]any{"invalid": "id"})
 	}
 	var t task.Task
-	err = s.effect(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		d["task_ids"] = idStrings([]uuid.UUID{id})
 		var err error
 		t, err = change(tx, id)

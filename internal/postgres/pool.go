@@ -33,6 +33,12 @@ type DB struct {
 // Open connects, switches every connection to RuntimeRole and checks that the
 // resulting role cannot bypass row-level security.
 func Open(ctx context.Context, databaseURL string, opts PoolOptions) (*DB, error) {
+	return open(ctx, databaseURL, opts, nil)
+}
+
+// open is Open with a last adjustment of the pool configuration (tests
+// count round trips through a dialer of their own).
+func open(ctx context.Context, databaseURL string, opts PoolOptions, adjust func(*pgxpool.Config)) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", errors.New(redactedParseError(databaseURL)))
@@ -57,6 +63,9 @@ func Open(ctx context.Context, databaseURL string, opts PoolOptions) (*DB, error
 			return fmt.Errorf("set role %s (is the login role a member of it? see README): %w", RuntimeRole, err)
 		}
 		return nil
+	}
+	if adjust != nil {
+		adjust(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

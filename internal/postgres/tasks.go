@@ -14,7 +14,8 @@ import (
 	"github.com/taskbridge/taskbridge/internal/task"
 )
 
-// Tasks reads and writes tasks inside a user transaction (see InUserTx).
+// Tasks reads and writes tasks inside a user transaction (see InUserTx and
+// InUserPipeline; any Querier of such a transaction).
 // It never takes an owner id: the owner is always the transaction's user,
 // so a caller cannot even express a write to someone else's task.
 type Tasks struct {
@@ -28,7 +29,7 @@ const taskColumns = `id, owner_id, title, notes_sealed, notes_key_id, status, du
 	created_at, updated_at, completed_at, deleted_at`
 
 // Create inserts a new task owned by the transaction's user.
-func (s *Tasks) Create(ctx context.Context, tx pgx.Tx, in task.NewTask) (task.Task, error) {
+func (s *Tasks) Create(ctx context.Context, tx Querier, in task.NewTask) (task.Task, error) {
 	if err := in.Normalize(); err != nil {
 		return task.Task{}, err
 	}
@@ -46,18 +47,18 @@ func (s *Tasks) Create(ctx context.Context, tx pgx.Tx, in task.NewTask) (task.Ta
 }
 
 // Get returns a task of the transaction's user, live or in the trash.
-func (s *Tasks) Get(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+func (s *Tasks) Get(ctx context.Context, tx Querier, id uuid.UUID) (task.Task, error) {
 	return s.scan(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
 }
 
 // getForUpdate locks the row so a read-modify-write cannot lose an update.
-func (s *Tasks) getForUpdate(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+func (s *Tasks) getForUpdate(ctx context.Context, tx Querier, id uuid.UUID) (task.Task, error) {
 	return s.scan(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id))
 }
 
 // List returns up to f.Limit tasks after the given position (nil for the
 // first page), and whether more follow. f must be normalized.
-func (s *Tasks) List(ctx context.Context, tx pgx.Tx, f task.Filter, after *task.Position) ([]task.Task, bool, error) {
+func (s *Tasks) List(ctx context.Context, tx Querier, f task.Filter, after *task.Position) ([]task.Task, bool, error) {
 	sql, args, limit := listQuery(f, after)
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
@@ -130,7 +131,7 @@ func listQuery(f task.Filter, after *task.Position) (string, []any, int) {
 }
 
 // Update applies a partial update to a live task.
-func (s *Tasks) Update(ctx context.Context, tx pgx.Tx, id uuid.UUID, p task.Patch) (task.Task, error) {
+func (s *Tasks) Update(ctx context.Context, tx Querier, id uuid.UUID, p task.Patch) (task.Task, error) {
 	if err := p.Normalize(); err != nil {
 		return task.Task{}, err
 	}
@@ -158,7 +159,7 @@ func (s *Tasks) Update(ctx context.Context, tx pgx.Tx, id uuid.UUID, p task.Patc
 
 // SetStatus marks a live task done or open again. Setting the status it
 // already has is not an error (the call is idempotent).
-func (s *Tasks) SetStatus(ctx context.Context, tx pgx.Tx, id uuid.UUID, st task.Status) (task.Task, error) {
+func (s *Tasks) SetStatus(ctx context.Context, tx Querier, id uuid.UUID, st task.Status) (task.Task, error) {
 	if _, err := task.ParseStatus(string(st)); err != nil {
 		return task.Task{}, &task.ValidationError{Fields: []task.FieldError{{Field: "status", Message: err.Error()}}}
 	}
@@ -174,7 +175,7 @@ func (s *Tasks) SetStatus(ctx context.Context, tx pgx.Tx, id uuid.UUID, st task.
 }
 
 // Trash moves a live task to the trash, where retention purges it later.
-func (s *Tasks) Trash(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+func (s *Tasks) Trash(ctx context.Context, tx Querier, id uuid.UUID) (task.Task, error) {
 	t, err := s.scan(tx.QueryRow(ctx, `
 		UPDATE tasks SET deleted_at = now(), updated_at = now()
 		WHERE id = $1 AND deleted_at IS NULL RETURNING `+taskColumns, id))
@@ -185,7 +186,7 @@ func (s *Tasks) Trash(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, 
 }
 
 // Restore brings a task back from the trash.
-func (s *Tasks) Restore(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error) {
+func (s *Tasks) Restore(ctx context.Context, tx Querier, id uuid.UUID) (task.Task, error) {
 	t, err := s.scan(tx.QueryRow(ctx, `
 		UPDATE tasks SET deleted_at = NULL, updated_at = now()
 		WHERE id = $1 AND deleted_at IS NOT NULL RETURNING `+taskColumns, id))
@@ -199,7 +200,7 @@ func (s *Tasks) Restore(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task
 
 // Purge permanently deletes a task that is already in the trash. Callers
 // must have obtained the user's explicit confirmation first (P6).
-func (s *Tasks) Purge(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
+func (s *Tasks) Purge(ctx context.Context, tx Querier, id uuid.UUID) error {
 	tag, err := tx.Exec(ctx, `DELETE FROM tasks WHERE id = $1 AND deleted_at IS NOT NULL`, id)
 	if err != nil {
 		return fmt.Errorf("purge task: %w", err)
@@ -213,7 +214,7 @@ func (s *Tasks) Purge(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	return nil
 }
 
-func (s *Tasks) trashedOrMissing(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
+func (s *Tasks) trashedOrMissing(ctx context.Context, tx Querier, id uuid.UUID) error {
 	t, err := s.Get(ctx, tx, id)
 	if err != nil {
 		return err

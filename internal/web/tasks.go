@@ -19,6 +19,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
 
@@ -40,7 +41,7 @@ type UserTx func(ctx context.Context, userID uuid.UUID, fn func(pgx.Tx) error) e
 
 // TaskReader reads one task of the transaction's user (*postgres.Tasks).
 type TaskReader interface {
-	Get(ctx context.Context, tx pgx.Tx, id uuid.UUID) (task.Task, error)
+	Get(ctx context.Context, tx postgres.Querier, id uuid.UUID) (task.Task, error)
 }
 
 // TaskPage serves /tasks/{id}.
