@@ -144,6 +144,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	warnAutovacuumOff(ctx, db, out)
 	keys, err := loadKeyring(cfg, log)
 	if err != nil {
 		return err
@@ -195,8 +196,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	printRSS(out, o, serverDone != nil)
 
 	if o.raw {
-		tasks := postgres.NewTasks(keys)
-		rawRate, err := loadgen.RawCeiling(ctx, loadgen.RawOptions{DB: db, Tasks: tasks, Users: users, Clients: o.clients, Duration: o.duration, MaxCalls: o.maxCalls})
+		raw := loadgen.RawOptions{DB: db, Tasks: postgres.NewTasks(keys), Users: users, Clients: o.clients, Duration: o.duration, MaxCalls: o.maxCalls}
+		rawRate, err := loadgen.RawCeiling(ctx, raw)
 		if err != nil {
 			return err
 		}
@@ -204,8 +205,33 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		if rawRate > 0 {
 			fmt.Fprintf(out, "ratio:       %.0f%% of the raw database ceiling\n", 100*rep.Throughput()/rawRate)
 		}
+		// The same again with the audit row every tool call must write:
+		// the ceiling of the work a tool call cannot skip (L4).
+		auditKeys, err := audit.EphemeralKeys()
+		if err != nil {
+			return err
+		}
+		raw.Audit = audit.NewLog(auditKeys)
+		auditedRate, err := loadgen.RawCeiling(ctx, raw)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "raw+audit:   %.0f list transactions/s with the audit insert sent with COMMIT\n", auditedRate)
+		if auditedRate > 0 {
+			fmt.Fprintf(out, "ratio:       %.0f%% of the raw ceiling with the audit row\n", 100*rep.Throughput()/auditedRate)
+		}
 	}
 	return nil
+}
+
+// warnAutovacuumOff says so when the server does not vacuum by itself:
+// every bench run leaves dead rows behind (its users are removed), and on
+// a server that never vacuums them each run is slower than the last.
+func warnAutovacuumOff(ctx context.Context, db *postgres.DB, w io.Writer) {
+	var setting string
+	if err := db.Pool.QueryRow(ctx, "SHOW autovacuum").Scan(&setting); err == nil && setting != "on" {
+		fmt.Fprintln(w, "warning:     autovacuum is off on this PostgreSQL; dead rows from earlier runs slow every query: run VACUUM ANALYZE as the table owner before measuring")
+	}
 }
 
 // benchEnv adjusts the environment of an in-process server: a loopback

@@ -24,13 +24,18 @@ func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"throughput:", "latency:     p50", "errors:      0\n", "peak RSS:", "raw DB:", "ratio:", "removed 2 bench users"} {
+	for _, want := range []string{"throughput:", "latency:     p50", "errors:      0\n", "peak RSS:", "raw DB:", "ratio:", "raw+audit:", "removed 2 bench users"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 	if !regexp.MustCompile(`tool calls:  [1-9]\d* in`).MatchString(out.String()) {
 		t.Errorf("no calls counted:\n%s", out.String())
+	}
+	// The audited ceiling run wrote real audit rows, marked as its own.
+	var rawRows int
+	if err := tdb.Admin(t).QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE event_type = 'bench.raw_ceiling'`).Scan(&rawRows); err != nil || rawRows == 0 {
+		t.Errorf("audited raw ceiling left %d audit rows (%v), want some", rawRows, err)
 	}
 	var left int
 	if err := tdb.Admin(t).QueryRow(context.Background(), `SELECT count(*) FROM users WHERE email LIKE '%@bench.invalid'`).Scan(&left); err != nil || left != 0 {

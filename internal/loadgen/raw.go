@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
@@ -22,15 +23,23 @@ type RawOptions struct {
 	Clients  int
 	Duration time.Duration
 	MaxCalls int
+	// Audit, when set, adds to every transaction the audit row a tool call
+	// writes (one insert, sent with the commit): the ceiling of the work a
+	// tool call must do, rather than of the read alone.
+	Audit audit.Appender
 }
+
+// rawEventType marks the audit rows of the audited ceiling run, so they
+// cannot be mistaken for tool calls.
+const rawEventType = "bench.raw_ceiling"
 
 // RawCeiling runs the read shape of list_tasks straight through pgx (the
 // same pipelined user transaction a tool call uses, postgres.InUserPipeline:
 // BEGIN, the RLS setting and the list query in one round trip, COMMIT in a
-// second; nothing else: no HTTP, no JSON-RPC, no token, no audit row) with
-// the same concurrency, and returns transactions per second. A tool call cannot be faster than
-// this on the same database; the ratio of the two is how much the server
-// costs on top.
+// second; nothing else: no HTTP, no JSON-RPC, no token, and no audit row
+// unless o.Audit is set) with the same concurrency, and returns
+// transactions per second. A tool call cannot be faster than this on the
+// same database; the ratio of the two is how much the server costs on top.
 func RawCeiling(ctx context.Context, o RawOptions) (float64, error) {
 	if o.DB == nil || o.Tasks == nil || len(o.Users) == 0 {
 		return 0, errors.New("loadgen: raw ceiling needs a database, the task store and users")
@@ -63,8 +72,12 @@ func RawCeiling(ctx context.Context, o RawOptions) (float64, error) {
 			defer wg.Done()
 			for ctx.Err() == nil && budget.Add(-1) >= 0 {
 				err := o.DB.InUserPipeline(ctx, user, func(tx *postgres.PipelineTx) error {
-					_, _, err := o.Tasks.List(ctx, tx, f, nil)
-					return err
+					tasks, _, err := o.Tasks.List(ctx, tx, f, nil)
+					if err != nil || o.Audit == nil {
+						return err
+					}
+					return o.Audit.Append(ctx, tx.Deferred(), audit.Event{Type: rawEventType, Outcome: audit.OutcomeSuccess,
+						ActorID: user, Detail: map[string]any{"tool": "list_tasks", "count": len(tasks)}})
 				})
 				if err != nil {
 					if ctx.Err() == nil {
