@@ -24,7 +24,7 @@ func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"throughput:", "latency:     p50", "errors:      0\n", "peak RSS:", "raw DB:", "ratio:", "raw+audit:", "removed 2 bench users"} {
+	for _, want := range []string{"throughput:", "latency:     p50", "errors:      0\n", "peak RSS:", "raw DB:", "ratio:", "raw+audit:", "removed 4 bench users"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
