@@ -28,7 +28,7 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Title: "Your account", User: &sess.user, SessionCSRF: sessionCSRFToken(sess.csrfSecret),
-		Notice: noticeText(r.URL.Query().Get("notice"))}
+		Notice: noticeText(r.URL.Query().Get("notice")), PolicyPending: !sess.policyAccepted, PolicyVersion: s.policyVer}
 	grants, err := s.grants.ListGrants(r.Context(), sess.user.ID)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "list connected apps", "err", err)

@@ -19,7 +19,13 @@ const loginFailedMessage = "Email or password is incorrect."
 // LoginPage shows the login form (GET /login?next=...).
 func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) {
 	next, _ := SafeNext(r.URL.Query().Get("next"))
-	if _, ok := s.CurrentUser(r); ok {
+	if sess, ok, _ := s.resume(r); ok {
+		// Already signed in: go on, through the privacy-policy consent page
+		// when the current version is not accepted yet (C3).
+		if !sess.policyAccepted {
+			http.Redirect(w, r, PolicyConsentURL(nextOrAccount(next)), http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
 		return
 	}
@@ -115,9 +121,16 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "resume session", err)
 		return
 	}
-	var cookie string
+	var (
+		cookie   string
+		accepted bool
+	)
 	err = s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
 		if err := clearFailures(ctx, tx, acct); err != nil {
+			return err
+		}
+		var err error
+		if accepted, err = hasPolicyConsent(ctx, tx, userID, s.policyVer); err != nil {
 			return err
 		}
 		if newHash != "" {
@@ -133,7 +146,6 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		var err error
 		if cookie, err = s.createSession(ctx, tx, userID, r.UserAgent()); err != nil {
 			return err
 		}
@@ -150,6 +162,12 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		_ = s.db.InUserTx(ctx, previous.user.ID, func(tx pgx.Tx) error { return deleteSession(ctx, tx, previous.idHash) })
 	}
 	s.setSessionCookie(w, cookie)
+	if !accepted {
+		// No consent to the current policy version yet (an operator-made
+		// account, or a new version): ask before going on (C3).
+		http.Redirect(w, r, PolicyConsentURL(nextOrAccount(next)), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
 }
 

@@ -32,7 +32,7 @@ type pages struct {
 
 func newPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"signup", "login", "account", "error"} {
+	for _, name := range []string{"signup", "login", "account", "policy", "error"} {
 		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s page: %w", name, err)
@@ -56,7 +56,9 @@ type pageData struct {
 
 	Email         string
 	Next          string
+	FormAction    string
 	PolicyVersion string
+	PolicyPending bool // the user has not accepted the current policy (C3)
 	MinPassword   int
 	MaxPassword   int
 	Grants        []grantRow

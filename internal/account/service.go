@@ -18,8 +18,9 @@ import (
 const (
 	DefaultSessionTTL         = 12 * time.Hour
 	DefaultSessionIdleTimeout = 30 * time.Minute
-	// DefaultPrivacyPolicyVersion is the version of PRIVACY.md a new account
-	// consents to, recorded with the consent (C3).
+	// DefaultPrivacyPolicyVersion is the version of PRIVACY.md (the number
+	// at its top; a privacy test compares them) that a user consents to,
+	// recorded with the consent (C3). Raising it asks everyone again.
 	DefaultPrivacyPolicyVersion = "1"
 )
 

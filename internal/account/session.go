@@ -38,6 +38,10 @@ type session struct {
 	idHash     []byte
 	csrfSecret []byte
 	expiresAt  time.Time
+	// policyAccepted: the user has accepted the current privacy-policy
+	// version (C3). Without it the session may exercise the user's rights
+	// (see, export, delete, disconnect) but not link apps or use tasks.
+	policyAccepted bool
 }
 
 func (s *Service) sessionCookieName() string {
@@ -144,11 +148,11 @@ func (s *Service) resume(r *http.Request) (*session, bool, error) {
 		if err != nil {
 			return fmt.Errorf("resume session: %w", err)
 		}
-		u, err := loadUser(ctx, tx, userID)
+		u, accepted, err := loadSessionUser(ctx, tx, userID, s.policyVer)
 		if err != nil {
 			return err
 		}
-		sess = &session{user: u, idHash: hash, csrfSecret: secret, expiresAt: exp}
+		sess = &session{user: u, idHash: hash, csrfSecret: secret, expiresAt: exp, policyAccepted: accepted}
 		return nil
 	})
 	if err != nil {

@@ -22,16 +22,22 @@ var ErrEmailTaken = errors.New("an account with this email already exists")
 // ErrInvalidEmail means the email is not a plain address.
 var ErrInvalidEmail = errors.New("not a valid email address")
 
-// loadUser reads the user of tx's identity.
-func loadUser(ctx context.Context, tx pgx.Tx, id uuid.UUID) (User, error) {
+// loadSessionUser reads the user of tx's identity and whether they have
+// accepted privacy-policy version policyVer, in one statement.
+func loadSessionUser(ctx context.Context, tx pgx.Tx, id uuid.UUID, policyVer string) (User, bool, error) {
 	if err := postgres.SetUser(ctx, tx, id); err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	u := User{ID: id}
-	if err := tx.QueryRow(ctx, `SELECT email, created_at FROM users WHERE id = $1`, id).Scan(&u.Email, &u.CreatedAt); err != nil {
-		return User{}, fmt.Errorf("load user: %w", err)
+	var accepted bool
+	err := tx.QueryRow(ctx, `
+		SELECT u.email, u.created_at, EXISTS (
+			SELECT 1 FROM consents c WHERE c.user_id = u.id AND c.document = 'privacy_policy' AND c.version = $2)
+		FROM users u WHERE u.id = $1`, id, policyVer).Scan(&u.Email, &u.CreatedAt, &accepted)
+	if err != nil {
+		return User{}, false, fmt.Errorf("load user: %w", err)
 	}
-	return u, nil
+	return u, accepted, nil
 }
 
 // insertUser creates the user row and its credential in tx, whose identity
@@ -64,7 +70,8 @@ func recordConsent(ctx context.Context, tx pgx.Tx, userID uuid.UUID, version str
 // CreateUser registers an account for an operator (`taskbridge users
 // create`), with the same email and password rules as sign-up, and audits
 // it as an admin event. No privacy consent is recorded: the person has not
-// seen the policy yet.
+// seen the policy yet, so their first sign-in asks for it (PolicyConsentPage)
+// before any app can be linked (C3).
 func CreateUser(ctx context.Context, db *postgres.DB, auditLog audit.Appender, email, password, requestID string) (User, error) {
 	email = NormalizeEmail(email)
 	if !ValidEmail(email) {

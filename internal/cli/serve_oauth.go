@@ -30,11 +30,14 @@ func wireAuth(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditL
 	return accounts, srv, nil
 }
 
-// accountAuthn is the account service as OAuth's login seam.
+// accountAuthn is the account service as OAuth's login seam. Only a user
+// who has accepted the current privacy policy counts as signed in for
+// linking an app; anyone else goes through the login page, which forwards
+// a signed-in user to the policy consent page and then back (C3).
 type accountAuthn struct{ svc *account.Service }
 
 func (a accountAuthn) CurrentUser(r *http.Request) (uuid.UUID, bool) {
-	u, ok := a.svc.CurrentUser(r)
+	u, ok := a.svc.ConsentedUser(r)
 	return u.ID, ok
 }
 

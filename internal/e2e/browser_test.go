@@ -114,6 +114,10 @@ func hiddenField(t *testing.T, body, name string) string {
 type person struct {
 	Email    string
 	Password string
+	// OperatorMade: an operator created the account (`taskbridge users
+	// create`), so no privacy policy is accepted yet and the first sign-in
+	// asks for it (C3).
+	OperatorMade bool
 }
 
 func newPerson(t *testing.T) person {
@@ -177,6 +181,23 @@ func (b *browser) authorize(authURL string, p person, choice consentChoice) (url
 		"email":      {p.Email}, "password": {p.Password},
 	})
 	back := mustParse(b.t, signedIn.Location)
+	if p.OperatorMade {
+		// The policy consent page comes first, then the authorization
+		// request again.
+		if signedIn.Status != http.StatusSeeOther || back.Path != "/account/privacy-consent" {
+			b.t.Fatalf("first sign-in of an operator-made account: %d to %q, want the privacy policy consent page", signedIn.Status, signedIn.Location)
+		}
+		policy := b.Get(signedIn.Location)
+		if policy.Status != http.StatusOK || !strings.Contains(policy.Body, `href="/privacy"`) {
+			b.t.Fatalf("privacy policy consent page: %d\n%s", policy.Status, policy.Body)
+		}
+		signedIn = b.Post("/account/privacy-consent", url.Values{
+			"csrf_token": {hiddenField(b.t, policy.Body, "csrf_token")},
+			"next":       {hiddenField(b.t, policy.Body, "next")},
+			"consent":    {"yes"},
+		})
+		back = mustParse(b.t, signedIn.Location)
+	}
 	if signedIn.Status != http.StatusSeeOther || back.Path != "/authorize" {
 		b.t.Fatalf("login: %d to %q, want the authorization request again\n%s", signedIn.Status, signedIn.Location, signedIn.Body)
 	}

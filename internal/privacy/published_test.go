@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/privacy"
 )
@@ -111,5 +112,22 @@ func TestPublishedRetentionMatchesDefaults(t *testing.T) {
 	// The prose above the table repeats the pass interval.
 	if !strings.Contains(string(raw), "runs every 1 hour") {
 		t.Error("PRIVACY.md does not state the retention interval")
+	}
+}
+
+// TestPolicyVersionMatchesPrivacyMD: the version each consent records (C3)
+// is the number at the top of the published policy, so changing the policy
+// and its number asks everyone again at their next sign-in.
+func TestPolicyVersionMatchesPrivacyMD(t *testing.T) {
+	raw, err := os.ReadFile("../../PRIVACY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^Version (\S+?)\.`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal(`PRIVACY.md states no "Version N." line`)
+	}
+	if got := string(m[1]); got != account.DefaultPrivacyPolicyVersion {
+		t.Fatalf("PRIVACY.md is version %q but account.DefaultPrivacyPolicyVersion is %q: change both together", got, account.DefaultPrivacyPolicyVersion)
 	}
 }

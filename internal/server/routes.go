@@ -61,9 +61,13 @@ func addRoutes(r chi.Router, d Deps) {
 			r.Post("/logout", a.Logout)
 			r.With(a.RequireLogin).Get("/account", a.AccountPage)
 			r.With(a.RequireLogin).Post("/account/connected-apps/revoke", a.RevokeGrant)
+			r.With(a.RequireLogin).Get(account.PolicyConsentPath, a.PolicyConsentPage)
+			r.With(a.RequireLogin, a.LimitFormPosts).Post(account.PolicyConsentPath, a.PolicyConsent)
 		})
 		if d.TaskPage != nil {
-			r.With(a.RequireLogin).Get(web.TaskPath, d.TaskPage.ServeHTTP)
+			// The task page processes the user's tasks: privacy-policy
+			// consent first (C3).
+			r.With(a.RequirePolicyConsent).Get(web.TaskPath, d.TaskPage.ServeHTTP)
 		}
 	}
 	if d.OAuth != nil {

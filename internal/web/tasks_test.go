@@ -220,3 +220,47 @@ func TestTaskPageAnonymousIsSentToLogin(t *testing.T) {
 		t.Fatal("the redirect leaks the task")
 	}
 }
+
+// TestTaskPageNeedsPrivacyPolicyConsent: an account made by an operator has
+// accepted no privacy policy, so showing its tasks waits for the consent
+// page (C3), which then returns to the task.
+func TestTaskPageNeedsPrivacyPolicyConsent(t *testing.T) {
+	s := newSite(t)
+	keys, err := audit.EphemeralKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := account.CreateUser(context.Background(), s.db, audit.NewLog(keys), "operator-made@example.com", password, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := s.createTask(u.ID, task.NewTask{Title: "Not before consent"})
+	c := s.browser()
+	form := s.do(c, http.MethodGet, "/login", nil)
+	m := csrfField.FindStringSubmatch(form.body)
+	if m == nil {
+		t.Fatalf("no csrf_token on the login page:\n%s", form.body)
+	}
+	s.do(c, http.MethodPost, "/login", url.Values{"csrf_token": {html.UnescapeString(m[1])}, "email": {"operator-made@example.com"}, "password": {password}})
+
+	path := "/tasks/" + tk.ID.String()
+	r := s.do(c, http.MethodGet, path, nil)
+	if r.status != http.StatusSeeOther || r.location != account.PolicyConsentURL(path) {
+		t.Fatalf("task page without consent: %d %q, want 303 to %q", r.status, r.location, account.PolicyConsentURL(path))
+	}
+	if strings.Contains(r.body, "Not before consent") {
+		t.Fatal("the redirect shows the task")
+	}
+	consent := s.do(c, http.MethodGet, r.location, nil)
+	m = csrfField.FindStringSubmatch(consent.body)
+	if m == nil {
+		t.Fatalf("no csrf_token on the consent page:\n%s", consent.body)
+	}
+	back := s.do(c, http.MethodPost, account.PolicyConsentPath, url.Values{"csrf_token": {html.UnescapeString(m[1])}, "consent": {"yes"}, "next": {path}})
+	if back.location != path {
+		t.Fatalf("after consent: %d %q, want back to %q", back.status, back.location, path)
+	}
+	if r := s.do(c, http.MethodGet, path, nil); r.status != http.StatusOK || !strings.Contains(r.body, "Not before consent") {
+		t.Fatalf("task page after consent: %d", r.status)
+	}
+}
