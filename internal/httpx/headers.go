@@ -1,6 +1,10 @@
 package httpx
 
-import "net/http"
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
 
 // DefaultCSP is sent with every response that does not set its own: nothing
 // may load, nothing may frame it, no form may post anywhere. HTML pages
@@ -38,4 +42,34 @@ func HTMLPage(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", PageCSP)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+}
+
+// HTMLPageFormTo is HTMLPage for a page whose form submission ends in a
+// redirect to another origin, as the OAuth consent form does (its 303 goes
+// to the client's redirect URI). Chromium and WebKit check form-action
+// against every redirect of a submission, so with 'self' alone the browser
+// stops at the 303 and the client never gets its code. origin is added
+// only when it is a bare http(s) origin (scheme://host[:port], nothing
+// else), so no value can smuggle another directive into the policy.
+func HTMLPageFormTo(w http.ResponseWriter, origin string) {
+	HTMLPage(w)
+	if !isBareOrigin(origin) {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(PageCSP, "form-action 'self'", "form-action 'self' "+origin, 1))
+}
+
+func isBareOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" ||
+		u.Scheme+"://"+u.Host != origin {
+		return false
+	}
+	for _, c := range u.Host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return false
+		}
+	}
+	return true
 }

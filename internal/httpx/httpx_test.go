@@ -145,3 +145,32 @@ func TestAccessLogOmitsQueryAndBody(t *testing.T) {
 		t.Errorf("access log lacks status or path: %s", out)
 	}
 }
+
+func TestHTMLPageFormToAddsOnlyABareOrigin(t *testing.T) {
+	formAction := func(origin string) string {
+		rec := httptest.NewRecorder()
+		httpx.HTMLPageFormTo(rec, origin)
+		for _, d := range strings.Split(rec.Header().Get("Content-Security-Policy"), ";") {
+			if d = strings.TrimSpace(d); strings.HasPrefix(d, "form-action") {
+				return d
+			}
+		}
+		return ""
+	}
+	for origin, want := range map[string]string{
+		"https://chatgpt.com":             "form-action 'self' https://chatgpt.com",
+		"http://127.0.0.1:33418":          "form-action 'self' http://127.0.0.1:33418",
+		"http://[::1]:8080":               "form-action 'self' http://[::1]:8080",
+		"":                                "form-action 'self'",
+		"https://a.example; script-src *": "form-action 'self'",
+		"https://a.example/callback":      "form-action 'self'",
+		"https://user@a.example":          "form-action 'self'",
+		"javascript://a.example":          "form-action 'self'",
+		"https://a.example 'unsafe-eval'": "form-action 'self'",
+		"https://*.example":               "form-action 'self'",
+	} {
+		if got := formAction(origin); got != want {
+			t.Errorf("HTMLPageFormTo(%q): %q, want %q", origin, got, want)
+		}
+	}
+}

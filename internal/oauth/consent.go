@@ -71,10 +71,22 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 	if issuesRefreshToken(req.Client) {
 		page.RefreshDays = int(s.cfg.OAuth.RefreshTokenTTL.Hours() / 24)
 	}
-	httpx.HTMLPage(w)
+	// Allow and Cancel both end in a 303 to the client's redirect URI,
+	// which the form-action directive must name (httpx.HTMLPageFormTo).
+	httpx.HTMLPageFormTo(w, redirectOrigin(req.RedirectURI))
 	if err := s.pages.ExecuteTemplate(w, "consent.html", page); err != nil {
 		s.log.ErrorContext(r.Context(), "render consent page", "error", err.Error())
 	}
+}
+
+// redirectOrigin is scheme://host[:port] of a validated redirect URI, or ""
+// when it has none.
+func redirectOrigin(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // issuesRefreshToken: refresh tokens go to clients that registered the

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests of the task board: installs what they need (npm ci; Debian
 # chromium when missing and we are root), builds the test host, and runs the
-# Go harness that drives headless chromium through playwright-core.
+# Go harnesses that drive headless chromium through playwright-core: the
+# task board (web/widget/browsertest) and linking an app through the login
+# and consent pages (internal/e2e TestBrowserLinksAnAppThroughTheRealPages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(cd ../.. && pwd)
@@ -29,4 +31,4 @@ fi
 npm ci --no-audit --no-fund
 npm run build:testhost
 cd "$root"
-TASKBRIDGE_BROWSER_TESTS=1 ${GO:-go} test -count=1 -run TestBrowser -v ./web/widget/browsertest/
+TASKBRIDGE_BROWSER_TESTS=1 ${GO:-go} test -count=1 -run TestBrowser -v ./web/widget/browsertest/ ./internal/e2e/

@@ -1,0 +1,72 @@
+// A person links an app in headless Debian chromium through the server's
+// real pages: the authorization URL, the login form, the consent page, and
+// the redirect back to the app with the code. Started by internal/e2e
+// (TestBrowserLinksAnAppThroughTheRealPages), which runs the real server,
+// signs the person up, registers the app and afterwards redeems the code.
+// A browser enforces what Go's HTTP client does not: the pages' CSP applies
+// form-action to the consent form's redirect to the app (Chromium stops a
+// form whose redirect leaves the allowed origins).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const AUTH_URL = must("AUTH_URL");
+const CALLBACK_URL = must("CALLBACK_URL");
+const EMAIL = must("EMAIL");
+const PASSWORD = must("PASSWORD");
+const OUT_DIR = must("OUT_DIR");
+
+function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run through make test-browser)`);
+  return v;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--disable-features=Translate,OptimizationHints,MediaRouter"];
+
+test("a person links an app: login, consent, redirect with the code", async () => {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
+  try {
+    const context = await browser.newContext({ locale: "en-US" });
+    const outside = [];
+    await context.route("**/*", (route) => {
+      const u = new URL(route.request().url());
+      if (!LOOPBACK.has(u.hostname)) {
+        outside.push(u.href);
+        return route.abort();
+      }
+      return route.continue();
+    });
+    const page = await context.newPage();
+    const cspErrors = [];
+    page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+
+    await page.goto(AUTH_URL);
+    assert.equal(new URL(page.url()).pathname, "/login", "not signed in: the authorization URL leads to the login form");
+    await page.getByLabel("Email").fill(EMAIL);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === "/authorize"),
+      page.getByRole("button", { name: "Sign in" }).click(),
+    ]);
+    await page.getByRole("button", { name: "Allow" }).waitFor();
+    await page.screenshot({ path: join(OUT_DIR, "oauth-consent.png"), fullPage: true });
+
+    await Promise.all([
+      page.waitForURL((u) => u.href.startsWith(CALLBACK_URL), { timeout: 10_000 }),
+      page.getByRole("button", { name: "Allow" }).click(),
+    ]);
+    const back = new URL(page.url());
+    assert.ok(back.searchParams.get("code"), `the app got no code: ${back.href}`);
+    assert.deepEqual(cspErrors, [], "a page's CSP blocked something on the way");
+    assert.deepEqual(outside, [], "a request left loopback");
+  } finally {
+    await browser.close();
+  }
+});
