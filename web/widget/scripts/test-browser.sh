@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 root=$(cd ../.. && pwd)
 
 skip() {
+	if [ -n "${CI:-}" ]; then
+		# In CI a skipped browser run would hide a broken board or consent
+		# flow behind a green build: fail instead.
+		echo "test-browser: cannot run the browser tests in CI: $1" >&2
+		exit 1
+	fi
 	echo
 	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
 	echo "!!! SKIPPING WIDGET BROWSER TESTS: $1"
