@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
 // authServerDoc is the part of RFC 8414 metadata hosts rely on.
@@ -21,8 +23,24 @@ type authServerDoc struct {
 	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
-// requiredScopes are the scopes taskbridge's tools need.
-func requiredScopes() []string { return []string{"tasks.read", "tasks.write"} }
+// requiredScopes are the scopes the server's tools need, from the
+// server's own list, so a fork that renames its scopes checks those.
+func requiredScopes() []string {
+	scopes := identity.ResourceScopes()
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// andList is "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
 
 // checkAuthServer is step d: the issuer the metadata names, its RFC 8414
 // document and its OIDC discovery document.
@@ -63,7 +81,7 @@ func (r *run) checkAuthServer(ctx context.Context) {
 func (r *run) fetchASMeta(ctx context.Context, id, docURL, issuer string, required bool) *authServerDoc {
 	resp, body, err := r.get(ctx, docURL, http.Header{"Origin": {corsProbeOrigin}})
 	if err != nil {
-		r.fail(id, fmt.Sprintf("GET %s: %v", docURL, err), unreachableFix(err, r.mcpURL.Host))
+		r.fail(id, fmt.Sprintf("GET %s: %v", docURL, err), unreachableFix(err, r.mcpURL))
 		return nil
 	}
 	if !r.metadataStatusOK(id, docURL, resp, required) {
@@ -119,7 +137,7 @@ func (r *run) fetchASMeta(ctx context.Context, id, docURL, issuer string, requir
 	if len(missing) > 0 {
 		ok = false
 		r.fail(id+".scopes", fmt.Sprintf("scopes_supported %q lacks %s", doc.ScopesSupported, strings.Join(missing, ", ")),
-			"advertise tasks.read and tasks.write in scopes_supported: hosts request only advertised scopes")
+			"advertise "+andList(requiredScopes())+" in scopes_supported: hosts request only advertised scopes")
 	}
 	r.checkCORS(id+".cors", docURL, resp)
 	if ok {

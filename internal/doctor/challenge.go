@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -29,7 +30,7 @@ func (r *run) checkChallenge(ctx context.Context) bool {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	resp, _, err := r.do(ctx, req)
 	if err != nil {
-		r.fail("mcp.challenge", "no answer: "+err.Error(), unreachableFix(err, r.mcpURL.Host))
+		r.fail("mcp.challenge", "no answer: "+err.Error(), unreachableFix(err, r.mcpURL))
 		return false
 	}
 	const id = "mcp.challenge"
@@ -92,8 +93,8 @@ func (r *run) checkChallengeHeader(resp *http.Response) bool {
 	return true
 }
 
-// unreachableFix turns a transport error into advice.
-func unreachableFix(err error, host string) string {
+// unreachableFix turns a transport error for a request to u into advice.
+func unreachableFix(err error, u *url.URL) string {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
@@ -101,11 +102,13 @@ func unreachableFix(err error, host string) string {
 	case errors.As(err, &unknownAuthority):
 		return "the certificate is not signed by a trusted authority: use a publicly trusted certificate (Caddy in deploy/ gets one from Let's Encrypt); hosts never accept self-signed certificates"
 	case errors.As(err, &hostname):
-		return fmt.Sprintf("the certificate is not valid for %s: issue it for exactly this name", host)
+		return fmt.Sprintf("the certificate is not valid for %s: issue it for exactly this name", u.Hostname())
 	case errors.As(err, &invalid):
 		return "the certificate is expired or not yet valid: renew it"
 	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout"):
 		return "the server did not answer in time: check that it runs and that the tunnel or proxy forwards to it (raise --timeout for slow links)"
+	case errors.Is(err, errBodyTooLarge):
+		return fmt.Sprintf("the answer is larger than %d MiB, and what the doctor reads here is a few kilobytes at most: something other than taskbridge answers this URL; check the proxy's routing for it", maxBody>>20)
 	}
-	return fmt.Sprintf("check that %s resolves and accepts connections from here (tunnel running? firewall? server started?)", host)
+	return fmt.Sprintf("check that %s resolves and accepts connections from here (tunnel running? firewall? server started?)", u.Host)
 }

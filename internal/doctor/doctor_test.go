@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/taskbridge/taskbridge/internal/doctor"
+	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
 // runDoctor checks typed ("" = the fake's /mcp) the way the CLI does, with
@@ -123,6 +125,12 @@ func TestDoctorWidgetSkippedWithoutToken(t *testing.T) {
 // mode the doctor reports and checks the FAIL line and its fix.
 func TestDoctorReportsFailures(t *testing.T) {
 	notFound := func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+	now := time.Now()
+	loopback := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	// The client trusts both certificates; each fails one other check.
+	expired := selfSignedCert(t, now.Add(-48*time.Hour), now.Add(-24*time.Hour), loopback, nil)
+	otherName := selfSignedCert(t, now.Add(-time.Hour), now.Add(24*time.Hour), nil, []string{"tasks.other.example"})
+	huge := `{"resource":"` + strings.Repeat("x", 5<<20) + `"}`
 	for _, tc := range []struct {
 		name   string
 		d      deployment
@@ -131,6 +139,10 @@ func TestDoctorReportsFailures(t *testing.T) {
 		id     string
 		status doctor.Status
 		fix    func(f *fake) string
+		detail string // the check's detail contains it, when set
+		// othersFail is set for a warning that comes with failures of other
+		// checks; any other warning must leave the run passing (exit 0).
+		othersFail bool
 	}{
 		{name: "typed URL has a trailing slash", typed: func(f *fake) string { return f.URL + "/mcp/" },
 			id: "url", status: doctor.Fail, fix: func(f *fake) string { return "type " + f.URL + "/mcp into the host" }},
@@ -144,17 +156,31 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "typed URL has a query", typed: func(f *fake) string { return f.URL + "/mcp?x=1" },
 			id: "url", status: doctor.Fail, fix: fixed("remove everything from ? or #")},
 		{name: "path does not end in /mcp", typed: func(f *fake) string { return f.URL + "/api" },
-			id: "url", status: doctor.Warn, fix: fixed("TASKBRIDGE_PUBLIC_URL + /mcp")},
+			id: "url", status: doctor.Warn, fix: fixed("TASKBRIDGE_PUBLIC_URL + /mcp"), othersFail: true},
 		{name: "wrong path", typed: func(f *fake) string { return f.URL + "/api/mcp" },
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed("the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp")},
 		{name: "endpoint not protected", d: deployment{mcpStatus: http.StatusOK},
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed("every MCP request must need a token")},
 		{name: "proxy cannot reach the app", d: deployment{mcpStatus: http.StatusBadGateway},
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed("/readyz")},
+		{name: "MCP endpoint forbidden without a token", d: deployment{mcpStatus: http.StatusForbidden},
+			id: "mcp.challenge", status: doctor.Fail, fix: fixed("a WAF, an IP allowlist, or the Host check against DNS rebinding"), detail: "answered 403"},
+		{name: "MCP endpoint answers 500", d: deployment{mcpStatus: http.StatusInternalServerError},
+			id: "mcp.challenge", status: doctor.Fail, fix: fixed("must answer 401 with WWW-Authenticate to an unauthenticated request"), detail: "answered 500"},
+		{name: "certificate for another name", d: deployment{cert: otherName},
+			id: "mcp.challenge", status: doctor.Fail, fix: func(f *fake) string {
+				return "the certificate is not valid for " + f.Listener.Addr().(*net.TCPAddr).IP.String() + ": issue it for exactly this name"
+			}},
+		{name: "certificate expired", d: deployment{cert: expired},
+			id: "mcp.challenge", status: doctor.Fail, fix: fixed("the certificate is expired or not yet valid: renew it")},
+		{name: "no TLS connection completed", d: deployment{cert: expired},
+			id: "tls", status: doctor.Fail, fix: fixed("see mcp.challenge above")},
 		{name: "proxy strips WWW-Authenticate", d: deployment{challenge: func(string) (string, bool) { return "", false }},
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed("it strips the header: configure it to pass WWW-Authenticate through")},
 		{name: "challenge without resource_metadata", d: deployment{challenge: func(string) (string, bool) { return `Bearer realm="x"`, true }},
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed(`add resource_metadata="<PRM URL>"`)},
+		{name: "WWW-Authenticate cannot be parsed", d: deployment{challenge: func(string) (string, bool) { return `"Bearer" resource_metadata`, true }},
+			id: "mcp.challenge", status: doctor.Fail, fix: fixed("send an RFC 7235 challenge"), detail: "cannot be parsed"},
 		{name: "proxy asks for Basic auth", d: deployment{challenge: func(string) (string, bool) { return `Basic realm="proxy"`, true }},
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed("Basic auth in front of /mcp")},
 		{name: "public URL is http behind an https tunnel",
@@ -168,12 +194,56 @@ func TestDoctorReportsFailures(t *testing.T) {
 			id: "prm.challenge", status: doctor.Fail, fix: fixed("serve /.well-known/* without authentication")},
 		{name: "metadata is an HTML page", d: deployment{prmNotJSON: true},
 			id: "prm.challenge", status: doctor.Fail, fix: fixed("serve the metadata as application/json")},
+		{name: "relative resource_metadata", d: deployment{challenge: func(string) (string, bool) {
+			return `Bearer resource_metadata="` + prmPathPart + `/mcp"`, true
+		}}, id: "prm.challenge", status: doctor.Fail, fix: fixed("advertise an absolute https URL in resource_metadata")},
+		{name: "resource_metadata on another origin outside the well-known path", d: deployment{challenge: func(string) (string, bool) {
+			return `Bearer resource_metadata="https://auth.other.example/metadata"`, true
+		}}, id: "prm.challenge", status: doctor.Fail, fix: func(f *fake) string {
+			return "TASKBRIDGE_PUBLIC_URL is https://auth.other.example but the host reached " + f.URL + ": set TASKBRIDGE_PUBLIC_URL=" + f.URL
+		}},
+		{name: "metadata connection dropped", d: deployment{override: map[string]http.HandlerFunc{prmPathPart + "/mcp": dropConnection}},
+			id: "prm.challenge", status: doctor.Fail, fix: func(f *fake) string {
+				return "check that " + strings.TrimPrefix(f.URL, "https://") + " resolves and accepts connections"
+			}},
+		{name: "metadata larger than the doctor reads", d: deployment{override: map[string]http.HandlerFunc{
+			prmPathPart + "/mcp": serve(http.StatusOK, "application/json", huge)}},
+			id: "prm.challenge", status: doctor.Fail, fix: fixed("something other than taskbridge answers this URL"), detail: "too large"},
+		{name: "metadata answer cut off", d: deployment{override: map[string]http.HandlerFunc{prmPathPart + "/mcp": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "1000")
+			_, _ = io.WriteString(w, `{"resource":`)
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}}},
+			id: "prm.challenge", status: doctor.Fail, fix: fixed("resolves and accepts connections"), detail: "unexpected EOF"},
+		{name: "metadata is broken JSON", d: deployment{override: map[string]http.HandlerFunc{
+			prmPathPart + "/mcp": serve(http.StatusOK, "application/json", `{"resource":`)}},
+			id: "prm.challenge", status: doctor.Fail, fix: fixed("serve the RFC 9728 document unchanged"), detail: "not valid JSON"},
+		{name: "root metadata 404", d: deployment{override: map[string]http.HandlerFunc{prmPathPart: notFound}},
+			id: "prm.root", status: doctor.Warn, fix: fixed("a proxy may not forward /.well-known/ to the app")},
+		{name: "path metadata 404 without resource_metadata", d: deployment{
+			challenge: func(string) (string, bool) { return `Bearer realm="x"`, true },
+			override:  map[string]http.HandlerFunc{prmPathPart + "/mcp": notFound}},
+			id: "prm.path", status: doctor.Fail, fix: fixed("hosts need this document: make sure the proxy forwards /.well-known/ to taskbridge")},
 		{name: "no authorization servers", d: deployment{prmEdit: func(doc map[string]any) { delete(doc, "authorization_servers") }},
 			id: "prm.challenge.as", status: doctor.Fail, fix: fixed("list the issuer (TASKBRIDGE_PUBLIC_URL) in authorization_servers")},
 		{name: "metadata without CORS", d: deployment{noCORS: true},
 			id: "prm.challenge.cors", status: doctor.Fail, fix: fixed("Access-Control-Allow-Origin: *")},
 		{name: "AS metadata behind authentication", d: deployment{asStatus: http.StatusUnauthorized},
 			id: "as.metadata", status: doctor.Fail, fix: fixed("serve /.well-known/* without authentication")},
+		{name: "relative authorization server", d: deployment{prmEdit: func(doc map[string]any) { doc["authorization_servers"] = []any{"/"} }},
+			id: "as.issuer", status: doctor.Fail, fix: fixed("list the issuer URL (TASKBRIDGE_PUBLIC_URL) in authorization_servers")},
+		{name: "AS metadata connection dropped", d: deployment{override: map[string]http.HandlerFunc{"/.well-known/oauth-authorization-server": dropConnection}},
+			id: "as.metadata", status: doctor.Fail, fix: fixed("resolves and accepts connections")},
+		{name: "AS metadata is an HTML page", d: deployment{override: map[string]http.HandlerFunc{
+			"/.well-known/oauth-authorization-server": serve(http.StatusOK, "text/html", "<html>app</html>")}},
+			id: "as.metadata", status: doctor.Fail, fix: fixed("serve the metadata as application/json"), detail: "not JSON"},
+		{name: "AS metadata is broken JSON", d: deployment{override: map[string]http.HandlerFunc{
+			"/.well-known/oauth-authorization-server": serve(http.StatusOK, "application/json", `{"issuer":`)}},
+			id: "as.metadata", status: doctor.Fail, fix: fixed("serve the RFC 8414 document unchanged"), detail: "not valid JSON"},
+		{name: "OIDC discovery 404", d: deployment{override: map[string]http.HandlerFunc{"/.well-known/openid-configuration": notFound}},
+			id: "as.oidc", status: doctor.Warn, fix: fixed("some hosts look here")},
 		{name: "issuer mismatch", d: deployment{asEdit: func(doc map[string]any) { doc["issuer"] = "https://old.example" }},
 			id: "as.metadata.issuer", status: doctor.Fail, fix: func(f *fake) string {
 				return "TASKBRIDGE_PUBLIC_URL is https://old.example but the host reached " + f.URL + ": set TASKBRIDGE_PUBLIC_URL=" + f.URL
@@ -190,10 +260,12 @@ func TestDoctorReportsFailures(t *testing.T) {
 			id: "as.metadata.endpoints", status: doctor.Fail, fix: fixed("TASKBRIDGE_PUBLIC_URL is https://auth.other.example")},
 		{name: "authorization endpoint over http", d: deployment{asEdit: func(doc map[string]any) { doc["authorization_endpoint"] = "http://tasks.example.com/authorize" }},
 			id: "as.metadata.endpoints", status: doctor.Fail, fix: fixed("https URL hosts reach")},
+		{name: "relative token endpoint", d: deployment{asEdit: func(doc map[string]any) { doc["token_endpoint"] = "/token" }},
+			id: "as.metadata.endpoints", status: doctor.Fail, fix: fixed("advertise absolute URLs built from TASKBRIDGE_PUBLIC_URL"), detail: "token_endpoint"},
 		{name: "no registration endpoint advertised", d: deployment{asEdit: func(doc map[string]any) { delete(doc, "registration_endpoint") }},
 			id: "as.metadata.endpoints", status: doctor.Fail, fix: fixed("advertise registration_endpoint")},
 		{name: "task scopes not advertised", d: deployment{asEdit: func(doc map[string]any) { doc["scopes_supported"] = []any{"openid"} }},
-			id: "as.metadata.scopes", status: doctor.Fail, fix: fixed("advertise tasks.read and tasks.write")},
+			id: "as.metadata.scopes", status: doctor.Fail, fix: fixed("in scopes_supported: hosts request only advertised scopes")},
 		{name: "registration 404", d: deployment{register: notFound},
 			id: "as.registration", status: doctor.Fail, fix: fixed("Error fetching OAuth configuration")},
 		{name: "registration accepts an invalid client", d: deployment{register: func(w http.ResponseWriter, r *http.Request) {
@@ -205,8 +277,31 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "registration behind authentication", d: deployment{register: func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}}, id: "as.registration", status: doctor.Fail, fix: fixed("remove proxy authentication from /register")},
+		{name: "registration rate limited", d: deployment{register: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "slow_down"})
+		}}, id: "as.registration", status: doctor.Warn, fix: fixed("run the doctor again later")},
+		{name: "registration answers 500", d: deployment{register: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "server_error"})
+		}}, id: "as.registration", status: doctor.Fail, fix: fixed("answer invalid client metadata with 400 and an RFC 7591 JSON error"), detail: "answered 500"},
+		{name: "registration refused with an unexpected error code", d: deployment{register: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request"})
+		}}, id: "as.registration", status: doctor.Warn, fix: fixed("RFC 7591 names invalid_redirect_uri or invalid_client_metadata"), detail: `"invalid_request"`},
+		{name: "registration connection dropped", d: deployment{override: map[string]http.HandlerFunc{"/register": dropConnection}},
+			id: "as.registration", status: doctor.Fail, fix: fixed("resolves and accepts connections")},
 		{name: "token refused", token: "expired-token",
 			id: "widget.connect", status: doctor.Fail, fix: fixed("the server refused the token")},
+		{name: "token lacks a scope", token: testToken, d: deployment{authedStatus: refuseConnect(http.StatusForbidden)},
+			id: "widget.connect", status: doctor.Fail, fix: fixed("the token lacks a scope: use a token granted tasks.read")},
+		{name: "MCP with a token answers 404", token: testToken, d: deployment{authedStatus: refuseConnect(http.StatusNotFound)},
+			id: "widget.connect", status: doctor.Fail, fix: fixed("nothing serves MCP at this URL")},
+		{name: "initialize with a token fails otherwise", token: testToken, d: deployment{authedStatus: refuseConnect(http.StatusInternalServerError)},
+			id: "widget.connect", status: doctor.Fail, fix: fixed("the MCP endpoint did not complete initialize; check the server logs")},
+		{name: "tools/list fails", token: testToken, d: deployment{authedStatus: map[string]int{"tools/list": http.StatusInternalServerError}},
+			id: "widget.tools", status: doctor.Fail, fix: fixed("the MCP endpoint did not complete tools/list; check the server logs"), detail: "tools/list failed"},
+		{name: "token may call no tool", token: testToken, d: deployment{noTools: true},
+			id: "widget.tools", status: doctor.Fail, fix: fixed("use a token granted tasks.read; tools/list shows only the tools the token may call")},
+		{name: "widget template is empty", token: testToken, d: deployment{emptyWidget: true},
+			id: "widget.resource", status: doctor.Fail, fix: fixed("serve the built single-file HTML"), detail: "has no content"},
 		{name: "widget without ui.csp", token: testToken,
 			d:  deployment{widgetMeta: func(m map[string]any) { delete(m["ui"].(map[string]any), "csp") }},
 			id: "widget.csp", status: doctor.Fail, fix: fixed("declare both dialects")},
@@ -218,6 +313,11 @@ func TestDoctorReportsFailures(t *testing.T) {
 				m["openai/widgetCSP"].(map[string]any)["resource_domains"] = []any{"https://cdn.example"}
 			}},
 			id: "widget.csp", status: doctor.Fail, fix: fixed("the widget must be self-contained")},
+		{name: "widget CSP lists a non-string domain", token: testToken,
+			d: deployment{widgetMeta: func(m map[string]any) {
+				m["ui"].(map[string]any)["csp"].(map[string]any)["connectDomains"] = []any{42}
+			}},
+			id: "widget.csp", status: doctor.Fail, fix: fixed("the widget must be self-contained"), detail: `connectDomains lists outside domains ["42"]`},
 		{name: "widget served as plain html", token: testToken, d: deployment{widgetMIME: "text/html"},
 			id: "widget.mime", status: doctor.Fail, fix: fixed("text/html;profile=mcp-app")},
 		{name: "stale template URI in the tools", token: testToken, d: deployment{widgetURI: "ui://taskbridge/board-ffffffffffff.html"},
@@ -238,6 +338,10 @@ func TestDoctorReportsFailures(t *testing.T) {
 		}}, id: "widget.tools", status: doctor.Fail, fix: fixed("show_task_board")},
 		{name: "no HSTS", d: deployment{noHSTS: true},
 			id: "tls.hsts", status: doctor.Fail, fix: fixed("Strict-Transport-Security: max-age=63072000")},
+		{name: "HSTS max-age too low", d: deployment{hsts: "max-age=300"},
+			id: "tls.hsts", status: doctor.Warn, fix: fixed("use max-age=63072000 (two years)"), detail: "max-age is 300 seconds"},
+		{name: "HSTS without max-age", d: deployment{hsts: "includeSubDomains"},
+			id: "tls.hsts", status: doctor.Warn, fix: fixed("use max-age=63072000 (two years)"), detail: "max-age is 0 seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := tc.d
@@ -251,14 +355,73 @@ func TestDoctorReportsFailures(t *testing.T) {
 			}
 			rep, out := runDoctor(t, f, typed, tc.token)
 			wantCheck(t, rep, out, tc.id, tc.status, tc.fix(f))
-			if tc.status == doctor.Fail && !rep.Failed() {
+			if tc.detail != "" {
+				wantDetail(t, rep, out, tc.id, tc.status, tc.detail)
+			}
+			switch {
+			case tc.status == doctor.Fail && !rep.Failed():
 				t.Error("Failed() is false although a check failed")
+			case tc.status == doctor.Warn && !tc.othersFail && rep.Failed():
+				t.Errorf("a warning alone must not fail the run:\n%s", out)
 			}
 		})
 	}
 }
 
 func fixed(s string) func(*fake) string { return func(*fake) string { return s } }
+
+// refuseConnect answers both ways the go-sdk client opens a session
+// (server/discover, then the initialize fallback) with code.
+func refuseConnect(code int) map[string]int {
+	return map[string]int{"server/discover": code, "initialize": code}
+}
+
+// wantDetail asserts a check with id and status whose detail contains detail.
+func wantDetail(t *testing.T, rep doctor.Report, out, id string, status doctor.Status, detail string) {
+	t.Helper()
+	for _, c := range rep.Checks {
+		if c.ID == id && c.Status == status && strings.Contains(c.Detail, detail) {
+			return
+		}
+	}
+	t.Errorf("no %s %s check with detail containing %q; report:\n%s", status, id, detail, out)
+}
+
+// TestDoctorWidgetDoesNotNeedResourcesList: resources/list is only a
+// fallback for the CSP declarations; its failure alone is no failure.
+func TestDoctorWidgetDoesNotNeedResourcesList(t *testing.T) {
+	f := newFake(t, deployment{authedStatus: map[string]int{"resources/list": http.StatusInternalServerError}})
+	rep, out := runDoctor(t, f, "", testToken)
+	wantNoFailures(t, rep, out)
+	if c, _ := rep.Find("widget.csp"); c.Status != doctor.Pass {
+		t.Errorf("widget.csp = %+v, want PASS from the read content's _meta\n%s", c, out)
+	}
+}
+
+// TestDoctorRequiresEveryResourceScope: authorization-server metadata that
+// lacks any one scope the tools need fails, naming it, whatever the scopes
+// are called (they come from identity.ResourceScopes).
+func TestDoctorRequiresEveryResourceScope(t *testing.T) {
+	for _, missing := range identity.ResourceScopes() {
+		t.Run(string(missing), func(t *testing.T) {
+			f := newFake(t, deployment{asEdit: func(doc map[string]any) {
+				var kept []any
+				for _, s := range doc["scopes_supported"].([]any) {
+					if s != string(missing) {
+						kept = append(kept, s)
+					}
+				}
+				doc["scopes_supported"] = kept
+			}})
+			rep, out := runDoctor(t, f, "", "")
+			wantCheck(t, rep, out, "as.metadata.scopes", doctor.Fail, string(missing))
+			wantDetail(t, rep, out, "as.metadata.scopes", doctor.Fail, "lacks "+string(missing))
+			if !rep.Failed() {
+				t.Error("Failed() is false although a required scope is missing")
+			}
+		})
+	}
+}
 
 // TestDoctorNeverLeavesTheGivenOrigin is the tunnel case (the server thinks
 // it lives elsewhere) and the SSRF guard: the documents name another
@@ -349,12 +512,14 @@ func TestDoctorTimesOut(t *testing.T) {
 
 func TestDoctorURLRules(t *testing.T) {
 	refuse := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("offline") })
-	for _, tc := range []struct{ url, fix string }{
-		{"", "pass --url"},
-		{"ftp://tasks.example.com/mcp", "use https://host/mcp"},
-		{"http://tasks.example.com/mcp", "set TASKBRIDGE_PUBLIC_URL=https://tasks.example.com"},
-		{"https://user:pw@tasks.example.com/mcp", "never with credentials in the URL"},
-		{"https://tasks.example.com/mcp#frag", "remove everything from ? or #"},
+	for _, tc := range []struct{ url, fix, detail string }{
+		{"", "pass --url", "no URL"},
+		{"https://tasks example.com/mcp", "pass the MCP URL exactly as you type it into the host", "is not a URL"},
+		{"ftp://tasks.example.com/mcp", "use https://host/mcp", `scheme "ftp"`},
+		{"https:///mcp", "use https://host/mcp", "has no host"},
+		{"http://tasks.example.com/mcp", "set TASKBRIDGE_PUBLIC_URL=https://tasks.example.com", "plain http"},
+		{"https://user:pw@tasks.example.com/mcp", "never with credentials in the URL", "user information"},
+		{"https://tasks.example.com/mcp#frag", "remove everything from ? or #", "query or fragment"},
 	} {
 		var out bytes.Buffer
 		rep, err := doctor.Run(t.Context(), doctor.Options{URL: tc.url, Transport: refuse}, &out)
@@ -362,11 +527,45 @@ func TestDoctorURLRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCheck(t, rep, out.String(), "url", doctor.Fail, tc.fix)
+		wantDetail(t, rep, out.String(), "url", doctor.Fail, tc.detail)
+		if !rep.Failed() {
+			t.Errorf("%q: Failed() is false", tc.url)
+		}
 		if strings.Contains(out.String(), "pw@") {
 			t.Errorf("%q: the password is echoed", tc.url)
 		}
 	}
 }
+
+// TestDoctorAcceptsPlainHTTPOnLoopback: local development over http is
+// fine under any loopback name.
+func TestDoctorAcceptsPlainHTTPOnLoopback(t *testing.T) {
+	refuse := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("offline") })
+	for _, u := range []string{"http://localhost:8080/mcp", "http://LOCALHOST:8080/mcp", "http://127.0.0.1:8080/mcp", "http://[::1]:8080/mcp"} {
+		var out bytes.Buffer
+		rep, err := doctor.Run(t.Context(), doctor.Options{URL: u, Transport: refuse}, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := rep.Find("url"); c.Status != doctor.Pass {
+			t.Errorf("%s: url = %+v, want PASS\n%s", u, c, out.String())
+		}
+	}
+}
+
+// TestDoctorReportsWriteErrors: a report that cannot be written is an
+// error, not a silent pass.
+func TestDoctorReportsWriteErrors(t *testing.T) {
+	refuse := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("offline") })
+	_, err := doctor.Run(t.Context(), doctor.Options{URL: "https://tasks.example.com/mcp", Transport: refuse}, failingWriter{})
+	if err == nil || !strings.Contains(err.Error(), "write report") {
+		t.Fatalf("Run with a failing writer: err = %v, want a write error", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 

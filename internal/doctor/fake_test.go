@@ -1,17 +1,29 @@
 package doctor_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"log"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
 // The fake below is a deployment of taskbridge as the published specs
@@ -28,8 +40,13 @@ const (
 
 // deployment is the knobs of the fake. The zero value follows the spec.
 type deployment struct {
-	publicURL string // what the server thinks TASKBRIDGE_PUBLIC_URL is; "" = its real URL
-	plainHTTP bool   // serve http instead of https
+	publicURL string           // what the server thinks TASKBRIDGE_PUBLIC_URL is; "" = its real URL
+	plainHTTP bool             // serve http instead of https
+	cert      *tls.Certificate // serve this certificate instead of httptest's (the client trusts it either way)
+
+	// override answers these paths instead of the spec-following handler
+	// (headers still apply): a proxy or another server answering there.
+	override map[string]http.HandlerFunc
 
 	mcpStatus int                                // answer unauthenticated MCP requests with this instead of 401
 	challenge func(prmURL string) (string, bool) // WWW-Authenticate value and whether to send one
@@ -43,8 +60,15 @@ type deployment struct {
 
 	noCORS bool
 	noHSTS bool
+	hsts   string // Strict-Transport-Security value ("" = two years)
 
 	register http.HandlerFunc // replaces the spec-following /register
+
+	// authedStatus answers MCP requests that carry the right token with
+	// an HTTP error, by JSON-RPC method ("initialize", "tools/list").
+	authedStatus map[string]int
+	noTools      bool // the token may call no tool (tools/list is empty)
+	emptyWidget  bool // the template has no content
 
 	toolMeta   func(m map[string]any)
 	widgetURI  string // the URI the resource is served under ("" = widgetURI)
@@ -81,6 +105,9 @@ func newFake(t *testing.T, d deployment) *fake {
 	mux.HandleFunc("POST /register", f.registerHandler)
 	f.Server = httptest.NewUnstartedServer(f.headers(mux))
 	f.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
+	if d.cert != nil {
+		f.TLS = &tls.Config{Certificates: []tls.Certificate{*d.cert}}
+	}
 	if d.plainHTTP {
 		f.Start()
 	} else {
@@ -94,10 +121,18 @@ func newFake(t *testing.T, d deployment) *fake {
 func (f *fake) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !f.d.noHSTS && !f.d.plainHTTP {
-			w.Header().Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			hsts := "max-age=63072000; includeSubDomains"
+			if f.d.hsts != "" {
+				hsts = f.d.hsts
+			}
+			w.Header().Set("Strict-Transport-Security", hsts)
 		}
 		if !f.d.noCORS && strings.HasPrefix(r.URL.Path, "/.well-known/") {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		if h, ok := f.d.override[r.URL.Path]; ok {
+			h(w, r)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -122,7 +157,7 @@ func (f *fake) prm(w http.ResponseWriter, r *http.Request) {
 	doc := map[string]any{
 		"resource":                 f.public() + "/mcp",
 		"authorization_servers":    []any{f.public()},
-		"scopes_supported":         []any{"tasks.read", "tasks.write"},
+		"scopes_supported":         scopeList(identity.ResourceScopes()),
 		"bearer_methods_supported": []any{"header"},
 	}
 	if f.d.prmEdit != nil {
@@ -144,7 +179,7 @@ func (f *fake) asMeta(w http.ResponseWriter, r *http.Request) {
 		"registration_endpoint":                          p + "/register",
 		"revocation_endpoint":                            p + "/revoke",
 		"code_challenge_methods_supported":               []any{"S256"},
-		"scopes_supported":                               []any{"tasks.read", "tasks.write", "offline_access"},
+		"scopes_supported":                               scopeList(identity.KnownScopes()),
 		"response_types_supported":                       []any{"code"},
 		"grant_types_supported":                          []any{"authorization_code", "refresh_token"},
 		"token_endpoint_auth_methods_supported":          []any{"none", "client_secret_post", "client_secret_basic"},
@@ -186,7 +221,7 @@ func (f *fake) mcpHandler() http.Handler {
 		}
 		if r.Header.Get("Authorization") != "Bearer "+testToken {
 			prmURL := f.public() + prmPathPart + "/mcp"
-			value, send := `Bearer resource_metadata="`+prmURL+`", scope="tasks.read tasks.write"`, true
+			value, send := `Bearer resource_metadata="`+prmURL+`", scope="`+identity.JoinScopes(identity.ResourceScopes())+`"`, true
 			if f.d.challenge != nil {
 				value, send = f.d.challenge(prmURL)
 			}
@@ -195,6 +230,18 @@ func (f *fake) mcpHandler() http.Handler {
 			}
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_token"})
 			return
+		}
+		if len(f.d.authedStatus) > 0 {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var msg struct {
+				Method string `json:"method"`
+			}
+			_ = json.Unmarshal(body, &msg)
+			if code, ok := f.d.authedStatus[msg.Method]; ok {
+				http.Error(w, http.StatusText(code), code)
+				return
+			}
 		}
 		mcpHTTP.ServeHTTP(w, r)
 	})
@@ -233,11 +280,67 @@ func (f *fake) mcpServer() *mcp.Server {
 		return &mcp.CallToolResult{}, nil
 	}
 	object := map[string]any{"type": "object"}
-	s.AddTool(&mcp.Tool{Name: "list_tasks", InputSchema: object}, noop)
-	s.AddTool(&mcp.Tool{Name: "show_task_board", InputSchema: object, Meta: toolMeta}, noop)
+	if !f.d.noTools {
+		s.AddTool(&mcp.Tool{Name: "list_tasks", InputSchema: object}, noop)
+		s.AddTool(&mcp.Tool{Name: "show_task_board", InputSchema: object, Meta: toolMeta}, noop)
+	}
+	html := widgetHTML
+	if f.d.emptyWidget {
+		html = ""
+	}
 	s.AddResource(&mcp.Resource{URI: uri, Name: "task board", MIMEType: mime},
 		func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: mime, Text: widgetHTML, Meta: resMeta}}}, nil
+			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: mime, Text: html, Meta: resMeta}}}, nil
 		})
 	return s
+}
+
+func scopeList(scopes []identity.Scope) []any {
+	out := make([]any, len(scopes))
+	for i, s := range scopes {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// Handlers for deployment.override.
+
+// dropConnection closes the connection without an answer.
+func dropConnection(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }
+
+// serve answers with status, contentType and body.
+func serve(status int, contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// selfSignedCert is a certificate for ips and dnsNames valid from
+// notBefore to notAfter, its own root (so a client trusting it gets past
+// the authority check and meets the name or date check).
+func selfSignedCert(t *testing.T, notBefore, notAfter time.Time, ips []net.IP, dnsNames []string) *tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "doctor test"},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           ips,
+		DNSNames:              dnsNames,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

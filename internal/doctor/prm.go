@@ -33,7 +33,9 @@ func (r *run) checkResourceMetadata(ctx context.Context) {
 	pathURL := origin + prmWellKnown + strings.TrimRight(r.mcpURL.EscapedPath(), "/")
 	rootURL := origin + prmWellKnown
 
-	failedBefore := r.report.Count(Fail)
+	// The challenge's URL, or without one the path-specific URL, is
+	// required: that fetch either fails with its own fix or yields a
+	// document, so missing metadata never goes unreported.
 	if r.challengePRM != "" {
 		r.usePRM(r.fetchPRM(ctx, "prm.challenge", r.challengePRM, typed, true))
 	}
@@ -45,10 +47,6 @@ func (r *run) checkResourceMetadata(ctx context.Context) {
 	// taskbridge (like ChatGPT's docs) describes the MCP URL there. Accept
 	// both, and judge only what it says about the authorization server.
 	r.usePRM(r.fetchPRM(ctx, "prm.root", rootURL, typed, false))
-	if r.prm == nil && r.report.Count(Fail) == failedBefore {
-		r.fail("prm", "no protected-resource metadata was found",
-			"serve RFC 9728 metadata at "+pathURL+" with resource "+typed+" (taskbridge does, so check that the proxy forwards /.well-known/ to it)")
-	}
 }
 
 // usePRM keeps the first document that names an authorization server, so
@@ -75,7 +73,7 @@ func (r *run) fetchPRM(ctx context.Context, id, rawURL, typed string, required b
 	}
 	resp, body, err := r.get(ctx, rawURL, http.Header{"Origin": {corsProbeOrigin}})
 	if err != nil {
-		r.fail(id, fmt.Sprintf("GET %s: %v", rawURL, err), unreachableFix(err, r.mcpURL.Host))
+		r.fail(id, fmt.Sprintf("GET %s: %v", rawURL, err), unreachableFix(err, r.mcpURL))
 		return nil
 	}
 	if !r.metadataStatusOK(id, rawURL, resp, required) {

@@ -15,6 +15,9 @@ import (
 // origin other than the one the operator gave.
 var errOtherOrigin = errors.New("refused: not the origin you gave")
 
+// errBodyTooLarge is an answer longer than maxBody.
+var errBodyTooLarge = errors.New("response too large")
+
 // maxBody caps what the doctor reads of any response; metadata documents
 // and the widget are far smaller.
 const maxBody = 4 << 20
@@ -99,7 +102,7 @@ func readBody(resp *http.Response) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) > maxBody {
-		return nil, fmt.Errorf("response larger than %d bytes", maxBody)
+		return nil, fmt.Errorf("%w: more than %d bytes", errBodyTooLarge, maxBody)
 	}
 	return b, nil
 }

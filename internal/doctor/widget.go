@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
 // WidgetMIMEType is the MCP Apps template type; plain text/html is not an app.
@@ -44,7 +46,7 @@ func (r *run) checkWidget(ctx context.Context) {
 		DisableStandaloneSSE: true,
 	}, nil)
 	if err != nil {
-		r.fail("widget.connect", "MCP initialize with the token failed: "+err.Error(), tokenFix(err))
+		r.fail("widget.connect", "MCP initialize with the token failed: "+err.Error(), tokenFix(err, "initialize"))
 		return
 	}
 	defer session.Close()
@@ -59,16 +61,21 @@ func (r *run) checkWidget(ctx context.Context) {
 	}
 }
 
-func tokenFix(err error) string {
+// widgetScope is the scope the widget's render tool needs.
+const widgetScope = identity.ScopeTasksRead
+
+// tokenFix turns the go-sdk client's error for an MCP request (method,
+// e.g. "initialize") made with the operator's token into advice.
+func tokenFix(err error, method string) string {
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "Unauthorized"):
 		return "the server refused the token: pass a current access token for this server (tokens are short-lived; get a fresh one, e.g. from MCP Inspector's OAuth flow)"
 	case strings.Contains(msg, "Forbidden"):
-		return "the token lacks a scope: use a token granted tasks.read"
+		return "the token lacks a scope: use a token granted " + string(widgetScope)
 	case strings.Contains(msg, "Not Found"):
 		return "nothing serves MCP at this URL (see mcp.challenge)"
 	}
-	return "the MCP endpoint did not complete initialize; check the server logs"
+	return "the MCP endpoint did not complete " + method + "; check the server logs"
 }
 
 // widgetToolLinks lists the tools and returns the widget URIs they name.
@@ -79,7 +86,7 @@ func (r *run) widgetToolLinks(ctx context.Context, session *mcp.ClientSession) (
 	var broken bool
 	for tool, err := range session.Tools(ctx, nil) {
 		if err != nil {
-			r.fail(id, "tools/list failed: "+err.Error(), tokenFix(err))
+			r.fail(id, "tools/list failed: "+err.Error(), tokenFix(err, "tools/list"))
 			return nil, false
 		}
 		names = append(names, tool.Name)
@@ -100,7 +107,7 @@ func (r *run) widgetToolLinks(ctx context.Context, session *mcp.ClientSession) (
 	}
 	switch {
 	case len(names) == 0:
-		r.fail(id, "tools/list returned no tools", "use a token granted tasks.read; tools/list shows only the tools the token may call")
+		r.fail(id, "tools/list returned no tools", "use a token granted "+string(widgetScope)+"; tools/list shows only the tools the token may call")
 		return nil, false
 	case len(uris) == 0 && !broken:
 		r.fail(id, fmt.Sprintf("none of the %d tools names a widget (_meta.ui.resourceUri / openai/outputTemplate)", len(names)),

@@ -26,6 +26,15 @@ func KnownScopes() []Scope {
 	return []Scope{ScopeTasksRead, ScopeTasksWrite, ScopeOfflineAccess}
 }
 
+// ResourceScopes are the scopes of the MCP resource, the ones its tools
+// require: what the protected-resource metadata and 401 challenges
+// advertise and what a connector needs granted. offline_access is an
+// authorization-server matter and is not one of them. A fork that renames
+// or adds tool scopes changes them here.
+func ResourceScopes() []Scope {
+	return []Scope{ScopeTasksRead, ScopeTasksWrite}
+}
+
 // Principal is an authenticated caller: a user acting through a client with
 // the scopes that user granted.
 type Principal struct {
