@@ -13,13 +13,15 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/progress"
 )
 
 // runUsersExport is `taskbridge users export --email X > file.json`: an
 // operator answering an access request (GDPR Art. 15/20) for a user who
 // cannot sign in. Finding a user by email is the owner role's power (like
 // users list); the export itself runs as the server role under the user's
-// row-level-security identity and is audited with via=cli.
+// row-level-security identity and is audited with via=cli. Progress (rows
+// written) goes to stderr.
 func runUsersExport(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("users export", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -59,7 +61,23 @@ func runUsersExport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return svc.WriteExport(ctx, env.Stdout, userID, "cli", "")
+	// Progress goes to stderr, never into the document on stdout. It is
+	// drawn only when stderr is a terminal and stdout is not: an export
+	// printed on the terminal itself is one long line that redraws would
+	// garble (there, and in logs, only the summary line is written).
+	bar := progress.New(env.Stderr, "users export", 0,
+		progress.WithTTY(progress.IsTerminal(env.Stderr) && !progress.IsTerminal(env.Stdout)))
+	var rows int64
+	err = svc.WriteExportProgress(ctx, env.Stdout, userID, "cli", "", func(_ string, n int64) {
+		rows += n
+		bar.Add(n)
+	})
+	if err != nil {
+		bar.Done("users export: failed")
+		return err
+	}
+	bar.Done(fmt.Sprintf("users export: %d rows written", rows))
+	return nil
 }
 
 func lookupUserID(ctx context.Context, ownerURL, email string) (uuid.UUID, error) {

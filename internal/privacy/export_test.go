@@ -1,5 +1,14 @@
 package privacy
 
+import (
+	"bufio"
+	"context"
+	"io"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
 // ExportSectionTables lists the table each export section covers.
 func ExportSectionTables() map[string]string {
 	out := map[string]string{}
@@ -11,3 +20,13 @@ func ExportSectionTables() map[string]string {
 
 // SetAfterLock makes every pass of r call fn once it holds the lock.
 func SetAfterLock(r *Retention, fn func()) { r.o.afterLock = fn }
+
+// WriteExportDocument writes userID's export document from tx, as
+// WriteExport does once it has audited the export and begun the snapshot.
+func WriteExportDocument(ctx context.Context, s *Service, tx pgx.Tx, w io.Writer, userID uuid.UUID, progress func(string, int64)) error {
+	bw := bufio.NewWriter(w)
+	if err := s.writeDocument(ctx, tx, bw, userID, progress); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
