@@ -44,6 +44,18 @@ func commands() []command {
 	}
 }
 
+// CommandNames lists the subcommands Run dispatches, in usage order. It is
+// read from the same table as Run and the usage text, so the README's
+// Commands table can be checked against it.
+func CommandNames() []string {
+	cmds := commands()
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	return names
+}
+
 // Run executes the subcommand named by env.Args[0] (serve when empty).
 func Run(ctx context.Context, env Env) error {
 	args := env.Args

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/taskbridge/taskbridge/internal/cli"
 )
 
 // The README is followed verbatim by newcomers; these tests keep the parts a
@@ -39,31 +41,116 @@ func codeBlocks(text string) []string {
 	return blocks
 }
 
-// TestReadmeDescribesEveryInternalPackage: every directory under internal/
-// has its paragraph in the Architecture section, and every paragraph names a
-// package that exists.
+// TestReadmeDescribesEveryInternalPackage: every Go package under internal/
+// and web/ (nested ones included) has its paragraph in the Architecture
+// section, and every paragraph names a package that exists.
 func TestReadmeDescribesEveryInternalPackage(t *testing.T) {
 	section := readmeSection(t, "Architecture")
-	entries, err := os.ReadDir(filepath.Join(repoRoot(t), "internal"))
-	if err != nil {
-		t.Fatal(err)
+	pkgs := goPackageDirs(t, "internal", "web")
+	if !slices.Contains(pkgs, "internal/task") || !slices.Contains(pkgs, "web/widget") {
+		t.Fatalf("package walk found %v: it is broken", pkgs)
 	}
-	var dirs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, e.Name())
-			if !strings.Contains(section, "\n**`internal/"+e.Name()+"`**: ") {
-				t.Errorf("internal/%s has no paragraph in README.md's Architecture section (add one starting with **`internal/%s`**: )", e.Name(), e.Name())
-			}
+	for _, dir := range pkgs {
+		if !strings.Contains(section, "\n**`"+dir+"`**: ") {
+			t.Errorf("%s has no paragraph in README.md's Architecture section (add one starting with **`%s`**: )", dir, dir)
 		}
 	}
-	for _, m := range regexp.MustCompile("\n\\*\\*`internal/([a-z0-9_]+)`\\*\\*: ").FindAllStringSubmatch(section, -1) {
-		if !slices.Contains(dirs, m[1]) {
-			t.Errorf("README.md describes internal/%s, which does not exist", m[1])
+	for _, m := range regexp.MustCompile("\n\\*\\*`((?:internal|web)/[a-z0-9_/]+)`\\*\\*: ").FindAllStringSubmatch(section, -1) {
+		if !slices.Contains(pkgs, m[1]) {
+			t.Errorf("README.md describes %s, which is not a Go package", m[1])
 		}
 	}
 	if !strings.Contains(section, "```\n") {
 		t.Error("the Architecture section lost its diagram")
+	}
+}
+
+// goPackageDirs lists, relative to the repository root and slash-separated,
+// every directory under the given top-level directories that holds a Go
+// file (test files included: a tests-only package is a package too).
+func goPackageDirs(t *testing.T, tops ...string) []string {
+	t.Helper()
+	root := repoRoot(t)
+	var dirs []string
+	for _, top := range tops {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if strings.HasPrefix(name, ".") || name == "node_modules" || name == "testdata" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(name, ".go") {
+				rel, err := filepath.Rel(root, filepath.Dir(path))
+				if err != nil {
+					return err
+				}
+				if rel = filepath.ToSlash(rel); !slices.Contains(dirs, rel) {
+					dirs = append(dirs, rel)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dirs
+}
+
+// TestReadmeCommandsTableMatchesTheBinary: the Commands section has one
+// table of `taskbridge ...` rows, with no row outside it and no row twice,
+// and the command names in it are exactly the subcommands cli.Run
+// dispatches (cli.CommandNames reads the same table as the dispatcher).
+func TestReadmeCommandsTableMatchesTheBinary(t *testing.T) {
+	section := readmeSection(t, "Commands")
+	lines := strings.Split(section, "\n")
+	header := slices.Index(lines, "| command | what it does |")
+	if header < 0 || header+1 >= len(lines) || lines[header+1] != "| --- | --- |" {
+		t.Fatal("README.md's Commands section has no `| command | what it does |` table")
+	}
+	end := header + 2
+	for end < len(lines) && strings.HasPrefix(lines[end], "|") {
+		end++
+	}
+	row := regexp.MustCompile("^\\| `taskbridge ([a-z][a-z0-9-]*)[^`]*` \\|")
+	for i, line := range lines {
+		if (i < header || i >= end) && strings.HasPrefix(strings.TrimSpace(line), "| `taskbridge ") {
+			t.Errorf("Commands section: a command row outside the table (a blank line ends a Markdown table): %s", line)
+		}
+	}
+	inTable := map[string]bool{}
+	seenRow := map[string]bool{}
+	for _, line := range lines[header+2 : end] {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("Commands table: row does not start with a `taskbridge <command> ...` cell: %s", line)
+			continue
+		}
+		cell, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		if seenRow[cell] {
+			t.Errorf("Commands table: %s appears twice", cell)
+		}
+		seenRow[cell] = true
+		inTable[m[1]] = true
+	}
+	names := cli.CommandNames()
+	if len(names) < 5 {
+		t.Fatalf("cli.CommandNames() = %v: too few to be the real list", names)
+	}
+	for _, name := range names {
+		if !inTable[name] {
+			t.Errorf("the binary has `taskbridge %s` but README.md's Commands table has no row for it", name)
+		}
+	}
+	for name := range inTable {
+		if !slices.Contains(names, name) {
+			t.Errorf("README.md's Commands table has `taskbridge %s`, which the binary does not have (cli.CommandNames: %v)", name, names)
+		}
 	}
 }
 
