@@ -39,6 +39,9 @@ type server struct {
 	URL    string // the public URL, equal to the listen address
 	Stdout *syncBuffer
 	Stderr *syncBuffer // the JSON logs
+	// EncryptionKeys is the server's TASKBRIDGE_ENCRYPTION_KEYS, for
+	// reading what it stored.
+	EncryptionKeys string
 }
 
 // MCPURL is the MCP endpoint (the OAuth protected resource).
@@ -74,7 +77,7 @@ func startServer(t *testing.T) *server {
 			"TASKBRIDGE_ENCRYPTION_KEYS": encKeys,
 			"TASKBRIDGE_MCP_STATE_KEY":   randomKey(t),
 		}
-		srv := &server{URL: base, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+		srv := &server{URL: base, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, EncryptionKeys: encKeys}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
