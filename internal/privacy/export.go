@@ -196,9 +196,11 @@ func stampPtr(t *time.Time) *string {
 // row by row as the queries return them, so memory does not grow with the
 // data. Everything is read in one REPEATABLE READ transaction: the document
 // is a consistent snapshot. The export is audited before the first byte
-// goes out (via: account_page, api or cli). An error after writing began
-// leaves w with a truncated, invalid document, never a complete-looking
-// partial one; HTTP callers abort the response.
+// goes out (via: account_page, api or cli): its success outcome means the
+// export began. An export that then fails is audited a second time, with
+// outcome error, so the trail tells a complete export from a partial one.
+// An error after writing began leaves w with a truncated, invalid document,
+// never a complete-looking partial one; HTTP callers abort the response.
 func (s *Service) WriteExport(ctx context.Context, w io.Writer, userID uuid.UUID, via, clientID string) error {
 	return s.WriteExportProgress(ctx, w, userID, via, clientID, nil)
 }
@@ -208,15 +210,34 @@ func (s *Service) WriteExport(ctx context.Context, w io.Writer, userID uuid.UUID
 // (for the CLI's progress bar). The document's bytes are the same either
 // way.
 func (s *Service) WriteExportProgress(ctx context.Context, w io.Writer, userID uuid.UUID, via, clientID string, progress func(section string, rows int64)) error {
-	err := s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
-		return s.audit.Append(ctx, tx, audit.Event{
-			Type: eventExport, Outcome: audit.OutcomeSuccess, ActorID: userID, ClientID: clientID,
-			RequestID: logging.RequestID(ctx), Detail: map[string]any{"via": via},
+	record := func(ctx context.Context, outcome audit.Outcome, detail map[string]any) error {
+		return s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+			return s.audit.Append(ctx, tx, audit.Event{
+				Type: eventExport, Outcome: outcome, ActorID: userID, ClientID: clientID,
+				RequestID: logging.RequestID(ctx), Detail: detail,
+			})
 		})
-	})
-	if err != nil {
+	}
+	if err := record(ctx, audit.OutcomeSuccess, map[string]any{"via": via}); err != nil {
 		return err
 	}
+	if err := s.writeSnapshot(ctx, w, userID, progress); err != nil {
+		if errors.Is(err, ErrNoAccount) {
+			return err
+		}
+		// The client went away or the database failed midway: record that
+		// this export is incomplete (best effort, even if ctx has ended).
+		if aerr := record(context.WithoutCancel(ctx), audit.OutcomeError, map[string]any{"via": via, "stage": "incomplete"}); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// writeSnapshot writes the document from one REPEATABLE READ, read-only
+// transaction as userID.
+func (s *Service) writeSnapshot(ctx context.Context, w io.Writer, userID uuid.UUID, progress func(string, int64)) error {
 	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("export: begin: %w", err)

@@ -74,3 +74,52 @@ func TestExportProgressCountsRowsAndKeepsTheBytes(t *testing.T) {
 		}
 	}
 }
+
+// failAfter accepts n bytes, then fails every write: a client that goes
+// away in the middle of a download.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, io.ErrClosedPipe
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// An export that fails after it began is audited twice: once as begun
+// (before any byte went out) and once as incomplete, so the trail tells a
+// complete download from a partial one (L4, D5).
+func TestFailedExportIsAuditedAsIncomplete(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, email := e.newUser("partial")
+	e.populate(id, email)
+	outcomes := func() []string {
+		rows, err := e.admin().Query(ctx, `SELECT outcome FROM audit_events WHERE event_type = 'privacy.export' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	before := len(outcomes())
+	if err := e.privacy.WriteExport(ctx, &failAfter{n: 100}, id, "api", ""); err == nil {
+		t.Fatal("an export into a failing writer reported success")
+	}
+	got := outcomes()[before:]
+	if len(got) != 2 || got[0] != "success" || got[1] != "error" {
+		t.Fatalf("privacy.export outcomes of a failed export: %v, want [success error]", got)
+	}
+	if err := e.privacy.WriteExport(ctx, io.Discard, id, "api", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes()[before+2:]; len(got) != 1 || got[0] != "success" {
+		t.Fatalf("a complete export recorded %v, want [success]", got)
+	}
+}
