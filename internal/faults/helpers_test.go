@@ -84,8 +84,8 @@ func serveEnv(t *testing.T, db *testdb.Database, extra map[string]string) map[st
 		"TASKBRIDGE_MCP_STATE_KEY":   base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
 		"TASKBRIDGE_REQUEST_TIMEOUT": "5s",
 		"TASKBRIDGE_LOG_LEVEL":       "warn",
-		// One loopback client drives the load: the per-IP limit (600 a
-		// minute by default) would turn the test into a rate-limit test.
+		// A few users drive the load: the per-grant limit (600 a minute by
+		// default) would turn the test into a rate-limit test.
 		"TASKBRIDGE_RATE_MCP_PER_MINUTE": "100000",
 	}
 	for k, v := range extra {

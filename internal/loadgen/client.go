@@ -25,7 +25,8 @@ func NewHTTPClient(clients int) *http.Client {
 // NewSpreadHTTPClient is NewHTTPClient whose connections come from
 // sourceIPs loopback addresses (127.0.0.2, 127.0.0.3, ...), in turn: on a
 // loopback target the server sees several client hosts, as it would in
-// production, so its per-IP rate limit does not cap a single-host run.
+// production, so its per-IP limits (on requests that authentication
+// refuses, and on the OAuth endpoints) do not cap a single-host run.
 // Linux routes all of 127.0.0.0/8 to the loopback interface.
 func NewSpreadHTTPClient(clients, sourceIPs int) *http.Client {
 	c := NewHTTPClient(clients)

@@ -187,3 +187,24 @@ func TestAlertRulesReferenceExistingMetrics(t *testing.T) {
 		t.Errorf("only %d rules", rules)
 	}
 }
+
+// TestAuthFailureReasonsKeepTheirLabel: the fixed reasons internal/oauth
+// reports (refused bearer tokens, and token_/revoke_ plus an OAuth error
+// code for the token and revocation endpoints) reach the scrape as they
+// are, not as "other", so the alert's by-reason breakdown stays readable.
+func TestAuthFailureReasonsKeepTheirLabel(t *testing.T) {
+	reg := metrics.New()
+	reasons := []string{"malformed", "unknown", "expired", "revoked", "audience", "wrong_kind",
+		"token_invalid_request", "token_invalid_client", "token_invalid_grant", "token_unauthorized_client",
+		"token_unsupported_grant_type", "token_invalid_scope", "token_invalid_target", "token_other",
+		"revoke_invalid_request", "revoke_invalid_client"}
+	for _, r := range reasons {
+		reg.AuthFailure(r)
+	}
+	out := scrape(t, reg)
+	for _, r := range reasons {
+		if want := metrics.AuthFailures + `{reason="` + r + `"} 1`; !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %s", want)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func New() *Registry {
 	r.toolCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: ToolCalls,
 		Help: "MCP tool calls by tool and outcome."}, []string{"tool", "outcome"})
 	r.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: AuthFailures,
-		Help: "Rejected bearer tokens and OAuth requests by reason."}, []string{"reason"})
+		Help: "Refused bearer tokens (reason malformed, unknown, expired, revoked, audience, wrong_kind) and requests refused by the token and revocation endpoints (reason token_ or revoke_ followed by the OAuth error code, e.g. token_invalid_grant, token_invalid_client)."}, []string{"reason"})
 	r.loginFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: LoginFailures,
 		Help: "Failed password logins."})
 	r.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: RateLimitHits,

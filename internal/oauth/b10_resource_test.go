@@ -190,13 +190,48 @@ func TestDeletedUserTokensStopWorking(t *testing.T) {
 	}
 }
 
+// TestRateLimitOnMCP: /mcp is limited per connected app after the token is
+// verified, not per IP: two users whose host calls from one IP (here
+// loopback, as ChatGPT's and Claude's shared egress) each get their own
+// budget, and a refresh does not reset it. Requests refused for a missing
+// or bad token are limited per IP, and an IP over that limit gets 429 (I8).
 func TestRateLimitOnMCP(t *testing.T) {
-	e := newEnv(t, withVars("TASKBRIDGE_RATE_MCP_PER_MINUTE", "2"))
-	var last *http.Response
-	for range 4 {
-		last = e.mcp("")
-	}
-	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
-		t.Fatalf("want 429, got %d", last.StatusCode)
-	}
+	t.Run("per connected app, not per IP", func(t *testing.T) {
+		e := newEnv(t, withVars("TASKBRIDGE_RATE_MCP_PER_MINUTE", "2"))
+		c := e.publicClient()
+		alice := e.login(e.newUser(), c, true)
+		bob := e.login(e.newUser(), c, true)
+		for i := range 2 {
+			if resp := e.mcp("Bearer " + alice.Access); resp.StatusCode != http.StatusOK {
+				t.Fatalf("alice request %d: %d", i+1, resp.StatusCode)
+			}
+		}
+		last := e.mcp("Bearer " + alice.Access)
+		if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("alice over her limit: %d, want 429 with Retry-After", last.StatusCode)
+		}
+		if resp := e.mcp("Bearer " + bob.Access); resp.StatusCode != http.StatusOK {
+			t.Fatalf("bob, from the same IP, was limited by alice's traffic: %d", resp.StatusCode)
+		}
+		_, refreshed := e.refresh(c, alice.Refresh, nil)
+		if resp := e.mcp("Bearer " + refreshed["access_token"].(string)); resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("a refreshed token reset alice's budget: %d, want 429", resp.StatusCode)
+		}
+	})
+	t.Run("refused requests per IP", func(t *testing.T) {
+		e := newEnv(t, withVars("TASKBRIDGE_RATE_MCP_UNAUTHENTICATED_PER_MINUTE", "2"))
+		tok := e.login(e.newUser(), e.publicClient(), true)
+		for range 3 {
+			if resp := e.mcp("Bearer " + tok.Access); resp.StatusCode != http.StatusOK {
+				t.Fatalf("valid token: %d", resp.StatusCode)
+			}
+		}
+		var last *http.Response
+		for range 3 {
+			last = e.mcp("")
+		}
+		if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("third refused request: %d, want 429 with Retry-After", last.StatusCode)
+		}
+	})
 }

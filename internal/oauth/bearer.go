@@ -265,9 +265,12 @@ func InsufficientScope(w http.ResponseWriter, r *http.Request, needed []identity
 
 // bearerFailure counts a refused token by reason and logs it. Refusals are
 // not written to the audit trail one row per request: anyone can send
-// garbage tokens, and an audit row each would let them grow the trail at
-// will. The security-relevant token events (reuse, replay, revocation) are
-// audited where they happen; this count feeds metrics (L6).
+// garbage tokens to /mcp, whose limits are sized for tool traffic, and an
+// audit row each would let them grow the trail at will. The
+// security-relevant token events (reuse, replay, revocation) are audited
+// where they happen, and so are refusals at the token and revocation
+// endpoints, whose per-IP limit is tight (Server.refused); this count feeds
+// metrics (L6).
 func (s *Server) bearerFailure(ctx context.Context, reason string) {
 	s.failures.add(reason)
 	s.metrics.AuthFailure(reason)

@@ -28,44 +28,53 @@ func newClientSecret() (plain, hash string, err error) {
 // (either is accepted; both at once is refused). Credentials in the URL
 // query are ignored: only the body and the Authorization header count.
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*Client, error) {
+	client, _, err := s.authenticateClientNamed(ctx, r, form)
+	return client, err
+}
+
+// authenticateClientNamed is authenticateClient that also returns, when
+// authentication fails, the id of the registered client the request named
+// (a wrong or missing secret), or "" when it named none: an id the caller
+// made up is never returned, so it cannot reach the audit trail.
+func (s *Server) authenticateClientNamed(ctx context.Context, r *http.Request, form url.Values) (*Client, string, error) {
 	id, secret := form.Get("client_id"), form.Get("client_secret")
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	if hasBasic {
 		if secret != "" {
-			return nil, errInvalidRequest("use one client authentication method")
+			return nil, "", errInvalidRequest("use one client authentication method")
 		}
 		var err1, err2 error
 		basicID, err1 = url.QueryUnescape(basicID)
 		basicSecret, err2 = url.QueryUnescape(basicSecret)
 		if err1 != nil || err2 != nil || (id != "" && id != basicID) {
-			return nil, errInvalidClient
+			return nil, "", errInvalidClient
 		}
 		id, secret = basicID, basicSecret
 	}
 	if id == "" {
-		return nil, errInvalidClient
+		return nil, "", errInvalidClient
 	}
 	client, err := s.clientByID(ctx, id)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, errClientUnavailable) {
-		return nil, errInvalidClient
+		return nil, "", errInvalidClient
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if client.Public() {
 		if secret != "" {
-			return nil, errInvalidClient
+			return nil, client.ID, errInvalidClient
 		}
-		return client, nil
+		return client, "", nil
 	}
 	if secret == "" {
-		return nil, errInvalidClient
+		return nil, client.ID, errInvalidClient
 	}
 	ok, err := argon2id.ComparePasswordAndHash(secret, client.SecretHash)
 	if err != nil || !ok {
-		return nil, errInvalidClient
+		return nil, client.ID, errInvalidClient
 	}
-	return client, nil
+	return client, "", nil
 }
 
 // equalString compares secrets-derived values in constant time.

@@ -45,6 +45,7 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 	now := s.now().UTC()
 	var out *issued
 	var result error
+	var revoked bool
 	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
 		var c codeRow
 		err := tx.QueryRow(ctx, `SELECT grant_id, user_id, client_id, redirect_uri, code_challenge, resource, scopes,
@@ -78,6 +79,7 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 			return nil
 		case c.UsedAt != nil:
 			result = errInvalidGrant("the authorization code was already used")
+			revoked = c.FamilyID != nil
 			return s.codeReplayed(ctx, tx, &c, now)
 		case !now.Before(c.ExpiresAt):
 			result = errInvalidGrant("the authorization code has expired")
@@ -119,6 +121,13 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 			Detail:    map[string]any{"grant_id": c.GrantID.String(), "family_id": f.ID.String(), "scopes": scopeStrings(scopes), "refresh": out.Refresh != ""},
 		})
 	})
+	if revoked {
+		// After the commit, not before: a bearer check that ran before the
+		// revocation committed read the tokens as valid and may have cached
+		// them (tokencache.go); clearing now drops that entry and every
+		// lookup still in flight.
+		s.tokens.invalidate()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -130,11 +139,12 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 
 // codeReplayed revokes the family a reused code issued and audits it (L7).
 // The transaction commits, so the revocation sticks although the request
-// fails.
+// fails; redeemCode clears the token cache after that commit, so this
+// replica refuses the revoked tokens on the next request and the others
+// within the cache TTL (tokencache.go).
 func (s *Server) codeReplayed(ctx context.Context, tx pgx.Tx, c *codeRow, now time.Time) error {
 	detail := map[string]any{"grant_id": c.GrantID.String()}
 	if c.FamilyID != nil {
-		s.tokens.invalidate() // within the TTL everywhere; at once here (tokencache.go)
 		if err := revokeFamily(ctx, tx, *c.FamilyID, "code_replay", now); err != nil {
 			return err
 		}

@@ -73,6 +73,7 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 	now := s.now().UTC()
 	var out *issued
 	var result error
+	var revoked bool
 	err = s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
 		var familyID uuid.UUID
 		err := tx.QueryRow(ctx, `SELECT family_id FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'`, hash).Scan(&familyID)
@@ -108,7 +109,7 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 			return nil
 		}
 		if t.RotatedAt != nil {
-			out, result, err = s.rotatedTokenPresented(ctx, tx, f, t, hash, now)
+			out, revoked, result, err = s.rotatedTokenPresented(ctx, tx, client, f, t, hash, requested, now)
 			return err
 		}
 		if !now.Before(t.ExpiresAt) {
@@ -123,17 +124,9 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 		if err != nil {
 			return err
 		}
-		accessScopes := t.Scopes
-		if requested != nil {
-			if !subsetOf(requested, t.Scopes) {
-				result = errInvalidScope("a refresh cannot add scopes")
-				return nil
-			}
-			accessScopes = requested
-		}
-		accessScopes = intersectScopes(accessScopes, grantScopes)
-		if !hasTaskScope(accessScopes) {
-			result = errInvalidScope("no task scope remains granted")
+		accessScopes, perr := refreshAccessScopes(requested, t.Scopes, grantScopes)
+		if perr != nil {
+			result = perr
 			return nil
 		}
 		out = &issued{Scopes: accessScopes}
@@ -157,12 +150,15 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 		if err := touchGrant(ctx, tx, f.GrantID, now); err != nil {
 			return err
 		}
-		return s.audit.Append(ctx, tx, audit.Event{
-			Type: "oauth.token.refresh", Outcome: audit.OutcomeSuccess, ActorID: f.UserID, ClientID: client.ID,
-			RequestID: logging.RequestID(ctx),
-			Detail:    map[string]any{"family_id": f.ID.String(), "scopes": scopeStrings(accessScopes)},
-		})
+		return s.auditRefresh(ctx, tx, client, f, accessScopes, false)
 	})
+	if revoked {
+		// After the commit, not before: a bearer check that ran between a
+		// pre-commit invalidation and the commit read the token as still
+		// valid and may have cached it (tokencache.go); clearing now drops
+		// that entry and every lookup still in flight.
+		s.tokens.invalidate()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -172,50 +168,97 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 	return out, nil
 }
 
+// refreshAccessScopes is the scope of the access token a refresh issues:
+// the requested scope if any (it may narrow the refresh token's scope,
+// never widen it), else the refresh token's, limited to what the grant
+// still holds. The same rule applies to a retry within the grace window.
+func refreshAccessScopes(requested, tokenScopes, grantScopes []identity.Scope) ([]identity.Scope, *protocolError) {
+	scopes := tokenScopes
+	if requested != nil {
+		if !subsetOf(requested, tokenScopes) {
+			return nil, errInvalidScope("a refresh cannot add scopes")
+		}
+		scopes = requested
+	}
+	scopes = intersectScopes(scopes, grantScopes)
+	if !hasTaskScope(scopes) {
+		return nil, errInvalidScope("no task scope remains granted")
+	}
+	return scopes, nil
+}
+
+// auditRefresh records an access token issued by a refresh (L4); grace
+// marks a retry answered with the same successor.
+func (s *Server) auditRefresh(ctx context.Context, tx pgx.Tx, client *Client, f *family, scopes []identity.Scope, grace bool) error {
+	detail := map[string]any{"family_id": f.ID.String(), "scopes": scopeStrings(scopes)}
+	if grace {
+		detail["grace"] = true
+	}
+	return s.audit.Append(ctx, tx, audit.Event{
+		Type: "oauth.token.refresh", Outcome: audit.OutcomeSuccess, ActorID: f.UserID, ClientID: client.ID,
+		RequestID: logging.RequestID(ctx), Detail: detail,
+	})
+}
+
 // rotatedTokenPresented handles a refresh token that was already rotated:
-// the idempotent grace case, or reuse.
-func (s *Server) rotatedTokenPresented(ctx context.Context, tx pgx.Tx, f *family, t *refreshRow, hash []byte, now time.Time) (*issued, error, error) {
+// the idempotent grace case, or reuse. revoked reports that the family was
+// revoked, so the caller clears the token cache once the transaction has
+// committed.
+func (s *Server) rotatedTokenPresented(ctx context.Context, tx pgx.Tx, client *Client, f *family, t *refreshRow, hash []byte,
+	requested []identity.Scope, now time.Time) (out *issued, revoked bool, result, err error) {
 	if s.withinGrace(t, now) {
 		successor, err := readRefresh(ctx, tx, t.SuccessorHash)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, nil, err
+			return nil, false, nil, err
 		}
 		// Only the immediately previous token qualifies: its successor
 		// must still be the family's current refresh token.
 		if successor != nil && successor.RotatedAt == nil && successor.RevokedAt == nil && now.Before(successor.ExpiresAt) {
-			plain, err := s.store.keys.Open(t.SuccessorSealed, *t.SuccessorKeyID, hash)
-			if err != nil {
-				return nil, nil, fmt.Errorf("open refresh successor: %w", err)
-			}
 			grantScopes, err := activeGrantScopes(ctx, tx, f.UserID, f.GrantID)
 			if errors.Is(err, ErrNotFound) {
-				return nil, errInvalidGrant("the authorization was revoked"), nil
+				return nil, false, errInvalidGrant("the authorization was revoked"), nil
 			}
 			if err != nil {
-				return nil, nil, err
+				return nil, false, nil, err
 			}
-			out := &issued{Refresh: string(plain), Scopes: intersectScopes(successor.Scopes, grantScopes)}
+			// The retry is answered as the first request was: a requested
+			// downscope is honoured and an upscope refused, exactly as in
+			// a normal refresh. A refused scope is not reuse.
+			scopes, perr := refreshAccessScopes(requested, successor.Scopes, grantScopes)
+			if perr != nil {
+				return nil, false, perr, nil
+			}
+			plain, err := s.store.keys.Open(t.SuccessorSealed, *t.SuccessorKeyID, hash)
+			if err != nil {
+				return nil, false, nil, fmt.Errorf("open refresh successor: %w", err)
+			}
+			out = &issued{Refresh: string(plain), Scopes: scopes}
 			if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, out.Scopes, successor.Audience, now); err != nil {
-				return nil, nil, err
+				return nil, false, nil, err
 			}
-			return out, nil, nil
+			if err := touchGrant(ctx, tx, f.GrantID, now); err != nil {
+				return nil, false, nil, err
+			}
+			if err := s.auditRefresh(ctx, tx, client, f, out.Scopes, true); err != nil {
+				return nil, false, nil, err
+			}
+			return out, false, nil, nil
 		}
 	}
-	s.tokens.invalidate() // within the TTL everywhere; at once here (tokencache.go)
 	if err := revokeFamily(ctx, tx, f.ID, "reuse", now); err != nil {
-		return nil, nil, err
+		return nil, false, nil, err
 	}
-	err := s.audit.Append(ctx, tx, audit.Event{
+	err = s.audit.Append(ctx, tx, audit.Event{
 		Type: "oauth.refresh.reuse", Outcome: audit.OutcomeDenied, ActorID: f.UserID, ClientID: f.ClientID,
 		RequestID: logging.RequestID(ctx),
 		Detail:    map[string]any{"family_id": f.ID.String(), "grant_id": f.GrantID.String()},
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, false, nil, err
 	}
 	s.metrics.RefreshTokenReuse()
 	s.log.WarnContext(ctx, "refresh token reuse detected; token family revoked", "family_id", f.ID.String())
-	return nil, errInvalidGrant("the refresh token was already used"), nil
+	return nil, true, errInvalidGrant("the refresh token was already used"), nil
 }
 
 func (s *Server) withinGrace(t *refreshRow, now time.Time) bool {

@@ -81,6 +81,7 @@ type envOptions struct {
 	options []oauth.Option
 	db      *postgres.DB
 	ln      net.Listener
+	audit   func(audit.Appender) audit.Appender
 }
 
 // principalEcho is the stand-in MCP endpoint of these tests: it reports
@@ -145,7 +146,11 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o2 := oauth.New(cfg, db, keys, testAuthn{}, audit.NewLog(auditKeys), log, srvOpts...)
+	var appender audit.Appender = audit.NewLog(auditKeys)
+	if o.audit != nil {
+		appender = o.audit(appender)
+	}
+	o2 := oauth.New(cfg, db, keys, testAuthn{}, appender, log, srvOpts...)
 	handler := server.NewServer(server.Deps{Config: cfg, Log: log, Ping: db.Ping, OAuth: o2, MCP: o.mcp})
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler}}
 	srv.Start()
@@ -169,6 +174,25 @@ func withOptions(opts ...oauth.Option) func(*envOptions) {
 }
 
 func withMCP(h http.Handler) func(*envOptions) { return func(o *envOptions) { o.mcp = h } }
+
+// withAuditHook runs hook inside the transaction of every audited action,
+// before its event is appended: a test can act while that transaction is
+// still open (not yet committed).
+func withAuditHook(hook func(audit.Event)) func(*envOptions) {
+	return func(o *envOptions) {
+		o.audit = func(next audit.Appender) audit.Appender { return hookedAppender{next, hook} }
+	}
+}
+
+type hookedAppender struct {
+	next audit.Appender
+	hook func(audit.Event)
+}
+
+func (h hookedAppender) Append(ctx context.Context, q audit.Execer, e audit.Event) error {
+	h.hook(e)
+	return h.next.Append(ctx, q, e)
+}
 
 // newUser creates a user the way the account package does.
 func (e *env) newUser() uuid.UUID {

@@ -4,6 +4,9 @@ package oauth
 // the alert rules on refused tokens and refresh-token reuse can fire. Labels
 // are fixed reasons, never anything identifying (D10).
 type Metrics interface {
+	// AuthFailure counts a refused bearer token (reason malformed, unknown,
+	// expired, revoked, audience, wrong_kind) or a refused token or
+	// revocation request (token_ or revoke_ and the OAuth error code).
 	AuthFailure(reason string)
 	RefreshTokenReuse()
 }

@@ -23,17 +23,21 @@ func (s *Server) Revoke(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	form, perr := readForm(w, r, maxTokenRequestBody)
 	if perr != nil {
+		s.refused(ctx, endpointRevoke, "", "", perr)
 		writeProtocolError(w, r, perr)
 		return
 	}
-	client, err := s.authenticateClient(ctx, r, form)
+	client, named, err := s.authenticateClientNamed(ctx, r, form)
 	if err != nil {
+		s.refused(ctx, endpointRevoke, "", named, err)
 		s.protocolOrServerError(w, r, "authenticate client", err)
 		return
 	}
 	token := form.Get("token")
 	if token == "" {
-		writeProtocolError(w, r, errInvalidRequest("token is required"))
+		perr := errInvalidRequest("token is required")
+		s.refused(ctx, endpointRevoke, "", client.ID, perr)
+		writeProtocolError(w, r, perr)
 		return
 	}
 	now := s.now().UTC()

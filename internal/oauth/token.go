@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"mime"
@@ -8,7 +9,11 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/logging"
 )
 
 const maxTokenRequestBody = 16 << 10
@@ -38,16 +43,19 @@ func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Pragma", "no-cache")
 	form, perr := readForm(w, r, maxTokenRequestBody)
 	if perr != nil {
+		s.refused(ctx, endpointToken, "", "", perr)
 		writeProtocolError(w, r, perr)
 		return
 	}
-	client, err := s.authenticateClient(ctx, r, form)
+	gt := form.Get("grant_type")
+	client, named, err := s.authenticateClientNamed(ctx, r, form)
 	if err != nil {
+		s.refused(ctx, endpointToken, gt, named, err)
 		s.protocolOrServerError(w, r, "authenticate client", err)
 		return
 	}
 	var out *issued
-	switch gt := form.Get("grant_type"); gt {
+	switch gt {
 	case grantAuthorizationCode:
 		out, err = s.redeemCode(ctx, client, form)
 	case grantRefreshToken:
@@ -62,6 +70,7 @@ func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
 		err = &protocolError{"unsupported_grant_type", "only authorization_code and refresh_token are supported", http.StatusBadRequest}
 	}
 	if err != nil {
+		s.refused(ctx, endpointToken, gt, client.ID, err)
 		s.protocolOrServerError(w, r, "token request", err)
 		return
 	}
@@ -70,6 +79,75 @@ func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
 		ExpiresIn: int64(out.ExpiresAt.Sub(s.now()).Round(time.Second).Seconds()),
 		Scope:     identity.JoinScopes(out.Scopes),
 	})
+}
+
+// The endpoints whose refusals Server.refused records.
+const (
+	endpointToken  = "token"
+	endpointRevoke = "revoke"
+)
+
+// refused audits and counts a request that the token or revocation
+// endpoint refused with an OAuth error (L4, L6): a wrong PKCE verifier, a
+// bad or missing client secret, an unknown, expired, replayed or revoked
+// code or refresh token, a scope or resource it may not have. Server
+// failures (5xx) are not refusals and are logged where they happen. The
+// event is oauth.<endpoint>.failure with outcome failure; its detail holds
+// only enum values (the OAuth error code and the grant type), never the
+// code, token, verifier or secret presented; clientID is a registered
+// client's id or "" (authenticateClientNamed never passes on an id the
+// caller made up). The metric reason is a fixed label, <endpoint>_<code>.
+//
+// Anyone can send these requests without credentials, so each costs an
+// audit row: the per-IP rate limit on /token and /revoke
+// (TASKBRIDGE_RATE_TOKEN_PER_MINUTE, server.perIP) bounds how fast one
+// address can grow the trail, and retention ages the rows out.
+func (s *Server) refused(ctx context.Context, endpoint, grantType, clientID string, err error) {
+	pe, ok := err.(*protocolError)
+	if !ok {
+		return
+	}
+	code := refusalCode(pe.Code)
+	s.metrics.AuthFailure(endpoint + "_" + code)
+	detail := map[string]any{"error": code}
+	if endpoint == endpointToken {
+		detail["grant_type"] = grantTypeLabel(grantType)
+	}
+	// Written even if the caller hangs up meanwhile, so it cannot cancel
+	// the record of its own failure; bounded like a request.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+	defer cancel()
+	if aerr := s.store.db.InSystemTx(actx, func(tx pgx.Tx) error {
+		return s.audit.Append(actx, tx, audit.Event{
+			Type: "oauth." + endpoint + ".failure", Outcome: audit.OutcomeFailure, ClientID: clientID,
+			RequestID: logging.RequestID(ctx), Detail: detail,
+		})
+	}); aerr != nil {
+		s.log.ErrorContext(ctx, "audit refused "+endpoint+" request", "error", aerr.Error())
+	}
+	s.log.InfoContext(ctx, endpoint+" request refused", "error", code, "client_id", clientID)
+}
+
+// refusalCode keeps the OAuth error codes this server sends and maps
+// anything else to "other", so labels and audit details stay a fixed set.
+func refusalCode(code string) string {
+	switch code {
+	case "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+		"unsupported_grant_type", "invalid_scope", "invalid_target":
+		return code
+	}
+	return "other"
+}
+
+// grantTypeLabel is the grant_type of a token request as an enum value.
+func grantTypeLabel(gt string) string {
+	switch gt {
+	case grantAuthorizationCode, grantRefreshToken:
+		return gt
+	case "":
+		return "none"
+	}
+	return "other"
 }
 
 // protocolOrServerError sends protocol errors as they are and logs anything

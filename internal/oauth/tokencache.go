@@ -21,9 +21,11 @@ import (
 // only the database, and a missed message would leave a revoked token
 // working indefinitely. A short TTL fails safe: the worst case is the TTL.
 // On the replica that performs a revocation (revocation endpoint, account
-// page, token endpoint reuse detection) the cache is also cleared at once,
-// with a generation counter so that a lookup that read the database before
-// the revocation committed cannot put its stale answer back.
+// page, token endpoint code replay and reuse detection) the cache is also
+// cleared at once, after the revoking transaction commits (cleared before,
+// a check in between would read the token as valid and cache it for a
+// whole TTL), with a generation counter so that a lookup that read the
+// database before the commit cannot put its stale answer back.
 //
 // Only successful verifications are cached: refusals always reach the
 // database (they are rare for real clients, and caching them would let

@@ -1,9 +1,14 @@
 package server
 
 import (
+	"math"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
@@ -12,7 +17,8 @@ import (
 // mountMCP serves the MCP endpoint behind the authenticator, which is the
 // only way a principal (and so a user id) reaches the tools. With the OAuth
 // server present, browser Origins are checked (DNS rebinding) and requests
-// are rate limited per client before any token is looked up.
+// are rate limited by mcpRateLimits: per connected app after the token is
+// verified, and per client IP for requests authentication refuses.
 func mountMCP(r chi.Router, d Deps) {
 	if d.MCP == nil {
 		return
@@ -25,11 +31,111 @@ func mountMCP(r chi.Router, d Deps) {
 		authenticate = requirePrincipal(d.Config.PublicURL.String() + "/.well-known/oauth-protected-resource/mcp")
 	}
 	if d.OAuth != nil {
-		r.With(d.OAuth.RequireAllowedOrigin, perIP(d, "/mcp", d.Config.OAuth.MCPPerMinute), authenticate).Handle("/mcp", d.MCP)
+		lim := d.Config.OAuth
+		r.With(d.OAuth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, authenticate)).
+			Handle("/mcp", d.MCP)
 		return
 	}
 	r.With(authenticate).Handle("/mcp", d.MCP)
 }
+
+// mcpRateLimits wraps authenticate with the two /mcp limits (I8), both
+// answering 429 with Retry-After and counted as route "/mcp" (L6):
+//
+//   - perGrant requests a minute per connected app (the principal's grant:
+//     one user's connection to one client), counted after authentication.
+//     Hosts such as ChatGPT and Claude send all their users' calls from a
+//     few shared egress IPs, so a per-IP bucket would make all of their
+//     users share one; a grant's budget survives token refreshes.
+//   - refusedPerIP requests a minute per client IP (IPv6 per /64) that
+//     authentication refuses with a 4xx (no, malformed, unknown, expired or
+//     revoked token). Once an IP is over it, every request from it gets 429
+//     before any token lookup, which bounds token guessing and the database
+//     work of checking made-up tokens. Requests with a valid token never
+//     count, and neither do 5xx answers (a database outage must not leave
+//     a host's IP blocked afterwards). The check comes before the count, so
+//     concurrent refused requests can overshoot by the concurrency level.
+//
+// Buckets are per replica, like every httprate limit here.
+func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	refused := httprate.NewRateLimiter(refusedPerIP, time.Minute)
+	grants := httprate.NewRateLimiter(perGrant, time.Minute)
+	tooMany := func(w http.ResponseWriter, r *http.Request) {
+		if d.RateLimited != nil {
+			d.RateLimited("/mcp")
+		}
+		httpx.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", "too many requests; retry later")
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ip := httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
+			if _, rate, err := refused.Status(ip); err == nil && int(math.Round(rate)) >= refusedPerIP {
+				w.Header().Set("Retry-After", "60")
+				tooMany(w, r)
+				return
+			}
+			outcome := &authOutcome{ResponseWriter: w}
+			authenticate(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				outcome.authenticated = true
+				// The MCP handler gets the original writer: the recorder
+				// only watches authentication, and must not hide
+				// http.Flusher from streamed responses.
+				if grants.OnLimit(w, r, principalKey(r, ip)) {
+					tooMany(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})).ServeHTTP(outcome, r)
+			if !outcome.authenticated && outcome.status >= 400 && outcome.status < 500 {
+				refused.OnLimit(headerSink{}, r, ip) // counts the refusal
+			}
+		})
+	}
+}
+
+// principalKey is the per-grant bucket of an authenticated request. A
+// principal without a grant (another authenticator) falls back to its user
+// and client; the keys never leave this process.
+func principalKey(r *http.Request, ip string) string {
+	p, ok := identity.FromContext(r.Context())
+	switch {
+	case ok && p.GrantID != uuid.Nil:
+		return "grant:" + p.GrantID.String()
+	case ok:
+		return "user:" + p.UserID.String() + " " + p.ClientID
+	}
+	return "ip:" + ip
+}
+
+// authOutcome records whether authentication let a request through and,
+// if not, the status it answered with.
+type authOutcome struct {
+	http.ResponseWriter
+	authenticated bool
+	status        int
+}
+
+func (o *authOutcome) WriteHeader(code int) {
+	if o.status == 0 {
+		o.status = code
+	}
+	o.ResponseWriter.WriteHeader(code)
+}
+
+func (o *authOutcome) Write(b []byte) (int, error) {
+	if o.status == 0 {
+		o.status = http.StatusOK
+	}
+	return o.ResponseWriter.Write(b)
+}
+
+// headerSink takes the rate-limit headers httprate sets when it only
+// counts a request whose answer was already sent.
+type headerSink struct{}
+
+func (headerSink) Header() http.Header         { return http.Header{} }
+func (headerSink) Write(b []byte) (int, error) { return len(b), nil }
+func (headerSink) WriteHeader(int)             {}
 
 // requirePrincipal answers 401 unless an earlier middleware authenticated
 // the request. It is the placeholder until the OAuth bearer middleware is

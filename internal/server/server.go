@@ -34,7 +34,8 @@ type Deps struct {
 	OAuth *oauth.Server
 	// HTTPMetrics, when set, counts and times every request (internal/metrics).
 	HTTPMetrics func(http.Handler) http.Handler
-	// RateLimited, when set, counts a request refused by a per-IP limit;
+	// RateLimited, when set, counts a request refused by a rate limit (per
+	// IP, or per grant on /mcp);
 	// route is the fixed path, never anything the client chose.
 	RateLimited func(route string)
 	// Privacy serves /privacy, the "Your data" page, export and erasure;
