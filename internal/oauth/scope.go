@@ -98,6 +98,4 @@ func hasTaskScope(scopes []identity.Scope) bool {
 // resourceScopes are the scopes of the MCP resource: what the protected
 // resource metadata and 401 challenges advertise (offline_access is an
 // authorization-server matter and is not listed there, per the MCP spec).
-func resourceScopes() []identity.Scope {
-	return []identity.Scope{identity.ScopeTasksRead, identity.ScopeTasksWrite}
-}
+func resourceScopes() []identity.Scope { return identity.ResourceScopes() }
