@@ -154,7 +154,7 @@ func TestB10_16_RegistrationValidation(t *testing.T) {
 		used := e.publicClient()
 		e.login(e.newUser(), used, true)
 		later := e.clock.Now().Add(e.cfg.OAuth.ClientUnusedTTL + time.Minute)
-		if _, err := e.oauth.Store().PurgeExpiredClients(context.Background(), later); err != nil {
+		if _, err := e.oauth.Store().PurgeExpiredClients(context.Background(), later, 100); err != nil {
 			t.Fatal(err)
 		}
 		var n int

@@ -286,19 +286,19 @@ func TestPurgeExpiredCodesAndTokens(t *testing.T) {
 	ctx := context.Background()
 	st := e.oauth.Store()
 	// After the grace window the sealed successor is erased.
-	if _, err := st.PurgeExpiredTokens(ctx, e.clock.Now().Add(time.Minute), e.cfg.OAuth.RefreshGrace); err != nil {
+	if _, err := st.PurgeExpiredTokens(ctx, e.clock.Now().Add(time.Minute), e.cfg.OAuth.RefreshGrace, 100); err != nil {
 		t.Fatal(err)
 	}
 	if count(sealed) != 0 {
 		t.Fatal("sealed successor kept past the grace window")
 	}
-	if _, err := st.PurgeExpiredCodes(ctx, e.clock.Now().Add(time.Hour)); err != nil {
+	if _, err := st.PurgeExpiredCodes(ctx, e.clock.Now().Add(time.Hour), 100); err != nil {
 		t.Fatal(err)
 	}
 	if count(`SELECT count(*) FROM oauth_codes WHERE user_id = $1`) != 0 {
 		t.Fatal("expired code kept")
 	}
-	if _, err := st.PurgeExpiredTokens(ctx, e.clock.Now().Add(e.cfg.OAuth.RefreshTokenTTL+time.Hour), e.cfg.OAuth.RefreshGrace); err != nil {
+	if _, err := st.PurgeExpiredTokens(ctx, e.clock.Now().Add(e.cfg.OAuth.RefreshTokenTTL+time.Hour), e.cfg.OAuth.RefreshGrace, 100); err != nil {
 		t.Fatal(err)
 	}
 	if count(`SELECT count(*) FROM oauth_tokens WHERE user_id = $1`) != 0 || count(`SELECT count(*) FROM oauth_token_families WHERE user_id = $1`) != 0 {

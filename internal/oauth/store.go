@@ -107,10 +107,18 @@ func (st *Store) upsertMetadataClient(ctx context.Context, c *Client, unusedExpi
 	return nil
 }
 
+// The purges below each remove at most limit rows per table in one short
+// transaction, so a pass after a long outage never holds many row locks at
+// once; the retention job calls them again until they remove nothing.
+// Rows are picked FOR UPDATE SKIP LOCKED: a row a request is using right
+// now waits for the next batch.
+
 // PurgeExpiredClients deletes registrations that never completed a grant
 // before their expiry (A2). Clients with grants have no expiry and stay.
-func (st *Store) PurgeExpiredClients(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := st.db.Pool.Exec(ctx, `DELETE FROM oauth_clients WHERE expires_at IS NOT NULL AND expires_at <= $1`, now)
+func (st *Store) PurgeExpiredClients(ctx context.Context, now time.Time, limit int) (int64, error) {
+	tag, err := st.db.Pool.Exec(ctx, `DELETE FROM oauth_clients WHERE client_id IN (
+		SELECT client_id FROM oauth_clients WHERE expires_at IS NOT NULL AND expires_at <= $1
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, limit)
 	if err != nil {
 		return 0, fmt.Errorf("purge expired clients: %w", err)
 	}
@@ -120,40 +128,58 @@ func (st *Store) PurgeExpiredClients(ctx context.Context, now time.Time) (int64,
 // PurgeExpiredCodes deletes authorization codes and pending consent requests
 // past their expiry. A redeemed code is kept until then so that a replay is
 // recognised (and revokes what it issued).
-func (st *Store) PurgeExpiredCodes(ctx context.Context, now time.Time) (int64, error) {
-	tag, err := st.db.Pool.Exec(ctx, `DELETE FROM oauth_codes WHERE expires_at <= $1`, now)
+func (st *Store) PurgeExpiredCodes(ctx context.Context, now time.Time, limit int) (int64, error) {
+	var n int64
+	err := st.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM oauth_codes WHERE code_hash IN (
+			SELECT code_hash FROM oauth_codes WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, limit)
+		if err != nil {
+			return fmt.Errorf("codes: %w", err)
+		}
+		n = tag.RowsAffected()
+		tag, err = tx.Exec(ctx, `DELETE FROM oauth_authorization_requests WHERE token_hash IN (
+			SELECT token_hash FROM oauth_authorization_requests WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, limit)
+		if err != nil {
+			return fmt.Errorf("authorization requests: %w", err)
+		}
+		n += tag.RowsAffected()
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("purge expired codes: %w", err)
+		return n, fmt.Errorf("purge expired codes: %w", err)
 	}
-	n := tag.RowsAffected()
-	tag, err = st.db.Pool.Exec(ctx, `DELETE FROM oauth_authorization_requests WHERE expires_at <= $1`, now)
-	if err != nil {
-		return n, fmt.Errorf("purge expired authorization requests: %w", err)
-	}
-	n += tag.RowsAffected()
 	return n, nil
 }
 
 // PurgeExpiredTokens deletes token families past their absolute lifetime
-// (with their tokens), tokens past their expiry, and erases the sealed
-// refresh-token successors kept for the grace window once it has passed.
-func (st *Store) PurgeExpiredTokens(ctx context.Context, now time.Time, grace time.Duration) (int64, error) {
+// (with their tokens) or revoked over a day ago, tokens past their expiry,
+// and erases the sealed refresh-token successors kept for the grace window
+// once it has passed. Each erased copy counts as a removed row.
+func (st *Store) PurgeExpiredTokens(ctx context.Context, now time.Time, grace time.Duration, limit int) (int64, error) {
 	var n int64
 	err := st.db.InSystemTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM oauth_token_families WHERE expires_at <= $1
-			OR (revoked_at IS NOT NULL AND revoked_at <= $1 - interval '1 day')`, now)
+		tag, err := tx.Exec(ctx, `DELETE FROM oauth_token_families WHERE id IN (
+			SELECT id FROM oauth_token_families
+			WHERE expires_at <= $1 OR (revoked_at IS NOT NULL AND revoked_at <= $1 - interval '1 day')
+			LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, limit)
 		if err != nil {
-			return err
+			return fmt.Errorf("families: %w", err)
 		}
 		n = tag.RowsAffected()
-		tag, err = tx.Exec(ctx, `DELETE FROM oauth_tokens WHERE expires_at <= $1`, now)
+		tag, err = tx.Exec(ctx, `DELETE FROM oauth_tokens WHERE token_hash IN (
+			SELECT token_hash FROM oauth_tokens WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, limit)
 		if err != nil {
-			return err
+			return fmt.Errorf("tokens: %w", err)
 		}
 		n += tag.RowsAffected()
-		_, err = tx.Exec(ctx, `UPDATE oauth_tokens SET successor_sealed = NULL, successor_key_id = NULL
-			WHERE successor_sealed IS NOT NULL AND rotated_at <= $1`, now.Add(-grace))
-		return err
+		tag, err = tx.Exec(ctx, `UPDATE oauth_tokens SET successor_sealed = NULL, successor_key_id = NULL
+			WHERE token_hash IN (SELECT token_hash FROM oauth_tokens
+				WHERE successor_sealed IS NOT NULL AND rotated_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, now.Add(-grace), limit)
+		if err != nil {
+			return fmt.Errorf("sealed successors: %w", err)
+		}
+		n += tag.RowsAffected()
+		return nil
 	})
 	if err != nil {
 		return n, fmt.Errorf("purge expired tokens: %w", err)

@@ -228,22 +228,26 @@ func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, i
 		return err
 	}
 	if st := r.o.OAuth; st != nil {
-		// Codes and tokens live minutes to weeks and are purged every pass,
-		// so these sets stay small; the OAuth store deletes them in one
-		// statement each.
+		// The OAuth store runs each batch in its own short transaction (at
+		// most batch rows per table); repeat until a batch removes nothing.
 		for _, purge := range []struct {
 			kind string
 			fn   func() (int64, error)
 		}{
-			{KindOAuthCodes, func() (int64, error) { return st.PurgeExpiredCodes(ctx, now) }},
-			{KindOAuthTokens, func() (int64, error) { return st.PurgeExpiredTokens(ctx, now, p.RefreshGrace) }},
-			{KindOAuthClients, func() (int64, error) { return st.PurgeExpiredClients(ctx, now) }},
+			{KindOAuthCodes, func() (int64, error) { return st.PurgeExpiredCodes(ctx, now, batch) }},
+			{KindOAuthTokens, func() (int64, error) { return st.PurgeExpiredTokens(ctx, now, p.RefreshGrace, batch) }},
+			{KindOAuthClients, func() (int64, error) { return st.PurgeExpiredClients(ctx, now, batch) }},
 		} {
-			n, err := purge.fn()
-			if err != nil {
-				return fmt.Errorf("retention %s: %w", purge.kind, err)
+			for {
+				n, err := purge.fn()
+				if err != nil {
+					return fmt.Errorf("retention %s: %w", purge.kind, err)
+				}
+				step(purge.kind, n)
+				if n == 0 {
+					break
+				}
 			}
-			step(purge.kind, n)
 		}
 	}
 	if p.Audit > 0 && r.o.AgeOutAudit != nil {
