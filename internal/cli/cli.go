@@ -39,7 +39,7 @@ func commands() []command {
 		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor},
 		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench},
 		{"config", "config docs [--write README.md]: print the configuration reference (Markdown)", runConfig},
-		{"users", "users create --email X | list | export --email X: manage accounts (password from terminal or stdin)", runUsers},
+		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers},
 		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention},
 	}
 }

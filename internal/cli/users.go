@@ -21,11 +21,12 @@ import (
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
-// runUsers is `taskbridge users create --email X | list`: account
-// administration for operators, audited as admin events.
+// runUsers is `taskbridge users create --email X | list | export --email X
+// | delete --email X`: account administration for operators, audited as
+// admin events.
 func runUsers(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: taskbridge users create --email ADDRESS | users list", ErrUsage)
+		return fmt.Errorf("%w: taskbridge users create --email ADDRESS | users list | users export --email ADDRESS | users delete --email ADDRESS [--yes]", ErrUsage)
 	}
 	switch args[0] {
 	case "create":
@@ -37,8 +38,10 @@ func runUsers(ctx context.Context, env Env, args []string) error {
 		return runUsersList(ctx, env)
 	case "export":
 		return runUsersExport(ctx, env, args[1:])
+	case "delete":
+		return runUsersDelete(ctx, env, args[1:])
 	}
-	return fmt.Errorf("%w: unknown users command %q (create, list, export)", ErrUsage, args[0])
+	return fmt.Errorf("%w: unknown users command %q (create, list, export, delete)", ErrUsage, args[0])
 }
 
 // runUsersCreate creates an account. The password is never an argument

@@ -1,0 +1,26 @@
+-- The server writes the content of an audit event, never its id or its
+-- time (P2, L5). 0002 granted INSERT on the whole of audit_events, so the
+-- runtime role could name those columns itself:
+--   * id: an explicit id far ahead of audit_events_id_seq would collide,
+--     once the sequence got there, with an event of a later audited action,
+--     and every such action would then fail on the duplicate key; an id
+--     that bypasses audit_next_event_id() also breaks the sealer's rule
+--     that a transaction holds its xid before it takes its event id
+--     (0005, internal/audit/sealer.go).
+--   * occurred_at: back-dated or future-dated events, which misstate when
+--     something happened and skew the age-out (audit_age_out goes by
+--     occurred_at).
+-- audit.(*Log).Append inserts exactly event_type, outcome, actor,
+-- client_id, request_id and detail, so the grant is narrowed to those
+-- columns. id and occurred_at always come from their defaults
+-- (audit_next_event_id() and the database clock's now()), which need no
+-- column privilege. The application has no clock of its own for audit
+-- rows, so occurred_at needs no writable path and no bound: a CHECK
+-- comparing it with now() would be the wrong tool anyway, because such a
+-- constraint is re-evaluated when a pg_dump backup is restored (O4) and
+-- would refuse every event older than the bound.
+--
+-- Revoking the table-wide INSERT first also removes any column grants, so
+-- the result is the same whatever ran before.
+REVOKE INSERT ON audit_events FROM taskbridge_runtime;
+GRANT INSERT (event_type, outcome, actor, client_id, request_id, detail) ON audit_events TO taskbridge_runtime;
