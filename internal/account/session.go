@@ -205,19 +205,6 @@ func deleteSession(ctx context.Context, tx pgx.Tx, idHash []byte) error {
 	return nil
 }
 
-// PurgeExpiredSessions deletes every session past its absolute expiry or
-// idle timeout (for the retention job) and returns how many went.
-func (s *Service) PurgeExpiredSessions(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT account_purge_expired_sessions($1, $2)`, s.now(), s.idle).Scan(&n)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("purge expired sessions: %w", err)
-	}
-	return n, nil
-}
-
 // PurgeLoginThrottle forgets failed-login counters that no longer lock
 // anything and are older than the longest Forget period.
 func (s *Service) PurgeLoginThrottle(ctx context.Context) (int64, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // A cookie planted before login (session fixation) is not the one in use
@@ -144,13 +145,20 @@ func TestSessionRefusedAfterIdleTimeout(t *testing.T) {
 	}
 }
 
+// The retention job's session purge (account_purge_expired_sessions, run
+// by internal/privacy) removes the idle session and keeps the live one.
 func TestPurgeExpiredSessionsDeletesOnlyExpired(t *testing.T) {
 	e := newEnv(t)
-	e.mustSignup(e.browser(), uniqueEmail("old"))
-	e.clock.Advance(31 * time.Minute)
+	old := uniqueEmail("old")
+	e.mustSignup(e.browser(), old)
 	fresh := e.browser()
 	e.mustSignup(fresh, uniqueEmail("fresh"))
-	n, err := e.svc.PurgeExpiredSessions(context.Background())
+	ctx := context.Background()
+	if _, err := tdb.Admin(t).Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '31 minutes'
+		WHERE user_id = (SELECT id FROM users WHERE email = $1)`, old); err != nil {
+		t.Fatal(err)
+	}
+	n, err := purgeSessions(ctx, e.db)
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d (err %v), want 1", n, err)
 	}
@@ -227,4 +235,14 @@ func TestDeletingAccountEndsItsSessions(t *testing.T) {
 	if e.signedIn(c) {
 		t.Fatal("a deleted account's session still works")
 	}
+}
+
+// purgeSessions runs one retention batch of the session purge as the
+// server role, with the database's clock and the default idle timeout.
+func purgeSessions(ctx context.Context, db *postgres.DB) (int64, error) {
+	var n int64
+	err := db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT account_purge_expired_sessions(now(), $1, 1000)`, account.DefaultSessionIdleTimeout).Scan(&n)
+	})
+	return n, err
 }

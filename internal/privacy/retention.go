@@ -207,8 +207,8 @@ func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, i
 		}
 	}
 	if p.SessionIdle > 0 {
-		if err := r.once(ctx, KindSessions, step, func(tx pgx.Tx) (int64, error) {
-			return scalar(ctx, tx, `SELECT account_purge_expired_sessions($1, $2)`, now, p.SessionIdle)
+		if err := r.batched(ctx, KindSessions, step, func(tx pgx.Tx) (int64, error) {
+			return scalar(ctx, tx, `SELECT account_purge_expired_sessions($1, $2, $3)`, now, p.SessionIdle, batch)
 		}); err != nil {
 			return err
 		}
@@ -294,20 +294,6 @@ func (r *Retention) batched(ctx context.Context, kind string, step func(string, 
 			return err
 		}
 	}
-}
-
-func (r *Retention) once(ctx context.Context, kind string, step func(string, int64), fn func(pgx.Tx) (int64, error)) error {
-	var n int64
-	err := r.o.DB.InSystemTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		n, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("retention %s: %w", kind, err)
-	}
-	step(kind, n)
-	return nil
 }
 
 func scalar(ctx context.Context, tx pgx.Tx, sql string, args ...any) (int64, error) {

@@ -225,17 +225,21 @@ func TestRetentionRunsOnOneReplicaAtATime(t *testing.T) {
 func TestRetentionFunctionsRefuseToWidenThemselves(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	u, _ := e.newUser("narrow")
+	u, email := e.newUser("narrow")
+	e.mustLogin(e.browser(), email) // a live session the session purge must not reach
 	tk := e.createTask(u, "trashed just now", "")
 	e.setTask(tk.ID, `deleted_at = now()`)
 	for name, q := range map[string]struct {
 		sql  string
 		args []any
 	}{
-		"future clock": {`SELECT privacy_purge_trashed_tasks($1, $2, 100)`, []any{time.Now().Add(48 * time.Hour), 24 * time.Hour}},
-		"short period": {`SELECT privacy_purge_trashed_tasks($1, $2, 100)`, []any{time.Now(), time.Hour}},
-		"huge batch":   {`SELECT privacy_purge_trashed_tasks($1, $2, 100000)`, []any{time.Now(), 24 * time.Hour}},
-		"completed":    {`SELECT privacy_purge_completed_tasks($1, $2, 100)`, []any{time.Now().Add(48 * time.Hour), 24 * time.Hour}},
+		"future clock":           {`SELECT privacy_purge_trashed_tasks($1, $2, 100)`, []any{time.Now().Add(48 * time.Hour), 24 * time.Hour}},
+		"short period":           {`SELECT privacy_purge_trashed_tasks($1, $2, 100)`, []any{time.Now(), time.Hour}},
+		"huge batch":             {`SELECT privacy_purge_trashed_tasks($1, $2, 100000)`, []any{time.Now(), 24 * time.Hour}},
+		"completed":              {`SELECT privacy_purge_completed_tasks($1, $2, 100)`, []any{time.Now().Add(48 * time.Hour), 24 * time.Hour}},
+		"sessions, future clock": {`SELECT account_purge_expired_sessions($1, $2, 100)`, []any{time.Now().Add(48 * time.Hour), 30 * time.Minute}},
+		"sessions, no idle time": {`SELECT account_purge_expired_sessions($1, $2, 100)`, []any{time.Now(), time.Duration(0)}},
+		"sessions, huge batch":   {`SELECT account_purge_expired_sessions($1, $2, 100000)`, []any{time.Now(), 30 * time.Minute}},
 	} {
 		err := e.db.InSystemTx(ctx, func(tx pgx.Tx) error {
 			var n int64
@@ -257,5 +261,9 @@ func TestRetentionFunctionsRefuseToWidenThemselves(t *testing.T) {
 	}
 	if !e.taskExists(tk.ID) {
 		t.Error("the task is gone")
+	}
+	var sessions int
+	if err := e.admin().QueryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = $1`, u).Scan(&sessions); err != nil || sessions != 1 {
+		t.Errorf("the live session is gone: %d sessions (%v)", sessions, err)
 	}
 }
