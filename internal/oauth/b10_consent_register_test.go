@@ -121,6 +121,7 @@ func TestB10_16_RegistrationValidation(t *testing.T) {
 		"name too long":         {map[string]any{"client_name": strings.Repeat("n", 101)}, "invalid_client_metadata"},
 		"name bidi":             {map[string]any{"client_name": "Good\u202eevil"}, "invalid_client_metadata"},
 		"name newline":          {map[string]any{"client_name": "a\nb"}, "invalid_client_metadata"},
+		"name reserved":         {map[string]any{"client_name": " TaskBridge Operator Tooling "}, "invalid_client_metadata"},
 		"unknown scope":         {map[string]any{"scope": "tasks.read admin"}, "invalid_client_metadata"},
 		"app type":              {map[string]any{"application_type": "service"}, "invalid_client_metadata"},
 		"wrong json type":       {map[string]any{"redirect_uris": "https://app.example.com/cb"}, "invalid_client_metadata"},

@@ -187,6 +187,11 @@ func validateRegistration(req *registrationRequest) (*Client, *protocolError) {
 		if !ok {
 			return nil, errClientMetadata("client_name must be 1-100 printable characters")
 		}
+		if strings.EqualFold(name, DirectClientName) {
+			// Reserved for the operator's own tooling (NewDirectClient): an
+			// app may not present itself under that name.
+			return nil, errClientMetadata("client_name is reserved")
+		}
 		c.Name = name
 	}
 	if req.Scope != nil && *req.Scope != "" {
