@@ -292,8 +292,8 @@ func warnAutovacuumOff(ctx context.Context, db *postgres.DB, w io.Writer) {
 }
 
 // benchEnv adjusts the environment of an in-process server: a loopback
-// port of its own, no metrics listener, and the per-IP MCP rate limit at
-// its maximum (the clients come from a handful of loopback addresses).
+// port of its own, no metrics listener, and the per-grant MCP rate limit
+// at its maximum (each bench user calls far faster than a person would).
 //
 // Without TASKBRIDGE_ENCRYPTION_KEYS both the server and the raw-ceiling
 // run get the same generated key, so the raw run can read the notes the
