@@ -27,7 +27,8 @@ type toolHandler[In, Out any] func(context.Context, *mcp.CallToolRequest, In) (*
 //
 // Here the arguments are decoded once, strictly (unknown fields and wrong
 // types are refused, like additionalProperties:false and the schema's
-// types), and every value is then checked by the server-side validation in
+// types, and the refusal is audited like any failed call: undecodable),
+// and every value is then checked by the server-side validation in
 // validate.go and package task, which never relied on the schema (I1,
 // TestServerSideValidationWithoutSchema). The output is built from typed
 // structs whose shape is the output schema by construction, so it is not
@@ -53,7 +54,7 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 		var in In
 		if err := decodeArguments(req.Params.Arguments, &in); err != nil {
 			res := &mcp.CallToolResult{}
-			res.SetError(fmt.Errorf("validating \"arguments\": %v", err))
+			res.SetError(s.undecodable(ctx, req, sp.name, err))
 			return res, nil
 		}
 		res, out, err := h(ctx, req, in)
@@ -84,6 +85,19 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 }
 
 var errArgumentsNotObject = errors.New("arguments must be a JSON object")
+
+// undecodable answers, and audits, a call whose arguments did not decode
+// (an unknown field, a wrong type, not an object): a call like any other,
+// so it leaves its "tool.call" row (L4). The row names the tool and
+// "invalid": "arguments", never the decoder's message, which quotes field
+// names the caller chose; the caller gets that message to act on.
+func (s *service) undecodable(ctx context.Context, req *mcp.CallToolRequest, tool string, err error) error {
+	c, berr := s.begin(ctx, req, tool)
+	if berr != nil {
+		return berr
+	}
+	return s.failed(ctx, c, refuse("validating \"arguments\": %v", err), map[string]any{"invalid": "arguments"})
+}
 
 // decodeArguments decodes a tool's arguments strictly: an object (or
 // nothing), no unknown fields, no trailing data.

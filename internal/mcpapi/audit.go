@@ -21,7 +21,9 @@ import (
 // field names. Never titles, notes, tags or queries (L3). A call's effect
 // and its success row are written in the same transaction, so they commit
 // or roll back together; a failed call gets a failure row in a transaction
-// of its own.
+// of its own. That includes the calls refused before a handler runs: missing
+// scope (scope.go, denied), arguments that do not decode (addtool.go) and
+// unknown tool names (scope.go, recorded under the fixed name "unknown").
 
 const (
 	eventToolCall = "tool.call"
@@ -118,8 +120,12 @@ func (s *service) failed(ctx context.Context, c *call, err error, detail map[str
 		s.Metrics.ToolCall(c.tool, "unavailable")
 		return refuse("the service cannot reach its database right now; nothing was changed; retry shortly (request id %s)", c.requestID)
 	}
-	err = asToolError(err)
 	outcome := audit.OutcomeFailure
+	var dn *denial
+	if errors.As(err, &dn) {
+		outcome, detail = audit.OutcomeDenied, withReason(detail, dn.reason)
+	}
+	err = asToolError(err)
 	var te *toolError
 	if !errors.As(err, &te) {
 		outcome = audit.OutcomeError
@@ -128,6 +134,27 @@ func (s *service) failed(ctx context.Context, c *call, err error, detail map[str
 	}
 	s.record(ctx, c, outcome, detail)
 	return err
+}
+
+// denial is a refusal on security grounds found inside an effect's
+// transaction (a purge confirmation that does not match the row): the
+// transaction rolls back and the call is audited as denied with reason,
+// not as a failure. The caller sees err's text.
+type denial struct {
+	reason string
+	err    *toolError
+}
+
+func (d *denial) Error() string { return d.err.Error() }
+func (d *denial) Unwrap() error { return d.err }
+
+func withReason(detail map[string]any, reason string) map[string]any {
+	d := make(map[string]any, len(detail)+1)
+	for k, v := range detail {
+		d[k] = v
+	}
+	d["reason"] = reason
+	return d
 }
 
 // record writes a standalone audit row for a call that made no change. The

@@ -66,27 +66,44 @@ func BenchmarkCursorEncodeDecode(b *testing.B) {
 }
 
 // FuzzPurgeConfirmation: a confirmation verifies only as the exact string
-// issued for that user and task (one spelling), never for another task.
+// issued for that user, task and trashing (one spelling), never for another
+// task, another user or another trashing of the same task (a deleted_at one
+// microsecond apart: restore and trash again); and whatever verify accepts,
+// parse accepts too (purgeTask checks the form before the transaction and
+// the MAC inside it).
 func FuzzPurgeConfirmation(f *testing.F) {
 	now := time.Unix(1_800_000_000, 0)
 	codec := purgeCodec{key: bytes.Repeat([]byte{2}, 32), now: func() time.Time { return now }}
 	user := uuid.MustParse("5f1e1b8e-8d2a-4c57-9b1d-1a2b3c4d5e6f")
 	taskID := uuid.MustParse("0b5c1f0e-6f1a-4c1e-9d3a-2f6b8c7d9e10")
-	valid := codec.issue(user, taskID)
+	deletedAt := time.UnixMicro(1_799_999_000_123_456)
+	valid := codec.issue(user, taskID, deletedAt)
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	respelled := valid[:len(valid)-1] + string(alphabet[strings.IndexByte(alphabet, valid[len(valid)-1])^1])
-	for _, seed := range []string{valid, respelled, "", "A", valid + "A"} {
+	for _, seed := range []string{valid, respelled, "", "A", valid + "A",
+		codec.issue(user, taskID, deletedAt.Add(time.Microsecond)), codec.issue(user, uuid.New(), deletedAt)} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if codec.verify(user, taskID, s) != nil {
+		if codec.verify(user, taskID, deletedAt, s) != nil {
 			return
 		}
 		if s != valid {
 			t.Fatalf("accepted %q; only %q was issued", s, valid)
 		}
-		if codec.verify(user, uuid.New(), s) == nil {
+		if _, err := codec.parse(s); err != nil {
+			t.Fatalf("verify accepted %q, which parse refuses", s)
+		}
+		if codec.verify(user, uuid.New(), deletedAt, s) == nil {
 			t.Fatal("a confirmation verified for another task")
+		}
+		if codec.verify(uuid.New(), taskID, deletedAt, s) == nil {
+			t.Fatal("a confirmation verified for another user")
+		}
+		for _, other := range []time.Time{deletedAt.Add(time.Microsecond), deletedAt.Add(-time.Microsecond), deletedAt.Add(time.Minute)} {
+			if codec.verify(user, taskID, other, s) == nil {
+				t.Fatalf("a confirmation for the trashing at %v verified for the one at %v", deletedAt, other)
+			}
 		}
 	})
 }

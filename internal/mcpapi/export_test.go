@@ -2,6 +2,7 @@ package mcpapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 )
@@ -15,9 +16,10 @@ func SetAuditAppender(d *Deps, f func(ctx context.Context, q audit.Execer, e aud
 // ScanText exposes the injection scanner to the corpus test.
 func ScanText(raw string) []string { return scanText(injectionPatterns(), raw) }
 
-// IssuePurgeToken mints a confirmation with the handler's key derivation.
-func IssuePurgeToken(d Deps, user, taskID [16]byte) string {
-	return purgeCodec{key: subkey(d.StateKey, "purge"), now: d.Now}.issue(user, taskID)
+// IssuePurgeToken mints a confirmation with the handler's key derivation,
+// for the trashing of taskID at deletedAt.
+func IssuePurgeToken(d Deps, user, taskID [16]byte, deletedAt time.Time) string {
+	return purgeCodec{key: subkey(d.StateKey, "purge"), now: d.Now}.issue(user, taskID, deletedAt)
 }
 
 // SDKOnly makes the handler leave every tools/call to the go-sdk, as the

@@ -62,7 +62,7 @@ func newPairEnv(tb testing.TB) *pairEnv {
 		DB: db, Tasks: e.tasks, StateKey: bytes.Repeat([]byte("p"), 32),
 		Log:         logging.New(&bytes.Buffer{}, logging.Options{}),
 		ResourceURL: "http://127.0.0.1/mcp", ResourceMetadataURL: testPRM, PublicURL: "http://127.0.0.1",
-		Audit: testAudit, Now: func() time.Time { return now },
+		Audit: testAudit, Now: func() time.Time { return now }, AccountDeletion: testAccountDeletion{},
 	}
 	sdkDeps := deps
 	mcpapi.SDKOnly(&sdkDeps)
@@ -250,6 +250,8 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 		{"_meta without provenance", exchange{body: `{"jsonrpc":"2.0","id":18,"method":"tools/call","params":{"name":"purge_task","arguments":{"id":"` +
 			trashed.ID.String() + `","confirmation":"bad"},"_meta":{"openai/widgetSessionId":"w1","other":[1,2]}}}`}},
 		{"read-only token reading", exchange{scopes: readOnly, body: callBody("19", "list_tasks", `{}`)}},
+		{"account deletion request", exchange{body: callBody("19", "request_account_deletion", `{}`)}},
+		{"account deletion with an argument", exchange{body: callBody("19", "request_account_deletion", `{"user_id":"x"}`)}},
 	}
 	for _, c := range answered {
 		before := len(e.answeredTools())

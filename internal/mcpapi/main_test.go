@@ -117,6 +117,9 @@ func newEnv(t *testing.T, opts ...option) *env {
 		Log:         logging.New(testWriter{t}, logging.Options{}),
 		ResourceURL: "http://127.0.0.1/mcp", ResourceMetadataURL: testPRM, PublicURL: "http://127.0.0.1",
 		Now: clock.now, Audit: testAudit,
+		// As in production (internal/cli/serve_mcp.go), so every test,
+		// the tools/list golden file included, sees the full tool set.
+		AccountDeletion: testAccountDeletion{},
 	}
 	for _, o := range opts {
 		o(&deps)
@@ -128,6 +131,21 @@ func newEnv(t *testing.T, opts ...option) *env {
 	srv := httptest.NewServer(testPrincipal(h))
 	t.Cleanup(srv.Close)
 	return &env{db: db, deps: deps, srv: srv, clock: clock}
+}
+
+// testAccountDeletion stands in for internal/privacy's deletion request:
+// the tool's descriptor and audit do not depend on it (package privacy
+// tests the real one through this tool). It starts nothing and links to a
+// fixed account page with a fixed expiry, so the two call paths' answers
+// can be compared byte for byte (fastcall_test.go).
+type testAccountDeletion struct{}
+
+const testDeletionURL = "http://127.0.0.1/account/data#delete"
+
+var testDeletionExpiry = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func (testAccountDeletion) RequestDeletion(_ context.Context, _ pgx.Tx, _ uuid.UUID, _ string) (string, time.Time, error) {
+	return testDeletionURL, testDeletionExpiry, nil
 }
 
 type testWriter struct{ t *testing.T }

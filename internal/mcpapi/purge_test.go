@@ -38,12 +38,18 @@ func TestPurgeNeedsTheWidgetConfirmation(t *testing.T) {
 	raw, _ = base64.RawURLEncoding.DecodeString(tok)
 	raw[len(raw)-1]++
 	extended := base64.RawURLEncoding.EncodeToString(raw)
-	foreignUser := mcpapi.IssuePurgeToken(e.deps, uuid.New(), uuid.MustParse(id))
+	at := trashedAt(t, id)
+	foreignUser := mcpapi.IssuePurgeToken(e.deps, uuid.New(), uuid.MustParse(id), at)
+	otherTrashing := mcpapi.IssuePurgeToken(e.deps, u, uuid.MustParse(id), at.Add(time.Microsecond))
+	if mcpapi.IssuePurgeToken(e.deps, u, uuid.MustParse(id), at) != tok {
+		t.Fatal("IssuePurgeToken does not mint the board's token for the same trashing")
+	}
 
 	for _, c := range []struct{ name, confirmation string }{
 		{"model path without a token", ""},
 		{"token for another task", otherTok},
 		{"token for another user", foreignUser},
+		{"token for another trashing", otherTrashing},
 		{"tampered token", tampered},
 		{"extended expiry", extended},
 		{"made-up token", "please-purge"},
@@ -71,11 +77,86 @@ func TestPurgeNeedsTheWidgetConfirmation(t *testing.T) {
 			denied++
 		}
 	}
-	if denied != 7 {
-		t.Fatalf("%d denied purge audit rows, want 7", denied)
+	if denied != 8 {
+		t.Fatalf("%d denied purge audit rows, want 8", denied)
 	}
 	callOK(t, s, "purge_task", map[string]any{"id": id, "confirmation": tok}, nil)
 	callOK(t, s, "purge_task", map[string]any{"id": otherID, "confirmation": otherTok}, nil)
+}
+
+// trashedAt is the task's deleted_at as the database holds it (to the
+// microsecond), read as the superuser (inspection only).
+func trashedAt(t *testing.T, id string) time.Time {
+	t.Helper()
+	var at *time.Time
+	if err := tdb.Admin(t).QueryRow(context.Background(), `SELECT deleted_at FROM tasks WHERE id = $1`, id).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	if at == nil {
+		t.Fatalf("task %s is not in the trash", id)
+	}
+	return *at
+}
+
+// TestPurgeConfirmationIsBoundToTheTrashing (P6): a confirmation is for one
+// trashing of a task. After a restore it no longer purges the (live) task,
+// and after the task is trashed again it still does not: only the token the
+// board got for the new trashing does. Both refusals are audited as denied
+// and change nothing.
+func TestPurgeConfirmationIsBoundToTheTrashing(t *testing.T) {
+	onBothPaths(t, testPurgeConfirmationIsBoundToTheTrashing)
+}
+
+func testPurgeConfirmationIsBoundToTheTrashing(t *testing.T, protocol string) {
+	e := newEnv(t)
+	e.protocol = protocol
+	s := e.client(t, e.newUser(t), readWrite)
+	id, oldTok := trashedTask(t, s, "trashed twice")
+	callOK(t, s, "restore_task", map[string]any{"id": id}, nil)
+	if msg := callErr(t, s, "purge_task", map[string]any{"id": id, "confirmation": oldTok}); !strings.Contains(msg, "confirmation") {
+		t.Fatalf("old token on the restored task: %q", msg)
+	}
+	var live oneTask
+	callOK(t, s, "get_task", map[string]any{"id": id}, &live)
+	if live.Task.InTrash {
+		t.Fatal("the refused purge changed the restored task")
+	}
+
+	res := callOK(t, s, "delete_task", map[string]any{"id": id}, nil)
+	newTok, _ := boardOf(t, res)["purge_confirmations"].(map[string]any)[id].(string)
+	if newTok == "" {
+		t.Fatal("no purge confirmation for the second trashing")
+	}
+	if msg := callErr(t, s, "purge_task", map[string]any{"id": id, "confirmation": oldTok}); !strings.Contains(msg, "confirmation") {
+		t.Fatalf("token of the first trashing after the second: %q", msg)
+	}
+	var trashed oneTask
+	callOK(t, s, "get_task", map[string]any{"id": id}, &trashed)
+	if !trashed.Task.InTrash {
+		t.Fatal("the refused purge changed the trashed task")
+	}
+	var denied []auditRow
+	for _, r := range auditRows(t) {
+		if r.Detail["tool"] == "purge_task" && r.Outcome == "denied" {
+			denied = append(denied, r)
+		}
+	}
+	if len(denied) != 2 {
+		t.Fatalf("%d denied purge rows, want 2: %+v", len(denied), denied)
+	}
+	for _, r := range denied {
+		if r.Detail["reason"] != "bad_confirmation" || r.Detail["confirmed"] != nil {
+			t.Errorf("denied purge row %+v", r.Detail)
+		}
+	}
+
+	var purged struct {
+		Purged bool `json:"purged"`
+	}
+	callOK(t, s, "purge_task", map[string]any{"id": id, "confirmation": newTok}, &purged)
+	if !purged.Purged {
+		t.Fatal("the fresh token did not purge")
+	}
 }
 
 func TestPurgeIsAppOnlyInTheDescriptor(t *testing.T) {

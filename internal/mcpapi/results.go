@@ -196,7 +196,8 @@ func shapeBoardTask(t task.Task) boardTask {
 }
 
 // boardMeta builds the widget-only view of tasks, including a purge
-// confirmation for each trashed task (P6; see purge.go).
+// confirmation for each trashed task, bound to its current trashing
+// (deleted_at) (P6; see purge.go).
 func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, view, next string) mcp.Meta {
 	b := board{
 		Tasks:              make([]boardTask, 0, len(tasks)),
@@ -208,7 +209,7 @@ func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, view, next string
 	for _, t := range tasks {
 		b.Tasks = append(b.Tasks, shapeBoardTask(t))
 		if t.InTrash() {
-			b.PurgeConfirmations[t.ID.String()] = s.purge.issue(user, t.ID)
+			b.PurgeConfirmations[t.ID.String()] = s.purge.issue(user, t.ID, *t.DeletedAt)
 		}
 	}
 	return mcp.Meta{boardMetaKey: b}

@@ -50,6 +50,7 @@ func (s *service) scopeMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			}
 			sp, known := s.specs[params.Name]
 			if !known {
+				s.recordUnknownTool(ctx, req)
 				break // the SDK answers "unknown tool"
 			}
 			p, err := principalOf(ctx, tokenInfo(req))
@@ -68,6 +69,24 @@ func (s *service) scopeMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 func (s *service) recordDenied(ctx context.Context, p identity.Principal, sp toolSpec) {
 	c := &call{tool: sp.name, principal: p, requestID: logging.RequestID(ctx)}
 	s.record(ctx, c, audit.OutcomeDenied, map[string]any{"reason": "insufficient_scope", "required_scope": string(sp.scope)})
+}
+
+// unknownToolName is what the audit row and the metric of a call to a tool
+// that does not exist name as its tool: the name the caller sent is its own
+// free text (it may be anything, up to the body limit), so it is stored
+// nowhere.
+const unknownToolName = "unknown"
+
+// recordUnknownTool audits a tools/call naming no tool of this server (L4).
+// Every such call reaches here, on either path: the direct path leaves
+// unknown names to the SDK (fastcall.go).
+func (s *service) recordUnknownTool(ctx context.Context, req mcp.Request) {
+	p, err := principalOf(ctx, tokenInfo(req))
+	if err != nil {
+		return // no caller to record; the HTTP layer refuses these anyway
+	}
+	c := &call{tool: unknownToolName, principal: p, requestID: logging.RequestID(ctx)}
+	s.record(ctx, c, audit.OutcomeFailure, map[string]any{"reason": "unknown_tool"})
 }
 
 // challenge is the RFC 6750 insufficient_scope challenge for sp, naming

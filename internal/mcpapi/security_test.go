@@ -134,9 +134,10 @@ func testCrossUserIDsAreNotFound(t *testing.T, protocol string) {
 			t.Errorf("%s on another user's task: %q, want the not-found answer %q", c.tool, msg, missing)
 		}
 	}
-	// Even a well-formed confirmation minted for the intruder cannot purge
-	// the owner's task: the row is invisible to the intruder.
-	tok := mcpapi.IssuePurgeToken(e.deps, intruderID, uuid.MustParse(trashed.ID))
+	// Even a well-formed confirmation minted for the intruder, for this very
+	// trashing, cannot purge the owner's task: the row is invisible to the
+	// intruder.
+	tok := mcpapi.IssuePurgeToken(e.deps, intruderID, uuid.MustParse(trashed.ID), trashedAt(t, trashed.ID))
 	if msg := callErr(t, intruder, "purge_task", map[string]any{"id": trashed.ID, "confirmation": tok}); msg != missing {
 		t.Errorf("purge of another user's task: %q", msg)
 	}
@@ -246,7 +247,8 @@ func TestToolsListFilteredByScope(t *testing.T) {
 	e := newEnv(t)
 	u := e.newUser(t)
 	read := []string{"fetch", "get_task", "list_tasks", "search", "show_task_board"}
-	write := []string{"complete_task", "complete_tasks", "create_task", "create_tasks", "delete_task", "purge_task", "reopen_task", "restore_task", "update_task"}
+	write := []string{"complete_task", "complete_tasks", "create_task", "create_tasks", "delete_task", "purge_task", "reopen_task",
+		"request_account_deletion", "restore_task", "update_task"}
 	for _, c := range []struct {
 		name   string
 		scopes []identity.Scope

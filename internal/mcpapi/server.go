@@ -183,13 +183,7 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 		Logger:       sdkLogger(s.Log),
 		// No logging capability: the server does not stream logs to clients.
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
-		// Every list and read result is per user (tools/list depends on the
-		// token's scopes), so nothing may be cached across users or reused
-		// later (D8). The SDK's default scope is "public".
-		SetCacheable: func(_ context.Context, _ mcp.Request, c *mcp.Cacheable) {
-			c.CacheScope = "private"
-			c.TTLMs = 0
-		},
+		SetCacheable: setCacheable,
 	})
 	s.specs = map[string]toolSpec{}
 	s.tools = map[string]mcp.ToolHandler{}
@@ -203,6 +197,26 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	}
 	srv.AddReceivingMiddleware(s.scopeMiddleware)
 	return srv, nil
+}
+
+// setCacheable decides the cache fields the SDK puts on server/discover,
+// the list methods and resources/read (tool results carry none; both call
+// paths send them with Cache-Control: no-cache). The SDK's default scope is
+// "public"; here the default is private and immediately stale (D8), because
+// these answers can be per user: tools/list depends on the token's scopes.
+//
+// One exception: a resources/read whose handler declared its own scope
+// keeps it. The resource handler is the one place that knows whether its
+// bytes are per user; the widget template (web/widget) is the same file for
+// every user, holds no user data, and declares public for a day under a
+// URI versioned by content, so hosts and intermediaries may share it. A
+// resource handler that declares nothing is private like everything else.
+func setCacheable(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
+	if _, ok := req.(*mcp.ReadResourceRequest); ok && c.CacheScope != "" {
+		return
+	}
+	c.CacheScope = "private"
+	c.TTLMs = 0
 }
 
 // sdkLogger passes the go-sdk's warnings and errors through but not its

@@ -28,7 +28,9 @@ type deletionResult struct {
 // addAccountTools registers request_account_deletion when Deps has an
 // AccountDeletion. The tool deletes nothing (P6): erasure needs the user's
 // password on the account page, which neither the model nor the app has,
-// so the tool can only hand the user a link.
+// so the tool can only hand the user a link. It goes through addTool like
+// every other tool: the same descriptor treatment, strict argument
+// decoding, audit of undecodable calls, and the direct call path.
 func (s *service) addAccountTools(srv *mcp.Server) {
 	if s.AccountDeletion == nil {
 		return
@@ -39,7 +41,7 @@ func (s *service) addAccountTools(srv *mcp.Server) {
 			"confirm with their password. Give the user that link; never claim the account is deleted.",
 		"Requesting account deletion…", "Deletion requested: confirm on the account page", mustSchema[noInput](nil))
 	sp.idempotent = true
-	mcp.AddTool(srv, s.register(sp), s.requestAccountDeletion)
+	addTool(s, srv, sp, s.requestAccountDeletion)
 }
 
 func (s *service) requestAccountDeletion(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, deletionResult, error) {

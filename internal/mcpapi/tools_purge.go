@@ -43,13 +43,27 @@ func (s *service) purgeTask(ctx context.Context, req *mcp.CallToolRequest, in pu
 		s.record(ctx, c, audit.OutcomeDenied, detail)
 		return nil, purgeOut{}, errBadConfirmationTool
 	}
-	if err := s.purge.verify(c.principal.UserID, id, in.Confirmation); err != nil {
+	// The form and the expiry are checked first, without the database; the
+	// MAC needs the row's deleted_at, so it is checked in the transaction
+	// that deletes, with the row locked (purge.go).
+	tok, err := s.purge.parse(in.Confirmation)
+	if err != nil {
 		detail["reason"] = "bad_confirmation"
 		s.record(ctx, c, audit.OutcomeDenied, detail)
 		return nil, purgeOut{}, errBadConfirmationTool
 	}
 	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
-		d["task_ids"], d["confirmed"] = idStrings([]uuid.UUID{id}), true
+		d["task_ids"] = idStrings([]uuid.UUID{id})
+		deletedAt, err := lockTrashedAt(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		// A live task has no valid confirmation: any token for it was issued
+		// for an earlier trashing, since undone.
+		if deletedAt == nil || s.purge.check(c.principal.UserID, id, *deletedAt, tok) != nil {
+			return &denial{reason: "bad_confirmation", err: errBadConfirmationTool}
+		}
+		d["confirmed"] = true
 		return s.Tasks.Purge(ctx, tx, id)
 	})
 	if err != nil {

@@ -2,11 +2,16 @@ package mcpapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/mcpapi"
+	"github.com/taskbridge/taskbridge/web/widget"
 )
 
 type taskJSON struct {
@@ -265,6 +270,90 @@ func testAuditRowPerToolCallWithoutFreeText(t *testing.T, protocol string) {
 	}
 }
 
+// TestRefusedCallsBeforeTheHandlerAreAudited (L4): a call whose arguments
+// do not decode (an unknown field such as a smuggled user_id, a wrong type,
+// an array) and a call to a tool that does not exist leave exactly one
+// tool.call row each, on both call paths, like every other call: the user,
+// the client, the tool (or the fixed name "unknown", never the name the
+// caller sent) and the outcome, and none of the caller's text.
+func TestRefusedCallsBeforeTheHandlerAreAudited(t *testing.T) {
+	onBothPaths(t, testRefusedCallsBeforeTheHandlerAreAudited)
+}
+
+func testRefusedCallsBeforeTheHandlerAreAudited(t *testing.T, protocol string) {
+	metrics := &recordingMetrics{flags: map[string]int{}, calls: map[string]int{}}
+	e := newEnv(t, func(d *mcpapi.Deps) { d.Metrics = metrics })
+	e.protocol = protocol
+	u := e.newUser(t)
+	s := e.client(t, u, readWrite)
+	other := uuid.NewString()
+	// zqx marks the caller's text: none of it may reach the audit trail.
+	cases := []struct {
+		name, tool string
+		args       any
+		wantTool   string
+		wantDetail map[string]any
+	}{
+		{"unknown argument", "get_task", map[string]any{"id": uuid.NewString(), "user_id": other, "zqx_note": "zqx secret"},
+			"get_task", map[string]any{"invalid": "arguments"}},
+		{"wrong type", "list_tasks", map[string]any{"limit": "zqx ten"}, "list_tasks", map[string]any{"invalid": "arguments"}},
+		{"not an object", "create_task", []any{"zqx title"}, "create_task", map[string]any{"invalid": "arguments"}},
+		{"unknown argument to a write", "create_task", map[string]any{"title": "zqx plan", "owner_id": other},
+			"create_task", map[string]any{"invalid": "arguments"}},
+		// Registered through addTool like every tool: the SDK's own typed
+		// path would refuse this without a row.
+		{"unknown argument to request_account_deletion", "request_account_deletion", map[string]any{"user_id": other},
+			"request_account_deletion", map[string]any{"invalid": "arguments"}},
+		{"unknown tool", "drop_all_tasks_zqx", map[string]any{"id": other, "why": "zqx secret"},
+			"unknown", map[string]any{"reason": "unknown_tool"}},
+	}
+	for i, c := range cases {
+		res, err := s.CallTool(context.Background(), &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+		if c.wantTool == "unknown" {
+			if err == nil {
+				t.Fatalf("%s: answered %+v, want the protocol's unknown-tool error", c.name, res)
+			}
+		} else if err != nil || !res.IsError || res.StructuredContent != nil {
+			t.Fatalf("%s: %v %+v, want a tool error without structuredContent", c.name, err, res)
+		}
+		rows := auditRows(t)
+		if len(rows) != i+1 {
+			t.Fatalf("%s: %d audit rows after %d refused calls, want one per call: %+v", c.name, len(rows), i+1, rows)
+		}
+		r := rows[i]
+		if r.Type != "tool.call" || r.Outcome != "failure" || r.Detail["tool"] != c.wantTool || r.Detail["outcome"] != "failure" {
+			t.Errorf("%s: row %+v, want tool.call/failure for %s", c.name, r, c.wantTool)
+		}
+		if r.Actor == nil || *r.Actor != testAudit.Subject(u) || r.Client == nil || *r.Client != clientIDValue {
+			t.Errorf("%s: actor/client %v %v", c.name, r.Actor, r.Client)
+		}
+		for k, v := range c.wantDetail {
+			if r.Detail[k] != v {
+				t.Errorf("%s: detail[%s] = %v, want %v", c.name, k, r.Detail[k], v)
+			}
+		}
+		if len(r.Detail) != len(c.wantDetail)+2 { // plus tool and outcome
+			t.Errorf("%s: detail %v holds more than %v, tool and outcome", c.name, r.Detail, c.wantDetail)
+		}
+		raw, _ := json.Marshal(r.Detail)
+		for _, word := range []string{"zqx", "user_id", "owner_id", "drop", other} {
+			if strings.Contains(strings.ToLower(string(raw)), word) {
+				t.Errorf("%s: audit detail holds the caller's text %q: %s", c.name, word, raw)
+			}
+		}
+	}
+	metrics.mu.Lock()
+	defer metrics.mu.Unlock()
+	if metrics.calls["unknown/failure"] != 1 {
+		t.Errorf("metrics %v, want the unknown tool counted under the fixed name", metrics.calls)
+	}
+	for k := range metrics.calls {
+		if strings.Contains(k, "zqx") {
+			t.Errorf("metric label %q holds the caller's text", k)
+		}
+	}
+}
+
 func stringify(m map[string]any) string {
 	var b strings.Builder
 	for k, v := range m {
@@ -290,14 +379,69 @@ func fmtAny(v any) string {
 	return ""
 }
 
+// TestCacheScopeIsPrivate (D8): everything that carries cache fields and
+// may differ per user (tools/list depends on the token's scopes; the lists,
+// and any resource whose handler does not say otherwise) is private and
+// immediately stale, overriding the go-sdk's default of public. The one
+// exception is the widget template: the same bytes for every user, no user
+// data, under a URI versioned by content, so its resources/read keeps the
+// public, one-day scope web/widget declares and hosts may share it. Tool
+// results carry no cache fields; both call paths send them with
+// Cache-Control: no-cache.
 func TestCacheScopeIsPrivate(t *testing.T) {
-	e := newEnv(t)
-	s := e.client(t, e.newUser(t), readWrite)
-	res, err := s.ListTools(context.Background(), nil)
+	const undeclared = "ui://taskbridge/test-undeclared.html"
+	e := newEnv(t, func(d *mcpapi.Deps) {
+		d.Widget = &mcpapi.Widget{URI: widget.URI(), Register: func(s *mcp.Server) {
+			widget.RegisterResource(s)
+			s.AddResource(&mcp.Resource{URI: undeclared, Name: "undeclared", MIMEType: "text/plain"},
+				func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+					return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: undeclared, MIMEType: "text/plain", Text: "x"}}}, nil
+				})
+		}}
+	})
+	u := e.newUser(t)
+	s := e.client(t, u, readWrite)
+	ctx := context.Background()
+	private := func(what string, c mcp.Cacheable) {
+		t.Helper()
+		if c.CacheScope != "private" || c.TTLMs != 0 {
+			t.Errorf("%s: cacheScope %q ttl %d, want private 0", what, c.CacheScope, c.TTLMs)
+		}
+	}
+	tools, err := s.ListTools(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.CacheScope != "private" || res.TTLMs != 0 {
-		t.Fatalf("tools/list cacheScope %q ttl %d, want private 0", res.CacheScope, res.TTLMs)
+	private("tools/list", tools.Cacheable)
+	resources, err := s.ListResources(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	private("resources/list", resources.Cacheable)
+	other, err := s.ReadResource(ctx, &mcp.ReadResourceParams{URI: undeclared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private("resources/read of a resource that declares nothing", other.Cacheable)
+
+	for _, uri := range []string{widget.URI(), widget.AliasURI} {
+		res, err := s.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.CacheScope != "public" || res.TTLMs != 24*60*60*1000 {
+			t.Errorf("resources/read %s: cacheScope %q ttl %d, want the template's public, one day", uri, res.CacheScope, res.TTLMs)
+		}
+	}
+
+	// A tool result (TestDirectToolCallMatchesSDK holds the SDK path to the
+	// same headers).
+	resp := rawCall(t, e, u, readWrite, "tools/call", map[string]any{"name": "list_tasks", "arguments": map[string]any{}})
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Cache-Control") != "no-cache, no-transform" || strings.Contains(string(body), "cacheScope") {
+		t.Errorf("tools/call: Cache-Control %q, body %s", resp.Header.Get("Cache-Control"), truncated(string(body)))
 	}
 }
