@@ -27,16 +27,11 @@ func newClientSecret() (plain, hash string, err error) {
 // must present their secret by client_secret_basic or client_secret_post
 // (either is accepted; both at once is refused). Credentials in the URL
 // query are ignored: only the body and the Authorization header count.
-func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*Client, error) {
-	client, _, err := s.authenticateClientNamed(ctx, r, form)
-	return client, err
-}
-
-// authenticateClientNamed is authenticateClient that also returns, when
-// authentication fails, the id of the registered client the request named
-// (a wrong or missing secret), or "" when it named none: an id the caller
-// made up is never returned, so it cannot reach the audit trail.
-func (s *Server) authenticateClientNamed(ctx context.Context, r *http.Request, form url.Values) (*Client, string, error) {
+// When authentication fails it also returns the id of the registered
+// client the request named (a wrong or missing secret), or "" when it
+// named none: an id the caller made up is never returned, so it cannot
+// reach the audit trail.
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*Client, string, error) {
 	id, secret := form.Get("client_id"), form.Get("client_secret")
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	if hasBasic {

@@ -27,7 +27,7 @@ func (s *Server) Revoke(w http.ResponseWriter, r *http.Request) {
 		writeProtocolError(w, r, perr)
 		return
 	}
-	client, named, err := s.authenticateClientNamed(ctx, r, form)
+	client, named, err := s.authenticateClient(ctx, r, form)
 	if err != nil {
 		s.refused(ctx, endpointRevoke, "", named, err)
 		s.protocolOrServerError(w, r, "authenticate client", err)

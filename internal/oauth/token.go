@@ -48,7 +48,7 @@ func (s *Server) Token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gt := form.Get("grant_type")
-	client, named, err := s.authenticateClientNamed(ctx, r, form)
+	client, named, err := s.authenticateClient(ctx, r, form)
 	if err != nil {
 		s.refused(ctx, endpointToken, gt, named, err)
 		s.protocolOrServerError(w, r, "authenticate client", err)
@@ -95,7 +95,7 @@ const (
 // event is oauth.<endpoint>.failure with outcome failure; its detail holds
 // only enum values (the OAuth error code and the grant type), never the
 // code, token, verifier or secret presented; clientID is a registered
-// client's id or "" (authenticateClientNamed never passes on an id the
+// client's id or "" (authenticateClient never passes on an id the
 // caller made up). The metric reason is a fixed label, <endpoint>_<code>.
 //
 // Anyone can send these requests without credentials, so each costs an
