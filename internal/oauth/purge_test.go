@@ -11,6 +11,7 @@ import (
 // transactions; nothing goes a second before its expiry, everything goes
 // at it (D3).
 func TestPurgesAreBatchedAndStopAtTheBoundary(t *testing.T) {
+	tdb.Reset(t) // the purges are global: only this test's rows may exist
 	e := newEnv(t)
 	ctx := context.Background()
 	st := e.oauth.Store()
