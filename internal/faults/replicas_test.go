@@ -239,8 +239,19 @@ func linkThroughBrowser(t *testing.T, public string, c oauthClient, email, passw
 	form := hidden(t, loginPage)
 	form.Set("email", email)
 	form.Set("password", password)
-	if resp, body := do(http.MethodPost, "/login", form); resp.StatusCode != http.StatusSeeOther {
+	resp, body := do(http.MethodPost, "/login", form)
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d %s", resp.StatusCode, body)
+	}
+	if next, _ := url.Parse(resp.Header.Get("Location")); next != nil && next.Path == "/account/privacy-consent" {
+		// An operator-made account accepts the privacy policy at its first
+		// sign-in, before any app can be linked (C3).
+		_, page := do(http.MethodGet, next.String(), nil)
+		accept := hidden(t, page)
+		accept.Set("consent", "yes")
+		if resp, body := do(http.MethodPost, "/account/privacy-consent", accept); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("privacy policy consent: %d %s", resp.StatusCode, body)
+		}
 	}
 	resp, consent := do(http.MethodGet, authorize, nil)
 	if resp.StatusCode != http.StatusOK {
