@@ -7,11 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/metrics"
 	"github.com/taskbridge/taskbridge/internal/oauth"
-	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/progress"
 )
 
@@ -29,21 +27,13 @@ func runRetention(ctx context.Context, env Env, args []string) error {
 	if cfg.DatabaseURL == "" {
 		return errors.New("DATABASE_URL is required to run retention")
 	}
-	log := newLogger(env, cfg)
-	keys, err := loadKeyring(cfg, log)
+	deps, err := openOperator(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
-	auditKeys, err := loadAuditKeys(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	auditLog := audit.NewLog(auditKeys)
+	defer deps.db.Close()
+	log, keys, db := deps.log, deps.keys, deps.db
+	auditLog := deps.auditLog
 	ret, err := newRetention(cfg, db, auditLog, oauth.NewStore(db, keys, auditLog), metrics.Nop{}, log)
 	if err != nil {
 		return err

@@ -61,21 +61,13 @@ func runUsersDelete(ctx context.Context, env Env, args []string) error {
 	if cfg.DatabaseURL == "" || cfg.MigrateDatabaseURL == "" {
 		return errors.New("users delete needs DATABASE_URL and TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role finds the account by email)")
 	}
-	log := newLogger(env, cfg)
-	keys, err := loadKeyring(cfg, log)
+	deps, err := openOperator(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
-	auditKeys, err := loadAuditKeys(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	auditLog := audit.NewLog(auditKeys)
+	defer deps.db.Close()
+	log, keys, db := deps.log, deps.keys, deps.db
+	auditLog := deps.auditLog
 	// One correlation id links the erasure's own record and the admin event.
 	ctx = logging.WithRequestID(ctx, "cli-"+uuid.NewString())
 

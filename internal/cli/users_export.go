@@ -10,9 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
-	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/progress"
 )
 
@@ -43,21 +41,13 @@ func runUsersExport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(env, cfg)
-	keys, err := loadKeyring(cfg, log)
+	deps, err := openOperator(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
-	auditKeys, err := loadAuditKeys(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := newPrivacy(cfg, db, keys, audit.NewLog(auditKeys), nil, nil, log)
+	defer deps.db.Close()
+	log, keys, db := deps.log, deps.keys, deps.db
+	svc, err := newPrivacy(cfg, db, keys, deps.auditLog, nil, nil, log)
 	if err != nil {
 		return err
 	}
