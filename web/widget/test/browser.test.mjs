@@ -6,11 +6,11 @@
 // each action is checked in the database, not only on screen.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { FLAGS, LOOPBACK, must } from "./chromium.mjs";
 
 const HOST_URL = must("HOST_URL");
 const SANDBOX_URL = must("SANDBOX_URL");
@@ -18,18 +18,6 @@ const STATE_URL = must("STATE_URL");
 const OUT_DIR = must("OUT_DIR");
 const FIXTURE = JSON.parse(must("BOARD_FIXTURE"));
 const XSS = FIXTURE.filter((t) => /[<{]/.test(t.title));
-
-function must(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (run through make test-browser)`);
-  return v;
-}
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-// Flags from the machine doc: no sandbox as root, and no background
-// networking (this machine's network is closed; nothing may leave it).
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--disable-features=Translate,OptimizationHints,MediaRouter"];
 
 let browser, context, page;
 const outside = [];

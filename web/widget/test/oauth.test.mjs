@@ -8,26 +8,16 @@
 // form whose redirect leaves the allowed origins).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { FLAGS, LOOPBACK, must } from "./chromium.mjs";
 
 const AUTH_URL = must("AUTH_URL");
 const CALLBACK_URL = must("CALLBACK_URL");
 const EMAIL = must("EMAIL");
 const PASSWORD = must("PASSWORD");
 const OUT_DIR = must("OUT_DIR");
-
-function must(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (run through make test-browser)`);
-  return v;
-}
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--disable-features=Translate,OptimizationHints,MediaRouter"];
 
 test("a person links an app: login, consent, redirect with the code", async () => {
   mkdirSync(OUT_DIR, { recursive: true });

@@ -1,0 +1,16 @@
+// What every browser test here shares: how headless Debian chromium is
+// started on this closed network, which hosts count as local, and reading
+// the settings the Go harness passes in the environment.
+
+export const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+// Flags from the machine doc: no sandbox as root, and no background
+// networking (this machine's network is closed; nothing may leave it).
+export const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--disable-features=Translate,OptimizationHints,MediaRouter"];
+
+export function must(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run through make test-browser)`);
+  return v;
+}
