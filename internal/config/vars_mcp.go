@@ -3,8 +3,29 @@ package config
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
+	"strings"
 )
+
+// maxStateKeys bounds TASKBRIDGE_MCP_STATE_KEY: the signing key and the
+// ones still being retired.
+const maxStateKeys = 4
+
+// decodeStateKey reads one base64 (standard or URL-safe) key of at least
+// 32 bytes.
+func decodeStateKey(s string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if k, err = base64.RawURLEncoding.DecodeString(s); err != nil {
+			return nil, errors.New("must be base64")
+		}
+	}
+	if len(k) < 32 {
+		return nil, errors.New("must decode to at least 32 bytes")
+	}
+	return k, nil
+}
 
 // MCPConfig configures the MCP surface (internal/mcpapi).
 type MCPConfig struct {
@@ -12,6 +33,9 @@ type MCPConfig struct {
 	// test means an ephemeral key (cursors and confirmations end with the
 	// process); production requires it, and every replica needs the same.
 	StateKey []byte
+	// PreviousStateKeys still verify what they signed (never sign), so the
+	// key rotates without refusing the cursors and confirmations in flight.
+	PreviousStateKeys [][]byte
 	// HTTPScopeChallenge also answers a tools/call the token lacks the scope
 	// for with HTTP 403 insufficient_scope (off: ChatGPT expects the in-band
 	// tool error, which is always sent).
@@ -34,21 +58,26 @@ func (m MCPConfig) check(mode Mode) []error {
 
 func mcpVars() []Var {
 	return []Var{
-		{Name: "TASKBRIDGE_MCP_STATE_KEY", Help: "Base64 key (at least 32 bytes) that signs MCP list cursors and permanent-delete confirmations; the same on every replica. Required in prod; dev and test use an ephemeral key when unset. Generate: openssl rand -base64 32.", Secret: true,
+		{Name: "TASKBRIDGE_MCP_STATE_KEY", Help: "Base64 key (at least 32 bytes) that signs MCP list cursors and permanent-delete confirmations; the same on every replica. To rotate, put the new key first and keep the old one after a comma (new,old) for an hour: the first signs, every one verifies. Required in prod; dev and test use an ephemeral key when unset. Generate: openssl rand -base64 32.", Secret: true,
 			set: func(c *Config, s string) error {
 				if s == "" {
 					return nil // production requires it: see check
 				}
-				k, err := base64.StdEncoding.DecodeString(s)
-				if err != nil {
-					if k, err = base64.RawURLEncoding.DecodeString(s); err != nil {
-						return errors.New("must be base64")
+				parts := strings.Split(s, ",")
+				if len(parts) > maxStateKeys {
+					return fmt.Errorf("at most %d keys (the new one first, then the ones being retired)", maxStateKeys)
+				}
+				for i, part := range parts {
+					k, err := decodeStateKey(strings.TrimSpace(part))
+					if err != nil {
+						return fmt.Errorf("key %d: %w", i+1, err)
+					}
+					if i == 0 {
+						c.MCP.StateKey = k
+					} else {
+						c.MCP.PreviousStateKeys = append(c.MCP.PreviousStateKeys, k)
 					}
 				}
-				if len(k) < 32 {
-					return errors.New("must decode to at least 32 bytes")
-				}
-				c.MCP.StateKey = k
 				return nil
 			}},
 		{Name: "TASKBRIDGE_MCP_HTTP_SCOPE_CHALLENGE", Default: "false", Help: "Also answer a tool call the token lacks the scope for with HTTP 403 + WWW-Authenticate insufficient_scope (for hosts that step up on 403). The in-band tool error ChatGPT uses is always sent.",

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,34 @@ func TestMCPTestFixtureOnlyInTestModeOnLoopback(t *testing.T) {
 			"TASKBRIDGE_MCP_STATE_KEY": strings.Repeat("A", 43) + "="}))
 		if (err == nil) != c.ok {
 			t.Errorf("mode %s addr %s: err %v, want ok=%v", c.mode, c.addr, err, c.ok)
+		}
+	}
+}
+
+// TASKBRIDGE_MCP_STATE_KEY "new,old": the first key signs, the rest only
+// verify; each is checked on its own (S2).
+func TestMCPStateKeyAcceptsPreviousKeysForRotation(t *testing.T) {
+	newKey, oldKey := strings.Repeat("n", 32), strings.Repeat("o", 32)
+	spec := base64.StdEncoding.EncodeToString([]byte(newKey)) + ", " + base64.StdEncoding.EncodeToString([]byte(oldKey))
+	c, err := Load(func(k string) string {
+		return map[string]string{"TASKBRIDGE_ENV": "test", "TASKBRIDGE_MCP_STATE_KEY": spec}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.MCP.StateKey) != newKey || len(c.MCP.PreviousStateKeys) != 1 || string(c.MCP.PreviousStateKeys[0]) != oldKey {
+		t.Fatalf("signing key %q, previous %q", c.MCP.StateKey, c.MCP.PreviousStateKeys)
+	}
+	for _, bad := range []string{
+		base64.StdEncoding.EncodeToString([]byte(newKey)) + ",short",
+		base64.StdEncoding.EncodeToString([]byte(newKey)) + ",",
+		strings.Repeat(base64.StdEncoding.EncodeToString([]byte(newKey))+",", 4) + base64.StdEncoding.EncodeToString([]byte(oldKey)),
+	} {
+		_, err := Load(func(k string) string {
+			return map[string]string{"TASKBRIDGE_ENV": "test", "TASKBRIDGE_MCP_STATE_KEY": bad}[k]
+		})
+		if err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_MCP_STATE_KEY") {
+			t.Errorf("%q: error %v, want one naming TASKBRIDGE_MCP_STATE_KEY", bad, err)
 		}
 	}
 }

@@ -34,7 +34,8 @@ const (
 var errBadCursor = errors.New("cursor is invalid, expired or belongs to another query; list again without a cursor")
 
 type cursorCodec struct {
-	key []byte
+	key []byte   // signs
+	old [][]byte // previous keys: verify only, while the key rotates
 	now func() time.Time
 }
 
@@ -58,7 +59,7 @@ func (c cursorCodec) decode(user uuid.UUID, filterDigest [32]byte, s string) (ta
 		return task.Position{}, errBadCursor
 	}
 	body, sum := raw[:cursorBodyLen], raw[cursorBodyLen:]
-	if !hmac.Equal(sum, c.mac(user, filterDigest, body)) {
+	if !anyKeyMatches(sum, c.key, c.old, func(k []byte) []byte { return cursorMAC(k, user, filterDigest, body) }) {
 		return task.Position{}, errBadCursor
 	}
 	if c.now().Unix() > int64(binary.BigEndian.Uint64(body[1:])) {
@@ -71,7 +72,11 @@ func (c cursorCodec) decode(user uuid.UUID, filterDigest [32]byte, s string) (ta
 }
 
 func (c cursorCodec) mac(user uuid.UUID, filterDigest [32]byte, body []byte) []byte {
-	m := hmac.New(sha256.New, c.key)
+	return cursorMAC(c.key, user, filterDigest, body)
+}
+
+func cursorMAC(key []byte, user uuid.UUID, filterDigest [32]byte, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("taskbridge/cursor/v1\x00"))
 	m.Write(user[:])
 	m.Write(filterDigest[:])
@@ -100,4 +105,19 @@ func filterDigest(f task.Filter) [32]byte {
 	b.WriteByte(0)
 	b.WriteString(string(f.View))
 	return sha256.Sum256([]byte(b.String()))
+}
+
+// anyKeyMatches reports whether sum is the MAC under the signing key or one
+// of the previous keys (TASKBRIDGE_MCP_STATE_KEY "new,old": rotation without
+// refusing what was signed just before). Each comparison is constant-time.
+func anyKeyMatches(sum, key []byte, old [][]byte, mac func(key []byte) []byte) bool {
+	if hmac.Equal(sum, mac(key)) {
+		return true
+	}
+	for _, k := range old {
+		if hmac.Equal(sum, mac(k)) {
+			return true
+		}
+	}
+	return false
 }

@@ -46,7 +46,8 @@ const purgeTTL = 10 * time.Minute
 var errBadConfirmation = errors.New("permanent deletion needs the confirmation the task board shows to the user; it is missing, invalid or expired. Ask the user to delete the task permanently from the task board")
 
 type purgeCodec struct {
-	key []byte
+	key []byte   // signs
+	old [][]byte // previous keys: verify only, while the key rotates
 	now func() time.Time
 }
 
@@ -82,7 +83,7 @@ func (c purgeCodec) parse(token string) (purgeToken, error) {
 // check verifies a parsed token's MAC for the user, the task and the
 // deleted_at the row has now (constant-time comparison).
 func (c purgeCodec) check(user, taskID uuid.UUID, deletedAt time.Time, t purgeToken) error {
-	if !hmac.Equal(t.sum, c.mac(user, taskID, deletedAt, t.exp)) {
+	if !anyKeyMatches(t.sum, c.key, c.old, func(k []byte) []byte { return purgeMAC(k, user, taskID, deletedAt, t.exp) }) {
 		return errBadConfirmation
 	}
 	return nil
@@ -99,9 +100,13 @@ func (c purgeCodec) verify(user, taskID uuid.UUID, deletedAt time.Time, token st
 }
 
 func (c purgeCodec) mac(user, taskID uuid.UUID, deletedAt time.Time, exp []byte) []byte {
+	return purgeMAC(c.key, user, taskID, deletedAt, exp)
+}
+
+func purgeMAC(key []byte, user, taskID uuid.UUID, deletedAt time.Time, exp []byte) []byte {
 	var at [8]byte
 	binary.BigEndian.PutUint64(at[:], uint64(deletedAt.UnixMicro()))
-	m := hmac.New(sha256.New, c.key)
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("purge"))
 	m.Write(user[:])
 	m.Write(taskID[:])

@@ -48,7 +48,9 @@ type Deps struct {
 	// StateKey signs list cursors and purge confirmations (at least 32 bytes;
 	// TASKBRIDGE_MCP_STATE_KEY). Subkeys are derived per use.
 	StateKey []byte
-	Log      *slog.Logger
+	// PreviousStateKeys still verify (never sign), while StateKey rotates.
+	PreviousStateKeys [][]byte
+	Log               *slog.Logger
 	// ResourceURL is the canonical MCP endpoint URL (the token audience).
 	ResourceURL string
 	// ResourceMetadataURL is the protected-resource metadata URL named in
@@ -120,6 +122,13 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if len(d.StateKey) < 32 {
 		return nil, errors.New("mcpapi: the state key must be at least 32 bytes")
 	}
+	var oldCursor, oldPurge [][]byte
+	for _, k := range d.PreviousStateKeys {
+		if len(k) < 32 {
+			return nil, errors.New("mcpapi: every previous state key must be at least 32 bytes")
+		}
+		oldCursor, oldPurge = append(oldCursor, subkey(k, "cursor")), append(oldPurge, subkey(k, "purge"))
+	}
 	if d.Metrics == nil {
 		d.Metrics = noMetrics{}
 	}
@@ -131,8 +140,8 @@ func NewHandler(d Deps) (http.Handler, error) {
 	}
 	s := &service{
 		Deps:     d,
-		cursor:   cursorCodec{key: subkey(d.StateKey, "cursor"), now: d.Now},
-		purge:    purgeCodec{key: subkey(d.StateKey, "purge"), now: d.Now},
+		cursor:   cursorCodec{key: subkey(d.StateKey, "cursor"), old: oldCursor, now: d.Now},
+		purge:    purgeCodec{key: subkey(d.StateKey, "purge"), old: oldPurge, now: d.Now},
 		patterns: injectionPatterns(),
 		widget:   DefaultWidgetURI,
 	}
