@@ -48,10 +48,12 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, "login", pageData{Title: "Sign in", FormCSRF: token, Email: email, Next: next, Error: problem})
 }
 
-// Login checks the form (POST /login). In order: CSRF token; the lockouts
-// of this account and this client IP (shared by all replicas); the password,
-// against a dummy hash when the email is unknown so both cases take the same
-// time; then a new session (a new id, whatever cookie came in).
+// Login checks the form (POST /login). In order: CSRF token; the lockout of
+// this client IP, then this attempt counted against the account
+// (reserveAttempt, which refuses it during a lockout), both shared by all
+// replicas; the password, against a dummy hash when the email is unknown so
+// both cases take the same time; then a new session (a new id, whatever
+// cookie came in) and the account's count cleared.
 func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.", "/login")
@@ -79,7 +81,11 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	)
 	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if lock, locked, err = checkLockout(ctx, tx, s.now(), acct, ip); err != nil || locked {
+		now := s.now()
+		if lock, locked, err = checkLockout(ctx, tx, now, ip); err != nil || locked {
+			return err
+		}
+		if lock, locked, err = reserveAttempt(ctx, tx, now, acct, s.acctPol); err != nil || locked {
 			return err
 		}
 		err = tx.QueryRow(ctx, `SELECT user_id, password_hash FROM account_login_lookup($1)`, email).Scan(&userID, &hash)
@@ -103,7 +109,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.loginFailed(w, r, userID, email, next, acct, ip)
+		s.loginFailed(w, r, userID, email, next, ip) // the account counted the attempt already
 		return
 	}
 
@@ -171,8 +177,9 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
 }
 
-// loginFailed counts the failure against the account and the IP, audits it
-// and shows the generic error.
+// loginFailed counts the failure against subjects (the client IP: the
+// account counted the attempt before the password check), audits it and
+// shows the generic error.
 func (s *Service) loginFailed(w http.ResponseWriter, r *http.Request, userID uuid.UUID, email, next string, subjects ...throttleSubject) {
 	ctx := r.Context()
 	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {

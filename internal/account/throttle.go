@@ -123,6 +123,44 @@ func recordFailure(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubj
 	return nil
 }
 
+// reserveAttempt counts a login attempt against s before its password is
+// checked: as a failure, until a success clears it (clearFailures). The
+// upsert locks the row, so concurrent attempts, on any replica, are counted
+// one after another: the attempt that reaches the threshold starts the
+// lockout, and every later one finds it and is refused without a password
+// check. Counting only after the check would let a burst of concurrent
+// guesses all pass a check that none of them had counted yet. An attempt
+// during a lockout is refused and not counted.
+func reserveAttempt(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubject, p ThrottlePolicy) (lockout, bool, error) {
+	var (
+		failures int
+		until    *time.Time
+	)
+	err := tx.QueryRow(ctx, `
+		INSERT INTO login_throttle AS t (scope, subject, failures, last_failure_at)
+		VALUES ($1, $2, 1, $3)
+		ON CONFLICT (scope, subject) DO UPDATE SET
+			failures = CASE WHEN t.locked_until > $3 THEN t.failures
+				WHEN t.last_failure_at <= $4 THEN 1 ELSE t.failures + 1 END,
+			last_failure_at = CASE WHEN t.locked_until > $3 THEN t.last_failure_at ELSE $3 END
+		RETURNING failures, locked_until`,
+		string(s.scope), s.hash, now, now.Add(-p.Forget)).Scan(&failures, &until)
+	if err != nil {
+		return lockout{}, false, fmt.Errorf("count login attempt: %w", err)
+	}
+	if until != nil && until.After(now) {
+		return lockout{scope: s.scope, until: *until}, true, nil
+	}
+	if failures < p.Threshold {
+		return lockout{}, false, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE login_throttle SET locked_until = $3 WHERE scope = $1 AND subject = $2`,
+		string(s.scope), s.hash, now.Add(p.lockoutAfter(failures))); err != nil {
+		return lockout{}, false, fmt.Errorf("lock out after failed logins: %w", err)
+	}
+	return lockout{}, false, nil
+}
+
 // lockoutAfter is the lockout that the n-th failure (n >= Threshold)
 // starts: Lockout, doubled for each failure past the threshold, capped.
 func (p ThrottlePolicy) lockoutAfter(n int) time.Duration {

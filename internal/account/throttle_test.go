@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,5 +178,60 @@ func TestFailedAndThrottledLoginsAreAudited(t *testing.T) {
 	}
 	if failures != 5 || throttled != 1 {
 		t.Fatalf("audited %d failures and %d throttled, want 5 and 1", failures, throttled)
+	}
+}
+
+// A burst of concurrent guesses gets exactly the threshold's worth of
+// password checks: each attempt is counted before its check (under the
+// row lock), so the fifth starts the lockout and the rest are refused
+// without one. Counted only after the check, all of them would pass a
+// check none had been counted against yet (A7).
+func TestConcurrentGuessesGetNoMoreChecksThanTheThreshold(t *testing.T) {
+	e := newEnv(t, account.PinnedHashing, func(o *account.Options) {
+		o.RateLimit = account.RateLimit{Requests: 1000, Window: time.Minute}
+	})
+	email := uniqueEmail("burst")
+	e.mustSignup(e.browser(), email)
+	c := e.browser()
+	token := csrfFrom(t, e.get(c, "/login"))
+	const guesses = 12
+	statuses := make(chan int, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			form := url.Values{"csrf_token": {token}, "email": {email}, "password": {"wrong guess " + strconv.Itoa(i)}}
+			req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	if counts[http.StatusOK] != 5 || counts[http.StatusTooManyRequests] != guesses-5 {
+		t.Fatalf("answers %v: want 5 checked guesses (200, wrong password) and %d refused (429)", counts, guesses-5)
+	}
+	var checked int
+	if err := tdb.Admin(t).QueryRow(context.Background(), `SELECT count(*) FROM audit_events
+		WHERE event_type = 'auth.login' AND detail->>'reason' = 'bad_credentials'`).Scan(&checked); err != nil {
+		t.Fatal(err)
+	}
+	if checked != 5 {
+		t.Fatalf("%d passwords were checked, want 5 (the threshold)", checked)
 	}
 }

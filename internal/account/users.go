@@ -150,7 +150,7 @@ func (s *Service) VerifyPassword(ctx context.Context, userID uuid.UUID, password
 	subject := newSubject(scopeAccount, email)
 	var locked bool
 	err = s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
-		_, l, err := checkLockout(ctx, tx, s.now(), subject)
+		_, l, err := reserveAttempt(ctx, tx, s.now(), subject, s.acctPol)
 		locked = l
 		return err
 	})
@@ -158,10 +158,8 @@ func (s *Service) VerifyPassword(ctx context.Context, userID uuid.UUID, password
 		return false, err
 	}
 	ok, _, err := s.hasher.verify(ctx, NormalizePassword(password), hash)
-	if err != nil || ok {
-		return ok, err
+	if err != nil || !ok {
+		return false, err // a failure stays counted
 	}
-	return false, s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
-		return recordFailure(ctx, tx, s.now(), subject, s.acctPol)
-	})
+	return true, s.db.InSystemTx(ctx, func(tx pgx.Tx) error { return clearFailures(ctx, tx, subject) })
 }
