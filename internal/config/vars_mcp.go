@@ -48,20 +48,13 @@ type MCPConfig struct {
 	TestFixture bool
 }
 
-// check enforces what depends on the mode, after every variable is read.
-func (m MCPConfig) check(mode Mode) []error {
-	if mode == ModeProd && len(m.StateKey) == 0 {
-		return []error{errors.New("TASKBRIDGE_MCP_STATE_KEY: required in production (openssl rand -base64 32); every replica needs the same key")}
-	}
-	return nil
-}
-
 func mcpVars() []Var {
 	return []Var{
 		{Name: "TASKBRIDGE_MCP_STATE_KEY", Help: "Base64 key (at least 32 bytes) that signs MCP list cursors and permanent-delete confirmations; the same on every replica. To rotate, put the new key first and keep the old one after a comma (new,old) for an hour: the first signs, every one verifies. Required in prod; dev and test use an ephemeral key when unset. Generate: openssl rand -base64 32.", Secret: true,
+			Required: Requirement{Use: UseStateKey, ProdOnly: true, Why: "generate one with `openssl rand -base64 32`; every replica needs the same key"},
 			set: func(c *Config, s string) error {
 				if s == "" {
-					return nil // production requires it: see check
+					return nil // production requires it: see Required
 				}
 				parts := strings.Split(s, ",")
 				if len(parts) > maxStateKeys {

@@ -9,16 +9,16 @@ import (
 func TestMCPStateKeyRequiredInProduction(t *testing.T) {
 	base := validProd()
 	delete(base, "TASKBRIDGE_MCP_STATE_KEY")
-	_, err := Load(env(base))
+	_, err := Load(env(base), Serving()...)
 	if err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_MCP_STATE_KEY") {
 		t.Fatalf("prod without a state key: %v", err)
 	}
 	base["TASKBRIDGE_MCP_STATE_KEY"] = "c2hvcnQ="
-	if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+	if _, err := Load(env(base), Serving()...); err == nil || !strings.Contains(err.Error(), "32 bytes") {
 		t.Fatalf("short state key: %v", err)
 	}
 	base["TASKBRIDGE_MCP_STATE_KEY"] = strings.Repeat("A", 43) + "="
-	c, err := Load(env(base))
+	c, err := Load(env(base), Serving()...)
 	if err != nil || len(c.MCP.StateKey) != 32 {
 		t.Fatalf("valid key: %v", err)
 	}
