@@ -37,8 +37,12 @@ type composeStack struct {
 func composeStacks() []composeStack {
 	return []composeStack{
 		{file: "docker-compose.yml", example: ".env.example"},
-		{file: "deploy/docker-compose.prod.yml", example: "deploy/env.prod.example", readme: "deploy/README.md"},
+		prodStack(),
 	}
+}
+
+func prodStack() composeStack {
+	return composeStack{file: "deploy/docker-compose.prod.yml", example: "deploy/env.prod.example", readme: "deploy/README.md"}
 }
 
 // generateCommand matches the commands the env examples name on their
@@ -249,7 +253,7 @@ func TestComposeServicesPassTheBinarysConfigurationCheck(t *testing.T) {
 // compromised job could leak for nothing.
 func TestComposeProdServicesGetOnlyTheSecretsTheirCommandsUse(t *testing.T) {
 	image := imageCommand(t)
-	st := composeStacks()[1]
+	st := prodStack()
 	p := renderStack(t, st, filledEnvFile(t, st.example))
 	runs := documentedRuns(t, st.readme)
 	for _, name := range ourServices(p) {
@@ -341,7 +345,7 @@ func TestImagesArePinned(t *testing.T) {
 		}
 		stages[st.name] = true
 	}
-	st := composeStacks()[1]
+	st := prodStack()
 	p := renderStack(t, st, filledEnvFile(t, st.example))
 	ours := ourServices(p)
 	for name, s := range p.Services {
