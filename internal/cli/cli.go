@@ -41,7 +41,7 @@ func commands() []command {
 		{"audit", "audit seal | verify [--anchor SEQ:HASH]: seal pending audit events, or check the whole chain", runAudit, one(auditConfig)},
 		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor, nil},
 		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench, nil},
-		{"config", "config docs [--write README.md]: print the configuration reference (Markdown)", runConfig, nil},
+		{"config", "config docs [--write docs/configuration.md]: print the configuration reference (Markdown)", runConfig, nil},
 		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers, usersConfig},
 		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention, one(operatorConfig())},
 	}
