@@ -57,7 +57,7 @@ func (r *run) checkAuthServer(ctx context.Context) {
 	}
 	if !sameOrigin(r.mcpURL, issuer) {
 		r.fail("as.issuer", fmt.Sprintf("authorization server %s is on another origin than %s; the doctor does not follow it", issuer.Redacted(), originOf(r.mcpURL)),
-			"taskbridge is its own authorization server and its issuer is TASKBRIDGE_PUBLIC_URL; "+publicURLFix(issuerRaw+"/mcp", r.mcpURL.String()))
+			"taskbridge is its own authorization server and its issuer is TASKBRIDGE_PUBLIC_URL; "+r.publicURLFix(issuerRaw+"/mcp"))
 		return
 	}
 	r.issuer = issuer
@@ -81,7 +81,7 @@ func (r *run) checkAuthServer(ctx context.Context) {
 func (r *run) fetchASMeta(ctx context.Context, id, docURL, issuer string, required bool) *authServerDoc {
 	resp, body, err := r.get(ctx, docURL, http.Header{"Origin": {corsProbeOrigin}})
 	if err != nil {
-		r.fail(id, fmt.Sprintf("GET %s: %v", docURL, err), unreachableFix(err, r.mcpURL))
+		r.fail(id, fmt.Sprintf("GET %s: %v", docURL, err), r.unreachableFix(err))
 		return nil
 	}
 	if !r.metadataStatusOK(id, docURL, resp, required) {
@@ -99,7 +99,7 @@ func (r *run) fetchASMeta(ctx context.Context, id, docURL, issuer string, requir
 	ok := true
 	if doc.Issuer != issuer {
 		ok = false
-		fix := publicURLFix(doc.Issuer+"/mcp", r.mcpURL.String())
+		fix := r.publicURLFix(doc.Issuer + "/mcp")
 		if doc.Issuer == issuer+"/" || issuer == doc.Issuer+"/" {
 			fix = "the issuer and the protected resource's authorization_servers entry must be the same string: remove the trailing slash (TASKBRIDGE_PUBLIC_URL must not end with /)"
 		}
@@ -165,7 +165,7 @@ func (r *run) checkEndpoint(id, name, value string) bool {
 	}
 	if !sameOrigin(r.mcpURL, u) {
 		r.fail(id, fmt.Sprintf("%s %s is on another origin than %s", name, u.Redacted(), originOf(r.mcpURL)),
-			publicURLFix(originOf(u)+"/mcp", r.mcpURL.String()))
+			r.publicURLFix(originOf(u)+"/mcp"))
 		return false
 	}
 	return true
