@@ -143,3 +143,30 @@ func TestDoctorNamesWhereARedirectLeads(t *testing.T) {
 		wantExactCheck(t, rep, out.String(), "mcp.challenge", doctor.Fail, "", strings.ReplaceAll(tc.fix, "REDIRECTOR", redirecting.URL))
 	}
 }
+
+// TestDoctorFailsAPathIssuerWithoutMetadata: for an issuer with a path,
+// hosts try three URLs; when none serves the metadata the run fails,
+// naming the one route that makes it work.
+func TestDoctorFailsAPathIssuerWithoutMetadata(t *testing.T) {
+	f := newFake(t, deployment{prmEdit: func(doc map[string]any) {
+		doc["authorization_servers"] = []any{strings.TrimSuffix(doc["resource"].(string), "/mcp") + "/tasks"}
+	}})
+	issuer := f.URL + "/tasks"
+	rep, out := runDoctor(t, f, "", "")
+	wantExactCheck(t, rep, out, "as", doctor.Fail,
+		"none of the URLs hosts try for the issuer "+issuer+" serves its metadata",
+		"route "+issuer+"/.well-known/openid-configuration to taskbridge's /.well-known/openid-configuration in the proxy (it serves taskbridge under /tasks)")
+}
+
+// TestDoctorOnADocumentThatDisagreesWithARightPublicURL: a metadata
+// document naming the base URL as its resource, while TASKBRIDGE_PUBLIC_URL
+// is right, must not get "X is A but the host reached A: set it to A".
+func TestDoctorOnADocumentThatDisagreesWithARightPublicURL(t *testing.T) {
+	f := newFake(t, deployment{prmEdit: func(doc map[string]any) {
+		doc["resource"] = strings.TrimSuffix(doc["resource"].(string), "/mcp")
+	}})
+	rep, out := runDoctor(t, f, "", "")
+	wantExactCheck(t, rep, out, "prm.challenge.resource", doctor.Fail,
+		f.URL+prmPathPart+`/mcp says resource "`+f.URL+`" but the MCP URL checked is "`+f.URL+`/mcp"; hosts compare them byte for byte and stop`,
+		"TASKBRIDGE_PUBLIC_URL matches the URL checked ("+f.URL+"), and taskbridge derives every URL in its documents from it: a proxy rewriting the document, or another server answering this path, changes it")
+}

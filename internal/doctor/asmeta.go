@@ -62,17 +62,31 @@ func (r *run) checkAuthServer(ctx context.Context) {
 	}
 	r.issuer = issuer
 
-	// RFC 8414 section 3: the well-known suffix goes between host and path.
+	// The URLs hosts try, in the MCP authorization spec's order: RFC 8414
+	// and OIDC discovery with the well-known part inserted before the
+	// issuer's path, then, for an issuer with a path (taskbridge behind a
+	// path prefix), OIDC discovery appended to it.
 	path := strings.TrimSuffix(issuer.EscapedPath(), "/")
 	origin := originOf(issuer)
-	oauthURL := origin + "/.well-known/oauth-authorization-server" + path
-	oidcURL := origin + "/.well-known/openid-configuration" + path
-
-	// The walk goes on with a parsed document even when it has faults, so
-	// one run reports everything there is to fix.
-	r.asMeta = r.fetchASMeta(ctx, "as.metadata", oauthURL, issuerRaw, true)
-	if doc := r.fetchASMeta(ctx, "as.oidc", oidcURL, issuerRaw, false); r.asMeta == nil {
-		r.asMeta = doc
+	docs := []struct{ id, url string }{
+		{"as.metadata", origin + "/.well-known/oauth-authorization-server" + path},
+		{"as.oidc", origin + "/.well-known/openid-configuration" + path},
+	}
+	if path != "" {
+		docs = append(docs, struct{ id, url string }{"as.oidc.appended", issuerRaw + "/.well-known/openid-configuration"})
+	}
+	// The walk goes on with the first parsed document even when it has
+	// faults, so one run reports everything there is to fix. Without a
+	// path hosts need the first URL; with one, any of them.
+	for i, d := range docs {
+		doc := r.fetchASMeta(ctx, d.id, d.url, issuerRaw, i == 0 && path == "")
+		if r.asMeta == nil {
+			r.asMeta = doc
+		}
+	}
+	if r.asMeta == nil && path != "" {
+		r.fail("as", fmt.Sprintf("none of the URLs hosts try for the issuer %s serves its metadata", issuerRaw),
+			fmt.Sprintf("route %s to taskbridge's /.well-known/openid-configuration in the proxy (it serves taskbridge under %s)", issuerRaw+"/.well-known/openid-configuration", path))
 	}
 }
 

@@ -42,7 +42,7 @@ func (r *run) checkChallenge(ctx context.Context) bool {
 	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
 		r.mcpMissing = true
 		r.fail(id, fmt.Sprintf("%s answered %d: nothing serves MCP at this URL", post, code),
-			"the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp; check the path, and any path prefix your reverse proxy adds or strips (prm.root below names the server's MCP URL)")
+			"the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp; check the path, and any path prefix your reverse proxy adds or strips")
 	case code >= 300 && code < 400:
 		r.fail(id, fmt.Sprintf("%s answered %d redirect to %q", post, code, resp.Header.Get("Location")), redirectFix(resp))
 	case code == http.StatusForbidden:

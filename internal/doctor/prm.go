@@ -133,17 +133,40 @@ func (r *run) metadataStatusOK(id, rawURL string, resp *http.Response, required 
 	case code >= 300 && code < 400:
 		r.fail(id, fmt.Sprintf("GET %s answered %d redirect to %q", rawURL, code, resp.Header.Get("Location")),
 			"serve the metadata at this exact URL; a redirect usually means http vs https or a path rewrite in the proxy")
-	case code == http.StatusNotFound && r.mcpMissing && id == "prm.path":
-		r.fail(id, fmt.Sprintf("GET %s answered 404", rawURL),
-			"there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong; prm.root names the server's MCP URL")
-	case code == http.StatusNotFound && !required:
-		r.warn(id, fmt.Sprintf("GET %s answered 404", rawURL),
-			"some hosts look here when the 401 carries no resource_metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app")
+	case code == http.StatusNotFound && (required || (r.mcpMissing && id == "prm.path")):
+		r.fail(id, fmt.Sprintf("GET %s answered 404", rawURL), r.notFoundFix(id, rawURL, required))
+	case code == http.StatusNotFound:
+		r.warn(id, fmt.Sprintf("GET %s answered 404", rawURL), r.notFoundFix(id, rawURL, required))
 	default:
 		r.fail(id, fmt.Sprintf("GET %s answered %d", rawURL, code),
 			"hosts need this document: make sure the proxy forwards /.well-known/ to taskbridge")
 	}
 	return false
+}
+
+// notFoundFix is the advice for a metadata URL that answered 404; required
+// says whether hosts need this URL or fall back to it.
+func (r *run) notFoundFix(id, rawURL string, required bool) string {
+	path := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		path = u.EscapedPath()
+	}
+	prefix := strings.TrimSuffix(r.mcpURL.EscapedPath(), "/mcp")
+	switch {
+	case r.mcpMissing && id == "prm.path":
+		return "there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong"
+	case r.mcpMissing:
+		return "nothing here names the MCP URL either: type TASKBRIDGE_PUBLIC_URL + /mcp into the host, with the path prefix your proxy serves taskbridge under, if any"
+	case prefix != "" && !strings.HasPrefix(path, prefix+"/"):
+		// RFC 8414 and RFC 9728 put the well-known part before the path,
+		// outside the prefix the proxy forwards.
+		return fmt.Sprintf("taskbridge is served under %s, and hosts look for this document outside it: have the proxy route %s to taskbridge's %s", prefix, path, strings.Replace(path, prefix, "", 1))
+	case required:
+		return "hosts need this document: make sure the proxy forwards /.well-known/ to taskbridge"
+	case strings.HasPrefix(id, "as."):
+		return "some hosts look here for the authorization server's metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app"
+	}
+	return "some hosts look here when the 401 carries no resource_metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app"
 }
 
 // checkCORS checks that browser-based clients can read a metadata document.

@@ -128,7 +128,8 @@ func (r *run) publicURLFix(serverResource string) string {
 	}
 	switch {
 	case haveURL == nil || wantURL == nil || have == want:
-		return fmt.Sprintf("the server's MCP URL is %s/mcp: type exactly that into the host", have)
+		// TASKBRIDGE_PUBLIC_URL is right, yet a document disagrees.
+		return fmt.Sprintf("TASKBRIDGE_PUBLIC_URL matches the URL checked (%s), and taskbridge derives every URL in its documents from it: a proxy rewriting the document, or another server answering this path, changes it", want)
 	case sameOrigin(haveURL, wantURL) && r.mcpMissing:
 		// Only the path differs and nothing serves MCP at the checked one:
 		// the path is wrong, not the server.

@@ -3,6 +3,10 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -81,9 +85,9 @@ func TestDoctorAdvisesOnEachURLTypo(t *testing.T) {
 			strings.TrimPrefix(base, "http://") + " answers plain http, not https: type " + mcp + " into the host (plain http is fine on localhost)"}}},
 		{name: "a path prefix the server does not have", typed: base + "/tasks/mcp", want: []line{
 			{"mcp.challenge", doctor.Fail, "POST " + base + "/tasks/mcp answered 405: nothing serves MCP at this URL",
-				"the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp; check the path, and any path prefix your reverse proxy adds or strips (prm.root below names the server's MCP URL)"},
+				"the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp; check the path, and any path prefix your reverse proxy adds or strips"},
 			{"prm.path", doctor.Fail, "GET " + base + "/.well-known/oauth-protected-resource/tasks/mcp answered 404",
-				"there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong; prm.root names the server's MCP URL"},
+				"there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong"},
 			{"prm.root.resource", doctor.Fail,
 				base + `/.well-known/oauth-protected-resource says resource "` + mcp + `" but the MCP URL checked is "` + base + `/tasks/mcp"; hosts compare them byte for byte and stop`,
 				"nothing serves MCP at " + base + "/tasks/mcp: type " + mcp + " into the host, the MCP URL the server names"}}},
@@ -117,6 +121,83 @@ func TestDoctorAdvisesOnEachURLTypo(t *testing.T) {
 			wantCoherentAdvice(t, rep, out.String())
 		})
 	}
+}
+
+// TestDoctorBehindAPathPrefix: the real server with TASKBRIDGE_PUBLIC_URL
+// https://h/tasks behind a reverse proxy that forwards /tasks/* with the
+// prefix stripped. Hosts following the MCP spec find everything (the
+// challenge's metadata URL and OIDC discovery appended to the issuer), so
+// the run passes; the well-known URLs outside the prefix that some hosts
+// try are warnings naming the route to add. Forgetting the prefix fails
+// without sending the user to a check that cannot answer.
+func TestDoctorBehindAPathPrefix(t *testing.T) {
+	var app *url.URL
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/tasks/") {
+			http.NotFound(w, r)
+			return
+		}
+		(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(app)
+			pr.Out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, "/tasks")
+			pr.Out.Host = pr.In.Host
+		}}).ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	public := proxy.URL + "/tasks"
+	srv := startServerWith(t, map[string]string{"TASKBRIDGE_PUBLIC_URL": public})
+	app, _ = url.Parse(srv.URL)
+	route := func(outside, inside string) string {
+		return "taskbridge is served under /tasks, and hosts look for this document outside it: have the proxy route " + outside + " to taskbridge's " + inside
+	}
+
+	var out bytes.Buffer
+	rep, err := doctor.Run(context.Background(), doctor.Options{URL: public + "/mcp", Timeout: 10 * time.Second}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed() {
+		t.Errorf("a path-prefix deployment hosts can use must not fail:\n%s", out.String())
+	}
+	for _, w := range []struct{ id, path, inside string }{
+		{"prm.path", "/.well-known/oauth-protected-resource/tasks/mcp", "/.well-known/oauth-protected-resource/mcp"},
+		{"prm.root", "/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource"},
+		{"as.metadata", "/.well-known/oauth-authorization-server/tasks", "/.well-known/oauth-authorization-server"},
+		{"as.oidc", "/.well-known/openid-configuration/tasks", "/.well-known/openid-configuration"},
+	} {
+		if !hasCheck(rep, w.id, doctor.Warn, "GET "+proxy.URL+w.path+" answered 404", route(w.path, w.inside)) {
+			t.Errorf("want WARN %s naming the route %s -> %s:\n%s", w.id, w.path, w.inside, out.String())
+		}
+	}
+	for _, id := range []string{"mcp.challenge", "prm.challenge", "as.oidc.appended", "as.registration"} {
+		if c, ok := rep.Find(id); !ok || c.Status != doctor.Pass {
+			t.Errorf("%s = %+v, want PASS through the prefix:\n%s", id, c, out.String())
+		}
+	}
+	wantCoherentAdvice(t, rep, out.String())
+
+	out.Reset()
+	rep, err = doctor.Run(context.Background(), doctor.Options{URL: proxy.URL + "/mcp", Timeout: 10 * time.Second}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		id          string
+		status      doctor.Status
+		detail, fix string
+	}{
+		{"mcp.challenge", doctor.Fail, "POST " + proxy.URL + "/mcp answered 404: nothing serves MCP at this URL",
+			"the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp; check the path, and any path prefix your reverse proxy adds or strips"},
+		{"prm.path", doctor.Fail, "GET " + proxy.URL + "/.well-known/oauth-protected-resource/mcp answered 404",
+			"there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong"},
+		{"prm.root", doctor.Warn, "GET " + proxy.URL + "/.well-known/oauth-protected-resource answered 404",
+			"nothing here names the MCP URL either: type TASKBRIDGE_PUBLIC_URL + /mcp into the host, with the path prefix your proxy serves taskbridge under, if any"},
+	} {
+		if !hasCheck(rep, w.id, w.status, w.detail, w.fix) {
+			t.Errorf("want %s %s\n  %s\n  fix: %s\ngot:\n%s", w.status, w.id, w.detail, w.fix, out.String())
+		}
+	}
+	wantCoherentAdvice(t, rep, out.String())
 }
 
 func hasCheck(rep doctor.Report, id string, status doctor.Status, detail, fix string) bool {
