@@ -60,19 +60,25 @@ func (r *run) checkURL() bool {
 		ok = false
 		r.fail("url", fmt.Sprintf("%s is the base URL (TASKBRIDGE_PUBLIC_URL), not the MCP endpoint", raw),
 			"add /mcp: type "+mcp+" into the host"+checksBelow)
-	case path == endpoint.Path && path != u.Path:
+	case strings.EqualFold(path, endpoint.Path) && path != u.Path:
 		ok = false
 		r.fail("url", fmt.Sprintf("%s ends with a slash", raw),
 			"type "+mcp+" into the host (no trailing slash): hosts compare it byte for byte with the server's resource"+checksBelow)
-	case strings.HasPrefix(path, endpoint.Path+"/"):
+	case strings.HasPrefix(strings.ToLower(path), strings.ToLower(endpoint.Path)+"/"):
 		ok = false
 		r.fail("url", fmt.Sprintf("%s is a path below the MCP endpoint", raw),
 			"taskbridge serves MCP (streamable HTTP) at exactly TASKBRIDGE_PUBLIC_URL + /mcp, with no /sse or other sub-path: type "+mcp+" into the host"+checksBelow)
-	case path != endpoint.Path:
+	case !strings.EqualFold(path, endpoint.Path):
 		ok = false
 		base := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: path}).String()
 		r.fail("url", fmt.Sprintf("%s does not end in /mcp", raw),
 			"the MCP URL is TASKBRIDGE_PUBLIC_URL + /mcp: if "+base+" is your TASKBRIDGE_PUBLIC_URL (a path prefix), type "+mcp+" into the host"+checksBelow)
+	case ok && mcp != withLowerHost(u):
+		// Hosts parse the URL (which lowercases the host) and then compare
+		// it byte for byte: a path in another case or encoding differs.
+		ok = false
+		r.fail("url", fmt.Sprintf("%s is written differently from the MCP URL (letter case or %%-encoding of the path)", raw),
+			"hosts compare it byte for byte with the server's resource: type "+mcp+" into the host"+checksBelow)
 	}
 	if ok {
 		r.pass("url", raw)
@@ -80,17 +86,18 @@ func (r *run) checkURL() bool {
 	return true
 }
 
-// mcpEndpoint is the MCP URL a typed URL stands for: no query, fragment or
-// trailing slash, and ending in /mcp. A base URL (with or without a path
-// prefix) gets /mcp added; a path below /mcp (e.g. /mcp/sse) is cut back.
+// mcpEndpoint is the MCP URL a typed URL stands for, written as the server
+// writes it: lowercase host, no query, fragment or trailing slash, and
+// ending in /mcp. A base URL (with or without a path prefix) gets /mcp
+// added; a path below /mcp (e.g. /mcp/sse) is cut back.
 func mcpEndpoint(u *url.URL) *url.URL {
 	path := strings.TrimRight(u.Path, "/")
-	if i := strings.LastIndex(path+"/", "/mcp/"); i >= 0 {
-		path = path[:i+len("/mcp")]
+	if i := strings.LastIndex(strings.ToLower(path)+"/", "/mcp/"); i >= 0 {
+		path = path[:i] + "/mcp"
 	} else {
 		path += "/mcp"
 	}
-	return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: path}
+	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: path}
 }
 
 // internalName is a single-label host name such as a compose service
@@ -98,6 +105,12 @@ func mcpEndpoint(u *url.URL) *url.URL {
 func internalName(host string) bool {
 	_, err := netip.ParseAddr(host)
 	return err != nil && !strings.Contains(host, ".") && !isLoopback(host)
+}
+
+func withLowerHost(u *url.URL) string {
+	c := *u
+	c.Host = strings.ToLower(c.Host)
+	return c.String()
 }
 
 func isLoopback(host string) bool {
