@@ -170,3 +170,17 @@ func TestDoctorOnADocumentThatDisagreesWithARightPublicURL(t *testing.T) {
 		f.URL+prmPathPart+`/mcp says resource "`+f.URL+`" but the MCP URL checked is "`+f.URL+`/mcp"; hosts compare them byte for byte and stop`,
 		"TASKBRIDGE_PUBLIC_URL matches the URL checked ("+f.URL+"), and taskbridge derives every URL in its documents from it: a proxy rewriting the document, or another server answering this path, changes it")
 }
+
+// TestDoctorNamesThePathPrefixOfAMetadataURLElsewhere: a challenge naming
+// metadata on another origin behind a path prefix implies a public URL
+// with that prefix, which the advice names whole.
+func TestDoctorNamesThePathPrefixOfAMetadataURLElsewhere(t *testing.T) {
+	f := newFake(t, deployment{challenge: func(string) (string, bool) {
+		return `Bearer resource_metadata="https://tasks.example.com/tasks` + prmPathPart + `/mcp"`, true
+	}})
+	rep, out := runDoctor(t, f, "", "")
+	wantExactCheck(t, rep, out, "prm.challenge", doctor.Fail, "",
+		"TASKBRIDGE_PUBLIC_URL is https://tasks.example.com/tasks but the host reached "+f.URL+": set TASKBRIDGE_PUBLIC_URL="+f.URL+
+			" and restart the server if the host runs on this machine (MCP Inspector); if hosts reach the server at https://tasks.example.com/tasks, "+
+			"check that URL instead: taskbridge doctor --url https://tasks.example.com/tasks/mcp")
+}

@@ -186,11 +186,16 @@ func isJSON(resp *http.Response) bool {
 
 // impliedResource is the MCP URL a metadata URL on another origin implies,
 // for the fix message: https://h/.well-known/oauth-protected-resource/mcp
-// describes https://h/mcp.
+// (RFC 9728's form) and https://h/p/.well-known/oauth-protected-resource/mcp
+// (taskbridge's behind a path prefix) describe https://h/mcp and
+// https://h/p/mcp.
 func impliedResource(u *url.URL) string {
-	suffix := strings.TrimPrefix(u.EscapedPath(), prmWellKnown)
-	if suffix == u.EscapedPath() || suffix == "" {
-		suffix = "/mcp"
+	before, after, found := strings.Cut(u.EscapedPath(), prmWellKnown)
+	if !found {
+		return originOf(u) + "/mcp"
 	}
-	return originOf(u) + suffix
+	if after == "" {
+		after = "/mcp"
+	}
+	return originOf(u) + before + after
 }
