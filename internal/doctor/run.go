@@ -12,7 +12,9 @@ import (
 // Options says what to check and how.
 type Options struct {
 	// URL is the MCP endpoint exactly as it is typed into the host,
-	// e.g. https://tasks.example.com/mcp.
+	// e.g. https://tasks.example.com/mcp. A mistyped one (the base URL, a
+	// trailing slash) fails the url check, and the walk checks the MCP URL
+	// it stands for.
 	URL string
 	// Token is an access token for the widget step; empty skips it.
 	Token string

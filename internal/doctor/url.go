@@ -34,7 +34,6 @@ func (r *run) checkURL() bool {
 	}
 	endpoint := mcpEndpoint(u)
 	r.mcpURL = endpoint
-	mcp := endpoint.String()
 	ok := true
 	switch {
 	case u.Scheme == "http" && internalName(u.Hostname()):
@@ -48,7 +47,21 @@ func (r *run) checkURL() bool {
 		r.fail("url", fmt.Sprintf("%s uses plain http", raw),
 			fmt.Sprintf("hosts require https outside localhost: put TLS in front (see deploy/) or use a tunnel, then type %s into the host and set TASKBRIDGE_PUBLIC_URL=%s", https.String(), publicBase(https.String())))
 	}
+	if !r.checkURLShape(raw, u, endpoint) {
+		ok = false
+	}
+	if ok {
+		r.pass("url", raw)
+	}
+	return true
+}
+
+// checkURLShape fails each way the typed URL differs from the MCP URL it
+// stands for, naming that URL in the fix, and reports whether none did.
+func (r *run) checkURLShape(raw string, u, endpoint *url.URL) bool {
+	mcp := endpoint.String()
 	checksBelow := "; the checks below use " + mcp
+	ok := true
 	if u.RawQuery != "" || u.Fragment != "" || strings.Contains(raw, "#") || u.ForceQuery {
 		ok = false
 		r.fail("url", fmt.Sprintf("%s has a query or fragment", raw),
@@ -58,7 +71,7 @@ func (r *run) checkURL() bool {
 	switch {
 	case path == "":
 		ok = false
-		r.fail("url", fmt.Sprintf("%s is the base URL (TASKBRIDGE_PUBLIC_URL), not the MCP endpoint", raw),
+		r.fail("url", fmt.Sprintf("%s has no path: it is a base URL, not the MCP endpoint", raw),
 			"add /mcp: type "+mcp+" into the host"+checksBelow)
 	case strings.EqualFold(path, endpoint.Path) && path != u.Path:
 		ok = false
@@ -80,10 +93,7 @@ func (r *run) checkURL() bool {
 		r.fail("url", fmt.Sprintf("%s is written differently from the MCP URL (letter case or %%-encoding of the path)", raw),
 			"hosts compare it byte for byte with the server's resource: type "+mcp+" into the host"+checksBelow)
 	}
-	if ok {
-		r.pass("url", raw)
-	}
-	return true
+	return ok
 }
 
 // mcpEndpoint is the MCP URL a typed URL stands for, written as the server

@@ -66,10 +66,10 @@ func TestDoctorAdvisesOnEachURLTypo(t *testing.T) {
 		onlyFailure bool
 	}{
 		{name: "base URL without /mcp", typed: base, onlyFailure: true, want: []line{{"url", doctor.Fail,
-			base + " is the base URL (TASKBRIDGE_PUBLIC_URL), not the MCP endpoint",
+			base + " has no path: it is a base URL, not the MCP endpoint",
 			"add /mcp: type " + mcp + " into the host; the checks below use " + mcp}}},
 		{name: "base URL with a trailing slash", typed: base + "/", onlyFailure: true, want: []line{{"url", doctor.Fail,
-			base + "/ is the base URL (TASKBRIDGE_PUBLIC_URL), not the MCP endpoint",
+			base + "/ has no path: it is a base URL, not the MCP endpoint",
 			"add /mcp: type " + mcp + " into the host; the checks below use " + mcp}}},
 		{name: "/mcp with a trailing slash", typed: mcp + "/", onlyFailure: true, want: []line{{"url", doctor.Fail,
 			mcp + "/ ends with a slash",
