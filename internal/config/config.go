@@ -125,7 +125,7 @@ func (c *Config) crossCheck() []error {
 			errs = append(errs, errors.New("TASKBRIDGE_ENCRYPTION_KEYS: required in production (generate one with `taskbridge keys generate`)"))
 		}
 	}
-	errs = append(errs, c.MCP.check(c.Mode)...)
+	errs = append(errs, c.MCP.check(c.Mode, c.DBMaxConns)...)
 	errs = append(errs, c.Audit.crossCheck(c.Mode)...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("TASKBRIDGE_TLS_CERT_FILE and TASKBRIDGE_TLS_KEY_FILE must be set together"))

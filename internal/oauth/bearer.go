@@ -108,6 +108,24 @@ func bearerToken(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
+// NeedsTokenLookup reports whether authenticating r takes a database
+// lookup: r carries a well-formed access token that this replica has not
+// verified within the cache TTL. A request without a token, with a token
+// in the query or with a malformed one is refused, and a recently verified
+// token accepted, from memory. The /mcp per-IP limit on refused requests
+// (internal/server) uses it to bound lookups, not requests.
+func (s *Server) NeedsTokenLookup(r *http.Request) bool {
+	if r.URL.Query().Has("access_token") {
+		return false
+	}
+	token, present := bearerToken(r)
+	if !present || !wellFormedSecret(token, prefixAccessToken) {
+		return false
+	}
+	_, _, cached := s.tokens.get(sha256.Sum256([]byte(token)), s.now())
+	return !cached
+}
+
 // verifyCached answers from the token cache (tokencache.go) when it can and
 // otherwise verifies against the database and caches a success.
 func (s *Server) verifyCached(ctx context.Context, token string) (identity.Principal, *auth.TokenInfo, string, error) {
@@ -127,7 +145,7 @@ func (s *Server) verifyCached(ctx context.Context, token string) (identity.Princ
 // token; on refusal reason says why (for logs) and err is errTokenRefused.
 func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.Principal, *auth.TokenInfo, string, error) {
 	var p identity.Principal
-	if !strings.HasPrefix(token, prefixAccessToken) || len(token) > 100 {
+	if !wellFormedSecret(token, prefixAccessToken) {
 		return p, nil, failMalformed, errTokenRefused
 	}
 	now := s.now().UTC()
