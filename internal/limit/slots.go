@@ -44,15 +44,21 @@ func (s *Slots) Acquire(ctx context.Context, key string) (release func(), ok boo
 	}
 	k.refs++
 	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			<-k.held
+			s.forget(key, k)
+		})
+	}
+	select { // a free slot is taken even if ctx has just ended
+	case k.held <- struct{}{}:
+		return release, true
+	default:
+	}
 	select {
 	case k.held <- struct{}{}:
-		var once sync.Once
-		return func() {
-			once.Do(func() {
-				<-k.held
-				s.forget(key, k)
-			})
-		}, true
+		return release, true
 	case <-ctx.Done():
 		s.forget(key, k)
 		return nil, false
