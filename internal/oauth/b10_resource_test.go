@@ -245,3 +245,65 @@ func testJunkTokensDoNotLockOutValidTokens(t *testing.T) {
 		t.Fatalf("a valid token after a junk flood from its IP: %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestABurstWithAFreshTokenHoldsOneConnection (I8): requests that arrive
+// together with a token this replica has not verified yet look it up one
+// at a time (the rest then find it cached), so a burst from one app holds
+// one pooled connection for token checks, not one per request. The test
+// makes the lookup wait on a table lock and counts the sessions waiting.
+func TestABurstWithAFreshTokenHoldsOneConnection(t *testing.T) {
+	e := newEnv(t)
+	tok := e.login(e.newUser(), e.publicClient(), true)
+	ctx := context.Background()
+	admin := tdb.Admin(t)
+	lock, err := admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(ctx, `LOCK TABLE oauth_tokens IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func() int {
+		var n int
+		if err := tdb.Admin(t).QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	codes := make(chan int, 5)
+	for range 5 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, e.url+"/mcp", strings.NewReader(`{}`))
+			req.Header.Set("Authorization", "Bearer "+tok.Access)
+			resp, err := e.client.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	for deadline := time.Now().Add(30 * time.Second); waiting() < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("no token lookup reached the database")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the state
+	}
+	// Watched for a while, in which the burst's other requests arrive:
+	// they wait for the first lookup, not for the database.
+	for range 20 {
+		if n := waiting(); n > 1 {
+			t.Fatalf("%d lookups of one token hold a connection at once, want 1", n)
+		}
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if code := <-codes; code != http.StatusOK {
+			t.Fatalf("a request of the burst: %d, want 200", code)
+		}
+	}
+}
