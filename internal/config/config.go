@@ -125,6 +125,7 @@ func (c *Config) crossCheck() []error {
 	if c.Mode == ModeProd && c.Debug {
 		errs = append(errs, errors.New("TASKBRIDGE_DEBUG: debug output is refused in production"))
 	}
+	errs = append(errs, c.MCP.check(c.DBMaxConns)...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("TASKBRIDGE_TLS_CERT_FILE and TASKBRIDGE_TLS_KEY_FILE must be set together"))
 	}

@@ -192,6 +192,15 @@ func parseInt32(dst *int32, s string, lo, hi int64) error {
 	return nil
 }
 
+func parseInt(dst *int, s string, lo, hi int64) error {
+	var v int64
+	if err := parseInt64(&v, s, lo, hi); err != nil {
+		return err
+	}
+	*dst = int(v)
+	return nil
+}
+
 func parseInt64(dst *int64, s string, lo, hi int64) error {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {

@@ -71,3 +71,26 @@ func TestMCPStateKeyAcceptsPreviousKeysForRotation(t *testing.T) {
 		}
 	}
 }
+
+// TestMCPConcurrentCallsPerUserStaysBelowThePool: one user may never hold
+// every pooled connection (I8).
+func TestMCPConcurrentCallsPerUserStaysBelowThePool(t *testing.T) {
+	for _, c := range []struct {
+		perUser, pool string
+		ok            bool
+	}{
+		{"4", "10", true},
+		{"9", "10", true},
+		{"10", "10", false},
+		{"4", "4", false},
+	} {
+		_, err := Load(env(map[string]string{"TASKBRIDGE_ENV": "test",
+			"TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER": c.perUser, "TASKBRIDGE_DB_MAX_CONNS": c.pool}))
+		if (err == nil) != c.ok {
+			t.Errorf("%s calls per user with a pool of %s: %v, want ok=%v", c.perUser, c.pool, err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER") {
+			t.Errorf("error does not name the variable: %v", err)
+		}
+	}
+}

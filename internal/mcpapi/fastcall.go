@@ -67,7 +67,16 @@ func (s *service) serveToolCall(w http.ResponseWriter, r *http.Request, body []b
 		Params: params,
 		Extra:  &mcp.RequestExtra{TokenInfo: auth.TokenInfoFromContext(r.Context()), Header: r.Header},
 	}
-	res, err := handler(r.Context(), req)
+	var (
+		res *mcp.CallToolResult
+		err error
+	)
+	if release, ok := s.admitCall(r.Context(), p, params.Name); ok { // limits.go
+		res, err = handler(r.Context(), req)
+		release()
+	} else {
+		res = rateLimitedResult()
+	}
 	var out []byte
 	if err == nil {
 		out, err = appendToolResponse(make([]byte, 0, 4096), id, res)
