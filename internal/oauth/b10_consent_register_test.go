@@ -52,7 +52,7 @@ func TestB10_15_ConsentPage(t *testing.T) {
 	if resp, _ := e.decide(e.browser(e.newUser()), handle, "allow", true); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("handle used by another user: %d", resp.StatusCode)
 	}
-	// Read-only grant: untick write.
+	// Read-only grant: write left unticked.
 	resp, q := e.decide(b, handle, "allow", false)
 	if resp.StatusCode != http.StatusSeeOther || q.Get("code") == "" {
 		t.Fatalf("allow: %d %v", resp.StatusCode, q)
