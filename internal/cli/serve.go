@@ -139,6 +139,7 @@ func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, aud
 		SessionTTL:         cfg.Accounts.SessionTTL,
 		SessionIdleTimeout: cfg.Accounts.SessionIdleTimeout,
 		RateLimit:          account.RateLimit{Requests: cfg.Accounts.LoginRatePerMinute, Window: time.Minute},
+		SessionFormRate:    account.RateLimit{Requests: cfg.Accounts.FormRatePerMinute, Window: time.Minute},
 		Grants:             grants,
 		Audit:              auditLog,
 		Metrics:            m,
