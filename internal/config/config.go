@@ -47,6 +47,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	EncryptionKeys string // keyring spec, see internal/keyring
+	DevSecretsDir  string // dev only: where unset keys are kept (see DevSecretsDirVar)
 
 	MCP      MCPConfig
 	Accounts AccountsConfig
@@ -72,6 +73,10 @@ type Getenv func(string) string
 // Load reads and validates every variable. The error lists each bad value on
 // its own line.
 func Load(getenv Getenv) (*Config, error) {
+	getenv, err := withDevSecrets(getenv)
+	if err != nil {
+		return nil, &Error{Problems: []error{err}}
+	}
 	c := &Config{}
 	var errs []error
 	for _, v := range Vars() {
@@ -85,6 +90,10 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	if len(errs) == 0 {
 		errs = append(errs, c.crossCheck()...)
+		if _, set := lookup(getenv, "TASKBRIDGE_ENV"); !set && len(errs) > 0 {
+			// The usual cause: an operator command run beside a dev server.
+			errs = append([]error{errors.New("TASKBRIDGE_ENV: unset, so production rules apply (the lines below); for a local or development database set TASKBRIDGE_ENV=dev")}, errs...)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}

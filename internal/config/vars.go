@@ -80,6 +80,7 @@ func coreVars() []Var {
 				c.EncryptionKeys = s
 				return nil
 			}},
+		devSecretsVar(),
 	}
 }
 
