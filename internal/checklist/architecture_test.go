@@ -46,7 +46,7 @@ var domainForbiddenDirect = []string{"database/sql"}
 // packages (account_test, e2e, faults, ...) drive the real router or the
 // real command, which is the point of them.
 var wiringImporters = map[string][]string{
-	"internal/cli":    {"cmd/"},
+	"internal/cli":    {"cmd/", "internal/devrun"},
 	"internal/server": {"cmd/", "internal/cli"},
 }
 
