@@ -19,7 +19,7 @@ import (
 // manual secret step. `make run` and the dev docker-compose.yml point it at
 // their data. Production never reads secrets from it (S1): Load refuses it
 // unless TASKBRIDGE_ENV=dev.
-const DevSecretsDirVar = "TASKBRIDGE_DEV_SECRETS_DIR"
+const DevSecretsDirVar = "TASKBRIDGE_DEV_SECRETS_DIR" // #nosec G101 -- the name of a variable, not a credential
 
 // devKey is one key the dev secrets directory supplies: the variable it
 // stands in for, the file it lives in and how a fresh one is made.

@@ -57,7 +57,8 @@ func Run(ctx context.Context, env cli.Env, dataDir string) error {
 	}
 	// 0711: the server runs as another account when make run runs as root,
 	// and must reach postgres/; each entry inside guards itself.
-	if err := os.MkdirAll(dataDir, 0o711); err != nil { // #nosec G301 -- traversal only, see above
+	err = os.MkdirAll(dataDir, 0o711) // #nosec G301 -- traversal only, see above
+	if err != nil {
 		return err
 	}
 	db, err := openDatabase(ctx, dataDir)
