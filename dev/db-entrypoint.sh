@@ -24,15 +24,22 @@ umask 077
 
 new_password() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 
-# keep FILE: write a fresh password to FILE unless it already holds one.
-keep() { [[ -s "$1" ]] || { new_password >"$1.new" && mv "$1.new" "$1"; }; }
+# keep FILE COMMAND...: unless FILE already has content, write COMMAND's
+# output to it, whole (a reader never sees half a file).
+keep() {
+	local file=$1
+	shift
+	[[ -s "$file" ]] || { "$@" >"$file.new" && mv "$file.new" "$file"; }
+}
+# passfile ROLE PASSWORD_FILE: a libpq passfile line for ROLE.
+passfile() { printf '*:*:taskbridge:%s:%s\n' "$1" "$(<"$2")"; }
 
 mkdir -p "$root/db" "$root/migrate" "$root/app"
-keep "$root/db/postgres-password"
-keep "$root/db/owner-password"
-keep "$root/db/app-password"
-printf '*:*:taskbridge:taskbridge_owner:%s\n' "$(<"$root/db/owner-password")" >"$root/migrate/pgpass"
-printf '*:*:taskbridge:taskbridge_app:%s\n' "$(<"$root/db/app-password")" >"$root/app/pgpass"
+keep "$root/db/postgres-password" new_password
+keep "$root/db/owner-password" new_password
+keep "$root/db/app-password" new_password
+keep "$root/migrate/pgpass" passfile taskbridge_owner "$root/db/owner-password"
+keep "$root/app/pgpass" passfile taskbridge_app "$root/db/app-password"
 
 chown -R postgres:postgres "$root/db"
 chown -R 65533:65533 "$root/migrate"
