@@ -107,6 +107,40 @@ func TestReadmeRolesMatchInitScript(t *testing.T) {
 	}
 }
 
+// sqlStatements splits SQL into whitespace-collapsed statements, without
+// psql meta-commands (\connect) and comments.
+func sqlStatements(sql string) []string {
+	var b strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		line, _, _ = strings.Cut(line, "--")
+		if !strings.HasPrefix(strings.TrimSpace(line), `\`) {
+			b.WriteString(line + "\n")
+		}
+	}
+	var out []string
+	for _, stmt := range strings.Split(b.String(), ";") {
+		if stmt = strings.Join(strings.Fields(stmt), " "); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// TestDevRunRolesMatchInitScript: make run's private database gets exactly
+// the statements the containers' init script runs (same roles, same
+// grants and revocations), so a dev database meets what the migrations and
+// postgres.Open expect, as production's does.
+func TestDevRunRolesMatchInitScript(t *testing.T) {
+	dev := sqlStatements(devrun.RolesSQL)
+	script := sqlStatements(initRolesSQL(t, readRepoFile(t, "deploy/postgres/init-roles.sh")))
+	if !slices.Equal(dev, script) {
+		t.Fatalf("internal/devrun RolesSQL differs from deploy/postgres/init-roles.sh:\ndevrun: %q\nscript: %q", dev, script)
+	}
+	if !strings.Contains(devrun.RolesSQL, "\\connect taskbridge\n") {
+		t.Error("RolesSQL lost the \\connect taskbridge that splits it between the two databases")
+	}
+}
+
 // TestReadmeRunWithoutDocker follows "On your own PostgreSQL server" on a
 // fresh PostgreSQL cluster: the SQL block through psql, then make run
 // (devrun.Run, what bin/taskbridge-dev runs) with the README's exports until
