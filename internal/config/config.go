@@ -1,7 +1,8 @@
 // Package config reads taskbridge's configuration from the environment only
 // (S1: no secrets in files in the repo). Every variable is declared once, in
-// the table returned by Vars, with its default and meaning; Load validates
-// all of them and reports every bad value at once.
+// the table returned by Vars, with its default, meaning and the command uses
+// that require it; Load validates all of them for one command and reports
+// every bad or missing value at once.
 package config
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -70,30 +72,33 @@ func (c *Config) HTTPS() bool { return c.PublicURL.Scheme == "https" }
 // Getenv is os.Getenv's shape, so tests pass a map lookup instead.
 type Getenv func(string) string
 
-// Load reads and validates every variable. The error lists each bad value on
-// its own line.
-func Load(getenv Getenv) (*Config, error) {
-	getenv, err := withDevSecrets(getenv)
-	if err != nil {
-		return nil, &Error{Problems: []error{err}}
-	}
+// Load reads and validates every variable for a command that works with
+// uses: each variable one of them requires must be set (see Use). The error
+// lists each bad or missing value on its own line.
+func Load(getenv Getenv, uses ...Use) (*Config, error) {
 	c := &Config{}
 	var errs []error
+	var unset []Var
 	for _, v := range Vars() {
 		raw, set := lookup(getenv, v.Name)
 		if !set {
 			raw = v.Default
+			unset = append(unset, v)
 		}
 		if err := v.set(c, raw); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
 		}
 	}
+	// Rules between variables need every value parsed; a missing one
+	// leaves its zero value, which they do not read.
 	if len(errs) == 0 {
+		errs = append(errs, c.publicURLCheck(uses)...)
 		errs = append(errs, c.crossCheck()...)
-		if _, set := lookup(getenv, "TASKBRIDGE_ENV"); !set && len(errs) > 0 {
-			// The usual cause: an operator command run beside a dev server.
-			errs = append([]error{errors.New("TASKBRIDGE_ENV: unset, so production rules apply (the lines below); for a local or development database set TASKBRIDGE_ENV=dev")}, errs...)
-		}
+	}
+	errs = append(errs, c.required(unset, uses)...)
+	if _, set := lookup(getenv, "TASKBRIDGE_ENV"); !set && slices.ContainsFunc(errs, productionRule) {
+		// The usual cause: an operator command run beside a dev server.
+		errs = append([]error{errors.New("TASKBRIDGE_ENV: unset, so production rules apply (the lines below); for a local or development database set TASKBRIDGE_ENV=dev")}, errs...)
 	}
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
@@ -114,28 +119,24 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() []error { return e.Problems }
 
+// productionRule reports whether err is one of production's refusals, which
+// all say so ("production requires", "required in production", "refused in
+// production").
+func productionRule(err error) bool { return strings.Contains(err.Error(), "production") }
+
 func lookup(getenv Getenv, name string) (string, bool) {
 	v := strings.TrimSpace(getenv(name))
 	return v, v != ""
 }
 
-// crossCheck enforces rules between variables, chiefly that production is
-// safe (O2, O3, D6).
+// crossCheck enforces rules between variables that hold for every command
+// (O2, D6).
 func (c *Config) crossCheck() []error {
 	var errs []error
-	if c.Mode == ModeProd {
-		if c.PublicURL.Scheme != "https" {
-			errs = append(errs, errors.New("TASKBRIDGE_PUBLIC_URL: production requires an https URL (OAuth issuers and tokens must not travel over plain http)"))
-		}
-		if c.Debug {
-			errs = append(errs, errors.New("TASKBRIDGE_DEBUG: debug output is refused in production"))
-		}
-		if c.EncryptionKeys == "" {
-			errs = append(errs, errors.New("TASKBRIDGE_ENCRYPTION_KEYS: required in production (generate one with `taskbridge keys generate`)"))
-		}
+	if c.Mode == ModeProd && c.Debug {
+		errs = append(errs, errors.New("TASKBRIDGE_DEBUG: debug output is refused in production"))
 	}
-	errs = append(errs, c.MCP.check(c.Mode)...)
-	errs = append(errs, c.Audit.crossCheck(c.Mode)...)
+	errs = append(errs, c.MCP.check(c.DBMaxConns)...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("TASKBRIDGE_TLS_CERT_FILE and TASKBRIDGE_TLS_KEY_FILE must be set together"))
 	}

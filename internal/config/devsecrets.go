@@ -57,18 +57,20 @@ func devSecretsVar() Var {
 		}}
 }
 
-// withDevSecrets returns getenv with every unset dev key filled from the
+// WithDevSecrets returns getenv with every unset dev key filled from the
 // dev secrets directory, creating missing ones. It does nothing unless the
-// directory is set and the mode is dev (the Var then reports the refusal,
-// before any file is touched).
-func withDevSecrets(getenv Getenv) (Getenv, error) {
+// directory is set and the mode is dev (Load then reports the refusal, and
+// no file is touched). cli.Run applies it before a command loads its
+// configuration; Load itself touches no file, so a configuration check
+// (cli.CheckConfig) has no side effect.
+func WithDevSecrets(getenv Getenv) (Getenv, error) {
 	dir, set := lookup(getenv, DevSecretsDirVar)
 	mode, _ := lookup(getenv, "TASKBRIDGE_ENV")
 	if !set || Mode(strings.ToLower(mode)) != ModeDev {
 		return getenv, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("%s: %w", DevSecretsDirVar, err)
+		return nil, &Error{Problems: []error{fmt.Errorf("%s: %w", DevSecretsDirVar, err)}}
 	}
 	filled := map[string]string{}
 	for _, k := range devKeys() {
@@ -77,7 +79,7 @@ func withDevSecrets(getenv Getenv) (Getenv, error) {
 		}
 		v, err := readOrCreateKey(filepath.Join(dir, k.file), k.generate)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", DevSecretsDirVar, k.variable, err)
+			return nil, &Error{Problems: []error{fmt.Errorf("%s: %s: %w", DevSecretsDirVar, k.variable, err)}}
 		}
 		filled[k.variable] = v
 	}

@@ -10,17 +10,27 @@ import (
 
 // A dev database keeps one set of keys: the second start reads the keys the
 // first one made, so notes stay readable and the audit chain verifies.
+// load is what cli.Run does: the dev keys, then the configuration.
+func load(t *testing.T, vars map[string]string) (*Config, error) {
+	t.Helper()
+	getenv, err := WithDevSecrets(env(vars))
+	if err != nil {
+		return nil, err
+	}
+	return Load(getenv)
+}
+
 func TestDevSecretsDirKeepsKeysAcrossStarts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
 	vars := map[string]string{"TASKBRIDGE_ENV": "dev", DevSecretsDirVar: dir}
-	first, err := Load(env(vars))
+	first, err := load(t, vars)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.EncryptionKeys == "" || first.Audit.Keys == "" || len(first.MCP.StateKey) == 0 {
 		t.Fatalf("keys not filled from the dev secrets directory: %+v", first)
 	}
-	second, err := Load(env(vars))
+	second, err := load(t, vars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +57,7 @@ func TestDevSecretsDirKeepsKeysAcrossStarts(t *testing.T) {
 func TestDevSecretsDirLeavesSetKeysAlone(t *testing.T) {
 	dir := t.TempDir()
 	audit := "c2V0IGJ5IHRoZSBkZXZlbG9wZXIsIDMyIGJ5dGVzISE="
-	c, err := Load(env(map[string]string{"TASKBRIDGE_ENV": "dev", DevSecretsDirVar: dir, "TASKBRIDGE_AUDIT_KEY": audit}))
+	c, err := load(t, map[string]string{"TASKBRIDGE_ENV": "dev", DevSecretsDirVar: dir, "TASKBRIDGE_AUDIT_KEY": audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +76,7 @@ func TestDevSecretsDirAgreesUnderConcurrentStarts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range keys {
 		wg.Go(func() {
-			c, err := Load(env(vars))
+			c, err := load(t, vars)
 			if err != nil {
 				t.Error(err)
 				return
@@ -91,7 +101,7 @@ func TestDevSecretsDirRefusedOutsideDev(t *testing.T) {
 		if mode != "" {
 			vars["TASKBRIDGE_ENV"] = mode
 		}
-		_, err := Load(env(vars))
+		_, err := load(t, vars)
 		if err == nil || !strings.Contains(err.Error(), DevSecretsDirVar+": development keys are refused") {
 			t.Errorf("TASKBRIDGE_ENV=%q: want the dev secrets directory refused, got %v", mode, err)
 		}
@@ -104,7 +114,7 @@ func TestDevSecretsDirRefusedOutsideDev(t *testing.T) {
 // An operator command run beside a dev server, without TASKBRIDGE_ENV,
 // hits production's rules; the first line says why and what to set.
 func TestUnsetEnvSaysProductionRulesApplyAndWhatToSet(t *testing.T) {
-	_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://taskbridge_app@127.0.0.1/taskbridge"}))
+	_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://taskbridge_app@127.0.0.1/taskbridge"}), Serving()...)
 	if err == nil {
 		t.Fatal("loaded")
 	}
@@ -112,7 +122,7 @@ func TestUnsetEnvSaysProductionRulesApplyAndWhatToSet(t *testing.T) {
 	if len(lines) < 3 || !strings.Contains(lines[1], "TASKBRIDGE_ENV: unset, so production rules apply") || !strings.Contains(lines[1], "set TASKBRIDGE_ENV=dev") {
 		t.Errorf("the first problem does not name TASKBRIDGE_ENV and what to set:\n%v", err)
 	}
-	_, err = Load(env(map[string]string{"TASKBRIDGE_ENV": "prod"}))
+	_, err = Load(env(map[string]string{"TASKBRIDGE_ENV": "prod"}), Serving()...)
 	if err == nil || strings.Contains(err.Error(), "TASKBRIDGE_ENV: unset") {
 		t.Errorf("an explicit prod is not unset:\n%v", err)
 	}

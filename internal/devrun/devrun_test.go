@@ -171,7 +171,11 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 // command gets from the same environment.
 func addNote(t *testing.T, env map[string]string, userID, note string) {
 	t.Helper()
-	cfg, err := config.Load(func(k string) string { return env[k] })
+	getenv, err := config.WithDevSecrets(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
