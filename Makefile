@@ -16,7 +16,7 @@ build: ## build the binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/taskbridge
 
 run: build ## serve in dev mode: on DATABASE_URL, or on a private PostgreSQL in .taskbridge-dev/ (see README)
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/taskbridge-dev ./cmd/taskbridge-dev
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/taskbridge-dev ./dev/run
 	./bin/taskbridge-dev
 
 migrate: build ## apply migrations with TASKBRIDGE_MIGRATE_DATABASE_URL

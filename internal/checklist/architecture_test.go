@@ -41,12 +41,13 @@ var domainForbidden = []string{
 // direct database/sql import is refused.
 var domainForbiddenDirect = []string{"database/sql"}
 
-// wiringImporters is who may import the wiring packages: cmd/ and the
+// wiringImporters is who may import the wiring packages: cmd/, the dev
+// tooling in dev/ and the
 // packages that do today. Test files are not counted: external test
 // packages (account_test, e2e, faults, ...) drive the real router or the
 // real command, which is the point of them.
 var wiringImporters = map[string][]string{
-	"internal/cli":    {"cmd/", "internal/devrun"},
+	"internal/cli":    {"cmd/", "dev/", "internal/devrun"},
 	"internal/server": {"cmd/", "internal/cli"},
 }
 

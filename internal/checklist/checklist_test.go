@@ -97,7 +97,7 @@ func TestNoProcessExecutionOutsideTheTestHarness(t *testing.T) {
 	deps := goListDeps(t, "./cmd/taskbridge")
 	for _, p := range deps {
 		if strings.HasSuffix(p, "/internal/pgcluster") || strings.HasSuffix(p, "/internal/testdb") || strings.HasSuffix(p, "/internal/devrun") {
-			t.Errorf("cmd/taskbridge links in %s, which runs programs: only cmd/taskbridge-dev may", p)
+			t.Errorf("cmd/taskbridge links in %s, which runs programs: only dev/run may", p)
 		}
 	}
 	if !slices.ContainsFunc(deps, func(p string) bool { return strings.HasSuffix(p, "/internal/cli") }) {

@@ -4,7 +4,7 @@
 // internal/pgcluster). Either way the dev keys live with the dev data, so
 // notes stay readable and the audit chain verifies across restarts.
 //
-// It is its own command (cmd/taskbridge-dev), never part of the taskbridge
+// It is its own command (dev/run), never part of the taskbridge
 // binary the image ships: that one starts no program (I7).
 package devrun
 

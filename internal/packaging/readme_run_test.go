@@ -60,7 +60,7 @@ func parseRunWithoutDocker(t *testing.T) runWithoutDocker {
 // TestReadmeRunWithoutDockerCommandsAreTheBuiltOnes: the section starts with
 // `make run` alone, shows operator commands as the binary make builds
 // (bin/taskbridge, not a `taskbridge` on PATH), with the exports make run
-// writes, and make run is what cmd/taskbridge-dev does.
+// writes, and make run is what dev/run does.
 func TestReadmeRunWithoutDockerCommandsAreTheBuiltOnes(t *testing.T) {
 	section := readmeSection(t, "Run without Docker")
 	blocks := codeBlocks(section)
@@ -76,7 +76,7 @@ func TestReadmeRunWithoutDockerCommandsAreTheBuiltOnes(t *testing.T) {
 			t.Errorf("README writes %q: make builds bin/taskbridge", strings.TrimSpace(m))
 		}
 	}
-	if !regexp.MustCompile(`(?m)^run: .*\n\t.*build .*-o bin/taskbridge-dev \./cmd/taskbridge-dev\n\t\./bin/taskbridge-dev$`).MatchString(readRepoFile(t, "Makefile")) {
+	if !regexp.MustCompile(`(?m)^run: .*\n\t.*build .*-o bin/taskbridge-dev \./dev/run\n\t\./bin/taskbridge-dev$`).MatchString(readRepoFile(t, "Makefile")) {
 		t.Error("the Makefile's run target no longer builds and runs bin/taskbridge-dev; update this test and the README")
 	}
 }

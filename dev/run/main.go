@@ -1,7 +1,8 @@
 // Command taskbridge-dev is `make run`: the server in dev mode, on
 // DATABASE_URL when it is set, otherwise on a private PostgreSQL cluster
 // under .taskbridge-dev/ (see internal/devrun). It is a development tool:
-// the image ships only cmd/taskbridge, which starts no program.
+// the image ships only cmd/taskbridge (the one product binary), which
+// starts no program. It lives in dev/ with the rest of the dev tooling.
 package main
 
 import (
