@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/taskbridge/taskbridge/internal/task"
 )
 
 // PrivacyConfig holds the retention periods and the retention schedule (D3).
@@ -26,6 +28,9 @@ type PrivacyConfig struct {
 	RetentionInterval time.Duration
 	// RetentionBatch is the number of rows one purge transaction deletes.
 	RetentionBatch int
+	// MaxTasksPerUser bounds what one account stores, the trash included
+	// (I8); PRIVACY.md publishes the default.
+	MaxTasksPerUser int
 }
 
 const day = 24 * time.Hour
@@ -59,6 +64,15 @@ func privacyVars() []Var {
 					return err
 				}
 				c.Privacy.RetentionBatch = int(v)
+				return nil
+			}},
+		{Name: "TASKBRIDGE_MAX_TASKS_PER_USER", Default: strconv.Itoa(task.DefaultMaxTasksPerUser), Help: "Tasks one account may store, the trash included (1-1000000); at the limit, creating a task is refused with a message saying how to make room. Publish a changed value in PRIVACY.md.",
+			set: func(c *Config, s string) error {
+				var v int64
+				if err := parseInt64(&v, s, 1, 1000000); err != nil {
+					return err
+				}
+				c.Privacy.MaxTasksPerUser = int(v)
 				return nil
 			}},
 	}
