@@ -44,12 +44,7 @@ func isMetadataClientID(id string) bool {
 		u.Hostname() == "" || u.Path == "" || u.Path == "/" || u.String() != id {
 		return false
 	}
-	for _, seg := range strings.Split(u.EscapedPath(), "/") {
-		if seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
+	return !hasDotSegment(u.EscapedPath())
 }
 
 // cimdFetcher fetches metadata documents over an SSRF-guarded client.

@@ -132,7 +132,7 @@ func TestCIMD_DocumentRules(t *testing.T) {
 	})
 	t.Run("not a document URL", func(t *testing.T) {
 		e := newEnv(t)
-		for _, id := range []string{"http://app.example.com/client.json", "https://app.example.com/", "https://app.example.com/a/../b", "https://app.example.com/c?x=1"} {
+		for _, id := range []string{"http://app.example.com/client.json", "https://app.example.com/", "https://app.example.com/a/../b", "https://app.example.com/a/%2e%2e/b", "https://app.example.com/c?x=1"} {
 			resp := e.getAs(e.browser(e.newUser()), e.authorizeURL(testClient{ID: id, Redirect: "https://app.example.com/callback"}, newPKCE(), url.Values{}))
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s: %d", id, resp.StatusCode)
