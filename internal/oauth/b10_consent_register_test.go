@@ -128,6 +128,8 @@ func TestB10_16_RegistrationValidation(t *testing.T) {
 		"name bidi":             {map[string]any{"client_name": "Good\u202eevil"}, "invalid_client_metadata"},
 		"name newline":          {map[string]any{"client_name": "a\nb"}, "invalid_client_metadata"},
 		"name reserved":         {map[string]any{"client_name": " TaskBridge Operator Tooling "}, "invalid_client_metadata"},
+		"name mixed scripts":    {map[string]any{"client_name": "ChatGРТ Оfficial"}, "invalid_client_metadata"},
+		"name stylised":         {map[string]any{"client_name": "ＣｈａｔＧＰＴ"}, "invalid_client_metadata"},
 		"unknown scope":         {map[string]any{"scope": "tasks.read admin"}, "invalid_client_metadata"},
 		"app type":              {map[string]any{"application_type": "service"}, "invalid_client_metadata"},
 		"wrong json type":       {map[string]any{"redirect_uris": "https://app.example.com/cb"}, "invalid_client_metadata"},
