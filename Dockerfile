@@ -1,13 +1,16 @@
-# syntax=docker/dockerfile:1
-#
 # taskbridge container image: a static binary on scratch.
 # The final image holds the binary, CA certificates and a passwd line for the
 # non-root user: no shell, no package manager, nothing fetched at run time.
 # internal/packaging tests check the rules stated here.
+#
+# No `# syntax=` line: it would make BuildKit fetch an unpinned frontend image
+# on every build; the builder's own Dockerfile frontend reads this file.
+# Every base image is pinned to an exact version (deploy/README.md, "Pinned
+# images", says how to pin by digest).
 
 # Build stage. Debian-based so the CA bundle comes from a maintained package;
-# the Go minor version must match go.mod's go line.
-FROM golang:1.26-bookworm AS build
+# the Go release must be go.mod's, at an exact patch version.
+FROM golang:1.26.8-bookworm AS build
 
 # Never download a different toolchain: a go.mod that outgrows this image
 # fails the build instead of fetching code at build time behind our back.

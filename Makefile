@@ -101,7 +101,7 @@ fuzz: ## every fuzz target for FUZZTIME (default 2m)
 	done
 
 .PHONY: bench bench-go
-bench: build ## taskbridge bench against DATABASE_URL (see README: Performance)
+bench: build ## taskbridge bench against DATABASE_URL (see docs/performance.md)
 	./$(BIN) bench
 
 bench-go: ## Go benchmarks of the hot paths (token cache, redaction, result shaping, cursors)
@@ -112,5 +112,5 @@ test-journeys: ## the end-to-end journeys only: the real server (cli.Run) driven
 	$(GO) test -count=1 -v ./internal/e2e/
 
 .PHONY: docs
-docs: ## regenerate README.md's configuration reference from internal/config (checked by go test)
-	$(GO) run ./cmd/taskbridge config docs --write README.md
+docs: ## regenerate docs/configuration.md from internal/config (checked by go test)
+	$(GO) run ./cmd/taskbridge config docs --write docs/configuration.md

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -56,7 +57,15 @@ func (s *Service) RevokeGrant(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "Bad request", "That app could not be found.", "/account")
 		return
 	}
-	if err := s.grants.RevokeGrant(r.Context(), sess.user.ID, id); err != nil {
+	err = s.grants.RevokeGrant(r.Context(), sess.user.ID, id)
+	if errors.Is(err, ErrGrantNotFound) {
+		// A second click, a stale page or a made-up id: the user's mistake
+		// (or nothing at all), not the server's.
+		s.errorPage(w, r, http.StatusNotFound, "Not connected",
+			"That app is not connected to your account (it may have been disconnected already). Nothing was changed.", "/account")
+		return
+	}
+	if err != nil {
 		s.serverError(w, r, "revoke grant", err)
 		return
 	}

@@ -130,6 +130,9 @@ func (f *fakeGrants) RevokeGrant(_ context.Context, user, grant uuid.UUID) error
 		kept = append(kept, g)
 	}
 	f.grants[user] = kept
+	if len(f.revoked) == 0 || f.revoked[len(f.revoked)-1] != grant {
+		return account.ErrGrantNotFound
+	}
 	return nil
 }
 
@@ -153,7 +156,7 @@ func TestConnectedAppsListedAndRevokedWithCSRF(t *testing.T) {
 		CreatedAt: e.clock.Now(),
 	}}
 	p := e.get(c, "/account")
-	for _, want := range []string{"&lt;b&gt;Evil&lt;/b&gt;", "Read your tasks", "Create, change and delete your tasks", "never used", grantID.String()} {
+	for _, want := range []string{"&lt;b&gt;Evil&lt;/b&gt;", "See and download your tasks", "Create, change and delete your tasks", "never used", grantID.String()} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("account page lacks %q", want)
 		}

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,9 +20,14 @@ type GrantView struct {
 	LastUsedAt time.Time // zero when never used
 }
 
+// ErrGrantNotFound is RevokeGrant's answer for a grant that is not one of
+// the user's connected apps: unknown, another user's, or already revoked.
+var ErrGrantNotFound = errors.New("connected app not found")
+
 // GrantLister is the source of the "Connected apps" section: the OAuth
 // server implements it. Both calls are scoped to userID; RevokeGrant must
-// take effect on the client's next request.
+// take effect on the client's next request, and answers ErrGrantNotFound
+// for a grant that is not the user's active one.
 type GrantLister interface {
 	ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView, error)
 	RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) error
@@ -31,15 +37,17 @@ type GrantLister interface {
 type NoGrants struct{}
 
 func (NoGrants) ListGrants(context.Context, uuid.UUID) ([]GrantView, error) { return nil, nil }
-func (NoGrants) RevokeGrant(context.Context, uuid.UUID, uuid.UUID) error    { return nil }
+func (NoGrants) RevokeGrant(context.Context, uuid.UUID, uuid.UUID) error {
+	return ErrGrantNotFound
+}
 
 // scopeWords says what a scope lets an app do, in plain words.
 func scopeWords(s identity.Scope) string {
 	switch s {
 	case identity.ScopeTasksRead:
-		return "Read your tasks"
+		return "See and download your tasks"
 	case identity.ScopeTasksWrite:
-		return "Create, change and delete your tasks"
+		return "Create, change and delete your tasks, and ask to delete your account"
 	case identity.ScopeOfflineAccess:
 		return "Stay connected when you are not using it"
 	}

@@ -64,6 +64,9 @@ type Options struct {
 	// RateLimit caps POST /login and POST /signup per client IP; zero takes
 	// DefaultRateLimit.
 	RateLimit RateLimit
+	// SessionFormRate caps each signed-in form's posts per user
+	// (LimitSessionPosts); zero takes DefaultSessionFormRate.
+	SessionFormRate RateLimit
 
 	Metrics Metrics     // default NopMetrics
 	Grants  GrantLister // the "Connected apps" source; default lists none
@@ -82,22 +85,23 @@ type Options struct {
 // Service is the accounts component: its handlers serve the account pages
 // and its methods tell other components who is signed in.
 type Service struct {
-	db        *postgres.DB
-	keys      *keyring.Keyring
-	log       *slog.Logger
-	https     bool
-	ttl, idle time.Duration
-	acctPol   ThrottlePolicy
-	ipPol     ThrottlePolicy
-	metrics   Metrics
-	grants    GrantLister
-	audit     audit.Appender
-	policyVer string
-	now       func() time.Time
-	hasher    *hasher
-	pages     *pages
-	limiter   *ipLimiter
-	cop       *http.CrossOriginProtection
+	db          *postgres.DB
+	keys        *keyring.Keyring
+	log         *slog.Logger
+	https       bool
+	ttl, idle   time.Duration
+	acctPol     ThrottlePolicy
+	ipPol       ThrottlePolicy
+	metrics     Metrics
+	grants      GrantLister
+	audit       audit.Appender
+	policyVer   string
+	now         func() time.Time
+	hasher      *hasher
+	pages       *pages
+	limiter     *ipLimiter
+	userLimiter *userLimiter
+	cop         *http.CrossOriginProtection
 }
 
 // New builds the Service. It computes one argon2id hash up front (the dummy
@@ -160,6 +164,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	s.limiter = newIPLimiter(o.RateLimit.orDefault(), s.rateLimited)
+	s.userLimiter = newUserLimiter(o.SessionFormRate)
 	return s, nil
 }
 

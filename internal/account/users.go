@@ -131,35 +131,3 @@ func ListUsers(ctx context.Context, tx pgx.Tx, auditLog audit.Appender, requestI
 	}
 	return users, nil
 }
-
-// VerifyPassword re-authenticates a signed-in user (for example before
-// deleting the account). It is subject to the same per-account throttle as
-// the login form.
-func (s *Service) VerifyPassword(ctx context.Context, userID uuid.UUID, password string) (bool, error) {
-	var hash, email string
-	err := s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT c.password_hash, u.email FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.user_id = $1`,
-			userID).Scan(&hash, &email)
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read credential: %w", err)
-	}
-	subject := newSubject(scopeAccount, email)
-	var locked bool
-	err = s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
-		_, l, err := reserveAttempt(ctx, tx, s.now(), subject, s.acctPol)
-		locked = l
-		return err
-	})
-	if err != nil || locked {
-		return false, err
-	}
-	ok, _, err := s.hasher.verify(ctx, NormalizePassword(password), hash)
-	if err != nil || !ok {
-		return false, err // a failure stays counted
-	}
-	return true, s.db.InSystemTx(ctx, func(tx pgx.Tx) error { return clearFailures(ctx, tx, subject) })
-}

@@ -3,14 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -28,15 +26,9 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return fmt.Errorf("%w: %s", ErrUsage, auditUsage)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := auditConfig(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is required")
-	}
-	if cfg.Audit.Keys == "" {
-		return errors.New("TASKBRIDGE_AUDIT_KEY is required: the chain can only be sealed and verified with the key the server uses")
 	}
 	keys, err := audit.ParseKeys(cfg.Audit.Keys)
 	if err != nil {

@@ -27,20 +27,23 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env Env, args []string) error
+	// check picks the configuration check run makes first for these
+	// arguments; nil when the command reads no configuration of its own.
+	check func(args []string) (configCheck, error)
 }
 
 func commands() []command {
 	return []command{
-		{"serve", "run the HTTP server (the default)", runServe},
-		{"migrate", "migrate up | down N | version: manage the database schema (owner role)", runMigrate},
-		{"healthcheck", "exit 0 when the local server answers /readyz (for container health checks)", runHealthcheck},
-		{"keys", "keys generate [kid] | rotate: print a new key spec, or re-encrypt notes under the active key (owner role)", runKeys},
-		{"audit", "audit seal | verify [--anchor SEQ:HASH]: seal pending audit events, or check the whole chain", runAudit},
-		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor},
-		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench},
-		{"config", "config docs [--write README.md]: print the configuration reference (Markdown)", runConfig},
-		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers},
-		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention},
+		{"serve", "run the HTTP server (the default)", runServe, one(serveConfig)},
+		{"migrate", "migrate up | down N | version: manage the database schema (owner role)", runMigrate, one(migrateConfig)},
+		{"healthcheck", "exit 0 when the local server answers /readyz (for container health checks)", runHealthcheck, one(healthcheckConfig)},
+		{"keys", "keys generate [kid] | rotate: print a new key spec, or re-encrypt notes under the active key (owner role)", runKeys, keysConfig},
+		{"audit", "audit seal | verify [--anchor SEQ:HASH]: seal pending audit events, or check the whole chain", runAudit, one(auditConfig)},
+		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor, nil},
+		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench, nil},
+		{"config", "config docs [--write docs/configuration.md]: print the configuration reference (Markdown)", runConfig, nil},
+		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers, usersConfig},
+		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention, one(operatorConfig())},
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 )
 
 // runConfig prints the configuration reference, or rewrites it in place
-// between the markers of a Markdown file (`make docs` does that for README.md).
+// between the markers of a Markdown file (`make docs` does that for docs/configuration.md).
 func runConfig(_ context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] != "docs" {
-		return fmt.Errorf("%w: taskbridge config docs [--write README.md]", ErrUsage)
+		return fmt.Errorf("%w: taskbridge config docs [--write docs/configuration.md]", ErrUsage)
 	}
 	fs := flag.NewFlagSet("config docs", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)

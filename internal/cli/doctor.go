@@ -30,7 +30,7 @@ func runDoctor(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: --timeout must be between 0 and 2m", ErrUsage)
 	}
 	if *mcpURL == "" {
-		cfg, err := config.Load(env.Getenv)
+		cfg, err := config.Load(env.Getenv, config.UsePublicURL)
 		if err != nil {
 			return fmt.Errorf("pass --url, or fix the configuration the default comes from: %w", err)
 		}

@@ -3,8 +3,11 @@ package cli_test
 import (
 	"bytes"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -83,5 +86,34 @@ func TestDoctorCommandUsage(t *testing.T) {
 		if !errors.Is(err, cli.ErrUsage) {
 			t.Errorf("%q: err = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestDoctorCommandExplainsAnUnreachableLocalhost: the command's default
+// container detection (the runtimes' marker files) picks the advice for a
+// refused loopback connection: inside a container, that localhost is the
+// container itself.
+func TestDoctorCommandExplainsAnUnreachableLocalhost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	err = cli.Run(t.Context(), cli.Env{Args: []string{"doctor", "--url", "http://localhost:" + port + "/mcp"}, Getenv: envFrom(nil), Stdout: &stdout, Stderr: &bytes.Buffer{}})
+	if err == nil {
+		t.Fatal("an unreachable URL must fail the command")
+	}
+	want := "nothing accepts connections on localhost:" + port
+	for _, marker := range []string{"/.dockerenv", "/run/.containerenv"} {
+		if _, err := os.Stat(marker); err == nil {
+			want = "the doctor runs inside a container, where localhost is that container itself"
+		}
+	}
+	if !strings.Contains(stdout.String(), "fix: "+want) {
+		t.Errorf("want the fix to start %q:\n%s", want, stdout.String())
 	}
 }

@@ -6,13 +6,11 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/taskbridge/taskbridge/internal/config"
 )
 
 // runHealthcheck lets a scratch container (no shell, no curl) check itself.
 func runHealthcheck(ctx context.Context, env Env, _ []string) error {
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := healthcheckConfig(env.Getenv)
 	if err != nil {
 		return err
 	}

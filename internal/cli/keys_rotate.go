@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/progress"
@@ -17,15 +16,9 @@ import (
 // runKeysRotate re-encrypts task notes under the active key (S2). It runs
 // as the owner role: see postgres.RotateNotes for why.
 func runKeysRotate(ctx context.Context, env Env) error {
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := keysRotateConfig(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.MigrateDatabaseURL == "" {
-		return errors.New("TASKBRIDGE_MIGRATE_DATABASE_URL is required: rotation runs as the owner role, the only one that can reach every user's notes")
-	}
-	if cfg.EncryptionKeys == "" {
-		return errors.New("TASKBRIDGE_ENCRYPTION_KEYS is required: the new key first, then every key rows may still be sealed under")
 	}
 	keys, err := keyring.Parse(cfg.EncryptionKeys)
 	if err != nil {

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/progress"
 )
@@ -15,14 +13,11 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: taskbridge migrate up | down N | version", ErrUsage)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := migrateConfig(env.Getenv)
 	if err != nil {
 		return err
 	}
 	url := cfg.MigrateDatabaseURL
-	if url == "" {
-		return errors.New("TASKBRIDGE_MIGRATE_DATABASE_URL is required: migrations run as the owner role, never as the server's role (see README)")
-	}
 	switch args[0] {
 	case "up":
 		if len(args) != 1 {

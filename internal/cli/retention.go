@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/metrics"
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/progress"
@@ -20,12 +18,9 @@ func runRetention(ctx context.Context, env Env, args []string) error {
 	if len(args) != 1 || args[0] != "run" {
 		return fmt.Errorf("%w: taskbridge retention run", ErrUsage)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := operatorConfig()(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is required to run retention")
 	}
 	deps, err := openOperator(ctx, env, cfg)
 	if err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/taskbridge/taskbridge/internal/audit"
@@ -28,19 +27,16 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := serveConfig(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is required to serve")
 	}
 	log := newLogger(env, cfg)
 	tuneRuntime(env.Getenv)
 
 	if *migrate || cfg.AutoMigrate {
 		if cfg.MigrateDatabaseURL == "" {
-			return errors.New("migrating on start needs TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role); the server's own role cannot change the schema")
+			return errMigrateOnStart
 		}
 		if err := postgres.MigrateUp(ctx, cfg.MigrateDatabaseURL); err != nil {
 			return err
@@ -122,6 +118,9 @@ func newLogger(env Env, cfg *config.Config) *slog.Logger {
 func loadKeyring(cfg *config.Config, log *slog.Logger) (*keyring.Keyring, error) {
 	spec := cfg.EncryptionKeys
 	if spec == "" {
+		if cfg.Mode == config.ModeProd {
+			return nil, errNoProdKey("TASKBRIDGE_ENCRYPTION_KEYS")
+		}
 		gen, err := keyring.Generate("ephemeral")
 		if err != nil {
 			return nil, err
@@ -140,6 +139,7 @@ func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, aud
 		SessionTTL:         cfg.Accounts.SessionTTL,
 		SessionIdleTimeout: cfg.Accounts.SessionIdleTimeout,
 		RateLimit:          account.RateLimit{Requests: cfg.Accounts.LoginRatePerMinute, Window: time.Minute},
+		SessionFormRate:    account.RateLimit{Requests: cfg.Accounts.FormRatePerMinute, Window: time.Minute},
 		Grants:             grants,
 		Audit:              auditLog,
 		Metrics:            m,

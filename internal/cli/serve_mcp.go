@@ -38,6 +38,11 @@ func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *post
 		RequireWidgetProvenance: cfg.MCP.RequireWidgetProvenance,
 		Widget:                  &mcpapi.Widget{URI: widget.URI(), Register: widget.RegisterResource},
 		AccountDeletion:         accountDeletion(d.Privacy),
+		Limits: mcpapi.Limits{
+			CallsPerMinute:          cfg.OAuth.MCPPerMinute,
+			ConcurrentCallsPerGrant: cfg.MCP.ConcurrentCallsPerGrant,
+			ConcurrentCallsPerUser:  cfg.MCP.ConcurrentCallsPerUser,
+		},
 	})
 	if err != nil {
 		return err

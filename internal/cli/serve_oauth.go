@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/metrics"
 	"log/slog"
@@ -62,7 +63,11 @@ func (g *oauthGrants) ListGrants(ctx context.Context, userID uuid.UUID) ([]accou
 }
 
 func (g *oauthGrants) RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) error {
-	return g.srv.RevokeGrant(ctx, userID, grantID)
+	err := g.srv.RevokeGrant(ctx, userID, grantID)
+	if errors.Is(err, oauth.ErrNotFound) {
+		return account.ErrGrantNotFound
+	}
+	return err
 }
 
 // accountMetrics counts login failures and throttling in Prometheus.

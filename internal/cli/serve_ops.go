@@ -22,6 +22,9 @@ const sealInterval = 2 * time.Second
 // without it (config enforces that); dev and test use an ephemeral key.
 func loadAuditKeys(cfg *config.Config, log *slog.Logger) (*audit.Keys, error) {
 	if cfg.Audit.Keys == "" {
+		if cfg.Mode == config.ModeProd {
+			return nil, errNoProdKey("TASKBRIDGE_AUDIT_KEY")
+		}
 		log.Warn("TASKBRIDGE_AUDIT_KEY is unset: using an ephemeral audit key; the audit chain sealed now cannot be verified after a restart")
 		return audit.EphemeralKeys()
 	}

@@ -26,6 +26,7 @@ func newPrivacy(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, audi
 		DB: db, Keys: keys, Accounts: accounts, Audit: auditLog, Log: log,
 		PublicURL:          cfg.PublicURL.String(),
 		DeletionRequestTTL: cfg.Privacy.DeletionRequestTTL,
+		ExportsPerHour:     cfg.Privacy.ExportsPerHour,
 		PolicyMarkdown:     taskbridge.PrivacyPolicy,
 	}
 	if authServer != nil {

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/taskbridge/taskbridge/internal/account"
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -59,12 +58,9 @@ func runUsersCreate(ctx context.Context, env Env, args []string) error {
 	if *email == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: taskbridge users create --email ADDRESS (the password is read from the terminal or stdin)", ErrUsage)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := usersCreateConfig(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is required to create a user")
 	}
 	password, err := readNewPassword(env)
 	if err != nil {
@@ -124,12 +120,9 @@ func readNewPassword(env Env) (string, error) {
 // (TASKBRIDGE_MIGRATE_DATABASE_URL): listing all users is an operator's
 // power that the server's own role deliberately lacks.
 func runUsersList(ctx context.Context, env Env) error {
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := usersListConfig(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.MigrateDatabaseURL == "" {
-		return errors.New("TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role) is required to list users: the server's role can only see the user it acts for")
 	}
 	conn, err := pgx.Connect(ctx, cfg.MigrateDatabaseURL)
 	if err != nil {

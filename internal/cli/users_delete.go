@@ -17,7 +17,6 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/logging"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/privacy"
@@ -54,12 +53,9 @@ func runUsersDelete(ctx context.Context, env Env, args []string) error {
 	if !interactive && !*yes {
 		return fmt.Errorf("%w: users delete erases the account and all its data for good; stdin is not a terminal, so confirm with --yes (nothing was deleted)", ErrUsage)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := usersOperatorConfig()(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL == "" || cfg.MigrateDatabaseURL == "" {
-		return errors.New("users delete needs DATABASE_URL and TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role finds the account by email)")
 	}
 	deps, err := openOperator(ctx, env, cfg)
 	if err != nil {

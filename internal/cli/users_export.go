@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
-	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/progress"
 )
 
@@ -30,12 +29,9 @@ func runUsersExport(ctx context.Context, env Env, args []string) error {
 	if *email == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: taskbridge users export --email ADDRESS > export.json", ErrUsage)
 	}
-	cfg, err := config.Load(env.Getenv)
+	cfg, err := usersOperatorConfig()(env.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL == "" || cfg.MigrateDatabaseURL == "" {
-		return errors.New("users export needs DATABASE_URL and TASKBRIDGE_MIGRATE_DATABASE_URL (the owner role finds the account by email)")
 	}
 	userID, err := lookupUserID(ctx, cfg.MigrateDatabaseURL, account.NormalizeEmail(*email))
 	if err != nil {

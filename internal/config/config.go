@@ -1,7 +1,8 @@
 // Package config reads taskbridge's configuration from the environment only
 // (S1: no secrets in files in the repo). Every variable is declared once, in
-// the table returned by Vars, with its default and meaning; Load validates
-// all of them and reports every bad value at once.
+// the table returned by Vars, with its default, meaning and the command uses
+// that require it; Load validates all of them for one command and reports
+// every bad or missing value at once.
 package config
 
 import (
@@ -69,23 +70,30 @@ func (c *Config) HTTPS() bool { return c.PublicURL.Scheme == "https" }
 // Getenv is os.Getenv's shape, so tests pass a map lookup instead.
 type Getenv func(string) string
 
-// Load reads and validates every variable. The error lists each bad value on
-// its own line.
-func Load(getenv Getenv) (*Config, error) {
+// Load reads and validates every variable for a command that works with
+// uses: each variable one of them requires must be set (see Use). The error
+// lists each bad or missing value on its own line.
+func Load(getenv Getenv, uses ...Use) (*Config, error) {
 	c := &Config{}
 	var errs []error
+	var unset []Var
 	for _, v := range Vars() {
 		raw, set := lookup(getenv, v.Name)
 		if !set {
 			raw = v.Default
+			unset = append(unset, v)
 		}
 		if err := v.set(c, raw); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
 		}
 	}
+	// Rules between variables need every value parsed; a missing one
+	// leaves its zero value, which they do not read.
 	if len(errs) == 0 {
+		errs = append(errs, c.publicURLCheck(uses)...)
 		errs = append(errs, c.crossCheck()...)
 	}
+	errs = append(errs, c.required(unset, uses)...)
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
 	}
@@ -110,23 +118,14 @@ func lookup(getenv Getenv, name string) (string, bool) {
 	return v, v != ""
 }
 
-// crossCheck enforces rules between variables, chiefly that production is
-// safe (O2, O3, D6).
+// crossCheck enforces rules between variables that hold for every command
+// (O2, D6).
 func (c *Config) crossCheck() []error {
 	var errs []error
-	if c.Mode == ModeProd {
-		if c.PublicURL.Scheme != "https" {
-			errs = append(errs, errors.New("TASKBRIDGE_PUBLIC_URL: production requires an https URL (OAuth issuers and tokens must not travel over plain http)"))
-		}
-		if c.Debug {
-			errs = append(errs, errors.New("TASKBRIDGE_DEBUG: debug output is refused in production"))
-		}
-		if c.EncryptionKeys == "" {
-			errs = append(errs, errors.New("TASKBRIDGE_ENCRYPTION_KEYS: required in production (generate one with `taskbridge keys generate`)"))
-		}
+	if c.Mode == ModeProd && c.Debug {
+		errs = append(errs, errors.New("TASKBRIDGE_DEBUG: debug output is refused in production"))
 	}
-	errs = append(errs, c.MCP.check(c.Mode)...)
-	errs = append(errs, c.Audit.crossCheck(c.Mode)...)
+	errs = append(errs, c.MCP.check(c.DBMaxConns)...)
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("TASKBRIDGE_TLS_CERT_FILE and TASKBRIDGE_TLS_KEY_FILE must be set together"))
 	}

@@ -9,7 +9,7 @@ import (
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
 
 func TestZeroConfigurationIsProductionAndRefusesToStartUnsafely(t *testing.T) {
-	_, err := Load(env(nil))
+	_, err := Load(env(nil), Serving()...)
 	if err == nil {
 		t.Fatal("empty environment loaded; the zero configuration must be prod and refuse plain http")
 	}
@@ -21,7 +21,7 @@ func TestZeroConfigurationIsProductionAndRefusesToStartUnsafely(t *testing.T) {
 func TestProductionRefusesDebugAndHTTPAndMissingKeys(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"TASKBRIDGE_ENV": "prod", "TASKBRIDGE_PUBLIC_URL": "http://localhost:8080", "TASKBRIDGE_DEBUG": "true",
-	}))
+	}), Serving()...)
 	var ce *Error
 	if !errors.As(err, &ce) {
 		t.Fatalf("want *config.Error, got %v", err)
@@ -57,7 +57,7 @@ func TestEveryBadValueIsReportedOnItsOwnLine(t *testing.T) {
 		"DATABASE_URL":               "mysql://root:hunter2@db/x",
 		"TASKBRIDGE_TRUSTED_PROXIES": "10.0.0.0/8,nonsense",
 		"TASKBRIDGE_ENCRYPTION_KEYS": "k1:short",
-	}))
+	}), Serving()...)
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
@@ -106,6 +106,7 @@ func validProd() map[string]string {
 	return map[string]string{
 		"TASKBRIDGE_ENV":             "prod",
 		"TASKBRIDGE_PUBLIC_URL":      "https://tasks.example.com",
+		"DATABASE_URL":               "postgres://taskbridge_app:pw@db:5432/taskbridge",
 		"TASKBRIDGE_ENCRYPTION_KEYS": "k1:" + strings.Repeat("A", 43) + "=",
 		"TASKBRIDGE_AUDIT_KEY":       strings.Repeat("B", 43) + "=",
 		"TASKBRIDGE_MCP_STATE_KEY":   strings.Repeat("C", 43) + "=",
@@ -113,7 +114,7 @@ func validProd() map[string]string {
 }
 
 func TestValidProductionEnvironmentLoads(t *testing.T) {
-	if _, err := Load(env(validProd())); err != nil {
+	if _, err := Load(env(validProd()), Serving()...); err != nil {
 		t.Fatalf("a complete production environment must load: %v", err)
 	}
 }

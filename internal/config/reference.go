@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Markers delimit the generated configuration reference in README.md.
+// Markers delimit the generated configuration reference in docs/configuration.md.
 const (
 	ReferenceBegin = "<!-- config:begin -->"
 	ReferenceEnd   = "<!-- config:end -->"

@@ -9,19 +9,19 @@ import (
 	"github.com/taskbridge/taskbridge/internal/config"
 )
 
-// TestReadmeConfigReferenceUpToDate fails when a variable is added, removed
-// or reworded in the code without regenerating README.md.
-func TestReadmeConfigReferenceUpToDate(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestConfigReferenceUpToDate fails when a variable is added, removed or
+// reworded in the code without regenerating docs/configuration.md.
+func TestConfigReferenceUpToDate(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, err := config.SpliceReference(readme)
 	if err != nil {
-		t.Fatalf("README.md: %v", err)
+		t.Fatalf("docs/configuration.md: %v", err)
 	}
 	if !bytes.Equal(readme, want) {
-		t.Fatal("README.md's configuration table differs from the variables in internal/config: run `make docs`")
+		t.Fatal("docs/configuration.md's table differs from the variables in internal/config: run `make docs`")
 	}
 }
 

@@ -19,7 +19,9 @@ type Var struct {
 	Default string
 	Help    string
 	Secret  bool // its value must never be printed or logged
-	set     func(c *Config, raw string) error
+	// Required makes it required by the commands that use it.
+	Required Requirement
+	set      func(c *Config, raw string) error
 }
 
 // Vars is the single declaration of every variable, in documentation order.
@@ -42,9 +44,11 @@ func coreVars() []Var {
 		{Name: "TASKBRIDGE_METRICS_ADDR", Default: "127.0.0.1:9090", Help: "Listen address of the Prometheus metrics endpoint, kept off the public listener. \"off\" disables it.",
 			set: func(c *Config, s string) error { return parseAddr(&c.Metrics, s, true) }},
 		{Name: "DATABASE_URL", Help: "PostgreSQL URL of the application login role (a member of taskbridge_runtime, not the table owner). Required for serve.", Secret: true,
-			set: func(c *Config, s string) error { return parseDBURL(&c.DatabaseURL, s) }},
+			Required: Requirement{Use: UseAppDB, Why: "the URL of the server's login role (taskbridge_app), which this command acts as"},
+			set:      func(c *Config, s string) error { return parseDBURL(&c.DatabaseURL, s) }},
 		{Name: "TASKBRIDGE_MIGRATE_DATABASE_URL", Help: "PostgreSQL URL of the owner role that runs migrations. Required for migrate and for TASKBRIDGE_AUTO_MIGRATE.", Secret: true,
-			set: func(c *Config, s string) error { return parseDBURL(&c.MigrateDatabaseURL, s) }},
+			Required: Requirement{Use: UseOwnerDB, Why: "the URL of the owner role (taskbridge_owner): migrations, key rotation and finding an account by email run as it, never as the server's role"},
+			set:      func(c *Config, s string) error { return parseDBURL(&c.MigrateDatabaseURL, s) }},
 		{Name: "TASKBRIDGE_AUTO_MIGRATE", Default: "false", Help: "Apply pending migrations (as the owner role) when serve starts.",
 			set: func(c *Config, s string) error { return parseBool(&c.AutoMigrate, s) }},
 		{Name: "TASKBRIDGE_DB_MAX_CONNS", Default: "10", Help: "Maximum pooled database connections per replica (1-200).",
@@ -70,6 +74,7 @@ func coreVars() []Var {
 				return parseDuration(&c.ShutdownTimeout, s, time.Second, 5*time.Minute)
 			}},
 		{Name: "TASKBRIDGE_ENCRYPTION_KEYS", Help: "Keys that encrypt task notes at rest: kid:base64(32 bytes)[,kid:...], the first is active. Required in prod; dev and test use an ephemeral key when unset.", Secret: true,
+			Required: Requirement{Use: UseNoteKeys, ProdOnly: true, Why: "generate one with `taskbridge keys generate`"},
 			set: func(c *Config, s string) error {
 				if s == "" {
 					return nil
@@ -184,6 +189,15 @@ func parseInt32(dst *int32, s string, lo, hi int64) error {
 		return err
 	}
 	*dst = int32(v)
+	return nil
+}
+
+func parseInt(dst *int, s string, lo, hi int64) error {
+	var v int64
+	if err := parseInt64(&v, s, lo, hi); err != nil {
+		return err
+	}
+	*dst = int(v)
 	return nil
 }
 

@@ -10,6 +10,8 @@ type AccountsConfig struct {
 	SessionTTL         time.Duration
 	SessionIdleTimeout time.Duration
 	LoginRatePerMinute int
+	// FormRatePerMinute caps each signed-in form's posts per user.
+	FormRatePerMinute int
 }
 
 func accountsVars() []Var {
@@ -37,5 +39,7 @@ func accountsVars() []Var {
 				c.Accounts.LoginRatePerMinute = int(v)
 				return nil
 			}},
+		{Name: "TASKBRIDGE_ACCOUNT_FORM_RATE_PER_MINUTE", Default: "30", Help: "Posts of each signed-in form (log out, disconnect an app, consent pages, delete the account) allowed per user per minute, per replica (1-1000); more get 429.",
+			set: intIn(func(c *Config) *int { return &c.Accounts.FormRatePerMinute }, 1, 1000)},
 	}
 }

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 )
 
@@ -16,7 +14,10 @@ type AuditConfig struct {
 func auditVars() []Var {
 	return []Var{
 		{Name: "TASKBRIDGE_AUDIT_KEY", Secret: true,
-			Help: "Key(s) of the audit hash chain and of actor pseudonyms: base64(32 bytes), or kid:base64[,kid:base64...] with the active key first (a bare key has the id k1); keep older ones until the events they sealed have aged out. Required in prod; dev and test use an ephemeral key when unset (the chain then cannot be verified after a restart). Generate with `openssl rand -base64 32`.",
+			// An ephemeral key would make the chain unverifiable after every
+			// restart (L5, O3).
+			Required: Requirement{Use: UseAuditKey, ProdOnly: true, Why: "generate one with `openssl rand -base64 32`"},
+			Help:     "Key(s) of the audit hash chain and of actor pseudonyms: base64(32 bytes), or kid:base64[,kid:base64...] with the active key first (a bare key has the id k1); keep older ones until the events they sealed have aged out. Required in prod; dev and test use an ephemeral key when unset (the chain then cannot be verified after a restart). Generate with `openssl rand -base64 32`.",
 			set: func(c *Config, s string) error {
 				if s == "" {
 					c.Audit.Keys = ""
@@ -29,13 +30,4 @@ func auditVars() []Var {
 				return nil
 			}},
 	}
-}
-
-// crossCheck refuses production without a real audit key: an ephemeral one
-// would make the chain unverifiable after every restart (L5, O3).
-func (a AuditConfig) crossCheck(mode Mode) []error {
-	if mode == ModeProd && a.Keys == "" {
-		return []error{errors.New("TASKBRIDGE_AUDIT_KEY: required in production (generate one with `openssl rand -base64 32`)")}
-	}
-	return nil
 }

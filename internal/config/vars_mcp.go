@@ -46,22 +46,31 @@ type MCPConfig struct {
 	// TestFixture serves /mcp as a fixed test user without a token, for the
 	// MCP conformance suite. Only TASKBRIDGE_ENV=test on a loopback address.
 	TestFixture bool
+	// ConcurrentCallsPerGrant and ConcurrentCallsPerUser bound the tool
+	// calls (each holding at most one database connection) that one
+	// connected app, and one user over all their apps, run at once on a
+	// replica (I8).
+	ConcurrentCallsPerGrant int
+	ConcurrentCallsPerUser  int
 }
 
-// check enforces what depends on the mode, after every variable is read.
-func (m MCPConfig) check(mode Mode) []error {
-	if mode == ModeProd && len(m.StateKey) == 0 {
-		return []error{errors.New("TASKBRIDGE_MCP_STATE_KEY: required in production (openssl rand -base64 32); every replica needs the same key")}
+// check enforces what depends on the pool size, after every variable is
+// read.
+func (m MCPConfig) check(dbMaxConns int32) []error {
+	var errs []error
+	if m.ConcurrentCallsPerUser >= int(dbMaxConns) {
+		errs = append(errs, fmt.Errorf("TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER: %d would let one user hold the whole database pool; keep it below TASKBRIDGE_DB_MAX_CONNS (%d)", m.ConcurrentCallsPerUser, dbMaxConns))
 	}
-	return nil
+	return errs
 }
 
 func mcpVars() []Var {
 	return []Var{
 		{Name: "TASKBRIDGE_MCP_STATE_KEY", Help: "Base64 key (at least 32 bytes) that signs MCP list cursors and permanent-delete confirmations; the same on every replica. To rotate, put the new key first and keep the old one after a comma (new,old) for an hour: the first signs, every one verifies. Required in prod; dev and test use an ephemeral key when unset. Generate: openssl rand -base64 32.", Secret: true,
+			Required: Requirement{Use: UseStateKey, ProdOnly: true, Why: "generate one with `openssl rand -base64 32`; every replica needs the same key"},
 			set: func(c *Config, s string) error {
 				if s == "" {
-					return nil // production requires it: see check
+					return nil // production requires it: see Required
 				}
 				parts := strings.Split(s, ",")
 				if len(parts) > maxStateKeys {
@@ -84,6 +93,10 @@ func mcpVars() []Var {
 			set: func(c *Config, s string) error { return parseBool(&c.MCP.HTTPScopeChallenge, s) }},
 		{Name: "TASKBRIDGE_MCP_REQUIRE_WIDGET_PROVENANCE", Default: "false", Help: "Refuse permanent deletion (purge_task) unless the host marks the call as coming from the widget (_meta openai/widgetSessionId), in addition to the signed confirmation.",
 			set: func(c *Config, s string) error { return parseBool(&c.MCP.RequireWidgetProvenance, s) }},
+		{Name: "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_GRANT", Default: "2", Help: "Tool calls one connected app (one user's grant to one client) may run at once on a replica (1-100), each holding at most one database connection; the calls of a JSON-RPC batch count one by one. More wait for a free slot up to 5 seconds, then get a rate-limit tool error, so a flood from one app never takes the connections other users' calls need.",
+			set: func(c *Config, s string) error { return parseInt(&c.MCP.ConcurrentCallsPerGrant, s, 1, 100) }},
+		{Name: "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER", Default: "4", Help: "Tool calls one user may run at once on a replica over all their connected apps (1-100), as TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_GRANT; it must stay below TASKBRIDGE_DB_MAX_CONNS, so one user never holds the whole pool.",
+			set: func(c *Config, s string) error { return parseInt(&c.MCP.ConcurrentCallsPerUser, s, 1, 100) }},
 		{Name: "TASKBRIDGE_MCP_TEST_FIXTURE", Default: "false", Help: "TEST ONLY: serve /mcp without a token as a fixed fixture user, for `make test-conformance`. Refused unless TASKBRIDGE_ENV=test and TASKBRIDGE_ADDR is a loopback address.",
 			set: func(c *Config, s string) error {
 				if err := parseBool(&c.MCP.TestFixture, s); err != nil || !c.MCP.TestFixture {

@@ -9,16 +9,16 @@ import (
 func TestMCPStateKeyRequiredInProduction(t *testing.T) {
 	base := validProd()
 	delete(base, "TASKBRIDGE_MCP_STATE_KEY")
-	_, err := Load(env(base))
+	_, err := Load(env(base), Serving()...)
 	if err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_MCP_STATE_KEY") {
 		t.Fatalf("prod without a state key: %v", err)
 	}
 	base["TASKBRIDGE_MCP_STATE_KEY"] = "c2hvcnQ="
-	if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "32 bytes") {
+	if _, err := Load(env(base), Serving()...); err == nil || !strings.Contains(err.Error(), "32 bytes") {
 		t.Fatalf("short state key: %v", err)
 	}
 	base["TASKBRIDGE_MCP_STATE_KEY"] = strings.Repeat("A", 43) + "="
-	c, err := Load(env(base))
+	c, err := Load(env(base), Serving()...)
 	if err != nil || len(c.MCP.StateKey) != 32 {
 		t.Fatalf("valid key: %v", err)
 	}
@@ -68,6 +68,29 @@ func TestMCPStateKeyAcceptsPreviousKeysForRotation(t *testing.T) {
 		})
 		if err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_MCP_STATE_KEY") {
 			t.Errorf("%q: error %v, want one naming TASKBRIDGE_MCP_STATE_KEY", bad, err)
+		}
+	}
+}
+
+// TestMCPConcurrentCallsPerUserStaysBelowThePool: one user may never hold
+// every pooled connection (I8).
+func TestMCPConcurrentCallsPerUserStaysBelowThePool(t *testing.T) {
+	for _, c := range []struct {
+		perUser, pool string
+		ok            bool
+	}{
+		{"4", "10", true},
+		{"9", "10", true},
+		{"10", "10", false},
+		{"4", "4", false},
+	} {
+		_, err := Load(env(map[string]string{"TASKBRIDGE_ENV": "test",
+			"TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER": c.perUser, "TASKBRIDGE_DB_MAX_CONNS": c.pool}))
+		if (err == nil) != c.ok {
+			t.Errorf("%s calls per user with a pool of %s: %v, want ok=%v", c.perUser, c.pool, err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER") {
+			t.Errorf("error does not name the variable: %v", err)
 		}
 	}
 }

@@ -24,8 +24,9 @@ type OAuthConfig struct {
 	TokenPerMinute     int // per client IP
 	AuthorizePerMinute int // per client IP
 	MCPPerMinute       int // per connected app (grant), after authentication
-	// MCPUnauthenticatedPerMinute bounds, per client IP, the /mcp requests
-	// that authentication refuses (no, bad, expired or revoked token).
+	// MCPUnauthenticatedPerMinute is how many /mcp requests authentication
+	// may refuse per client IP a minute before that IP's token lookups run
+	// one at a time (internal/server mcpRateLimits).
 	MCPUnauthenticatedPerMinute int
 
 	// MCPAllowedOrigins are browser origins, besides the public URL's own,
@@ -70,9 +71,9 @@ func oauthVars() []Var {
 			set: perMinute(func(c *Config) *int { return &c.OAuth.TokenPerMinute })},
 		{Name: "TASKBRIDGE_RATE_AUTHORIZE_PER_MINUTE", Default: "60", Help: "Authorization requests accepted per client IP per minute.",
 			set: perMinute(func(c *Config) *int { return &c.OAuth.AuthorizePerMinute })},
-		{Name: "TASKBRIDGE_RATE_MCP_PER_MINUTE", Default: "600", Help: "MCP requests accepted per connected app (one user's grant to one client) per minute, per replica, counted after the access token is verified; more get 429. Not per IP: ChatGPT and Claude send all their users' calls from shared egress IPs, so each user's connection has its own budget.",
+		{Name: "TASKBRIDGE_RATE_MCP_PER_MINUTE", Default: "600", Help: "MCP requests accepted per connected app (one user's grant to one client) per minute, per replica, counted after the access token is verified; more get 429. Each message of a JSON-RPC batch (protocol 2025-03-26; at most 20) is charged to the same budget, and a batch that does not fit is refused whole. Not per IP: ChatGPT and Claude send all their users' calls from shared egress IPs, so each user's connection has its own budget.",
 			set: perMinute(func(c *Config) *int { return &c.OAuth.MCPPerMinute })},
-		{Name: "TASKBRIDGE_RATE_MCP_UNAUTHENTICATED_PER_MINUTE", Default: "600", Help: "MCP requests refused for a missing, malformed, unknown, expired or revoked access token allowed per client IP per minute, per replica. Past it, every /mcp request from that IP gets 429 before any token lookup, which bounds token guessing and database load; requests with a valid token never count, so a busy host's shared egress IP is not limited by its users' traffic.",
+		{Name: "TASKBRIDGE_RATE_MCP_UNAUTHENTICATED_PER_MINUTE", Default: "600", Help: "MCP requests refused for a missing, malformed, unknown, expired or revoked access token per client IP per minute, per replica, before that IP's token lookups are rationed. Malformed tokens are refused without a database lookup and recently verified ones are accepted from memory; past this number, the other requests from that IP (well-formed tokens to look up) are checked one at a time, so junk tokens from one address hold at most one database connection. Nothing is refused for it: a valid token from the same address (a NAT, a VPN, a host's shared egress) still works, and requests with a valid token never count.",
 			set: perMinute(func(c *Config) *int { return &c.OAuth.MCPUnauthenticatedPerMinute })},
 		{Name: "TASKBRIDGE_MCP_ALLOWED_ORIGINS", Help: "Comma-separated browser origins (scheme://host[:port]) allowed to call /mcp besides the public URL's own. Requests without an Origin header (server-side hosts) are unaffected.",
 			set: func(c *Config, s string) error { return parseOrigins(&c.OAuth.MCPAllowedOrigins, s) }},

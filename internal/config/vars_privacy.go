@@ -28,6 +28,10 @@ type PrivacyConfig struct {
 	RetentionInterval time.Duration
 	// RetentionBatch is the number of rows one purge transaction deletes.
 	RetentionBatch int
+	// APIPerMinute caps the /api requests of one connected app (grant).
+	APIPerMinute int
+	// ExportsPerHour caps one user's exports (account page and API).
+	ExportsPerHour int
 	// MaxTasksPerUser bounds what one account stores, the trash included
 	// (I8); PRIVACY.md publishes the default.
 	MaxTasksPerUser int
@@ -66,15 +70,24 @@ func privacyVars() []Var {
 				c.Privacy.RetentionBatch = int(v)
 				return nil
 			}},
+		{Name: "TASKBRIDGE_RATE_API_PER_MINUTE", Default: "30", Help: "Requests to /api (export, account deletion request) accepted per connected app (one user's grant to one client) per minute, per replica; more get 429.",
+			set: intIn(func(c *Config) *int { return &c.Privacy.APIPerMinute }, 1, 10000)},
+		{Name: "TASKBRIDGE_EXPORTS_PER_HOUR", Default: "10", Help: "Data exports one user may start per hour, per replica, from the account page and /api/export together (1-1000); one export of an account runs at a time. More get 429.",
+			set: intIn(func(c *Config) *int { return &c.Privacy.ExportsPerHour }, 1, 1000)},
 		{Name: "TASKBRIDGE_MAX_TASKS_PER_USER", Default: strconv.Itoa(task.DefaultMaxTasksPerUser), Help: "Tasks one account may store, the trash included (1-1000000); at the limit, creating a task is refused with a message saying how to make room. Publish a changed value in PRIVACY.md.",
-			set: func(c *Config, s string) error {
-				var v int64
-				if err := parseInt64(&v, s, 1, 1000000); err != nil {
-					return err
-				}
-				c.Privacy.MaxTasksPerUser = int(v)
-				return nil
-			}},
+			set: intIn(func(c *Config) *int { return &c.Privacy.MaxTasksPerUser }, 1, 1000000)},
+	}
+}
+
+// intIn sets an int field from a whole number within lo-hi.
+func intIn(dst func(*Config) *int, lo, hi int64) func(*Config, string) error {
+	return func(c *Config, s string) error {
+		var v int64
+		if err := parseInt64(&v, s, lo, hi); err != nil {
+			return err
+		}
+		*dst(c) = int(v)
+		return nil
 	}
 }
 

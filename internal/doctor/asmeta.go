@@ -57,22 +57,36 @@ func (r *run) checkAuthServer(ctx context.Context) {
 	}
 	if !sameOrigin(r.mcpURL, issuer) {
 		r.fail("as.issuer", fmt.Sprintf("authorization server %s is on another origin than %s; the doctor does not follow it", issuer.Redacted(), originOf(r.mcpURL)),
-			"taskbridge is its own authorization server and its issuer is TASKBRIDGE_PUBLIC_URL; "+publicURLFix(issuerRaw+"/mcp", r.mcpURL.String()))
+			"taskbridge is its own authorization server and its issuer is TASKBRIDGE_PUBLIC_URL; "+r.publicURLFix(issuerRaw+"/mcp"))
 		return
 	}
 	r.issuer = issuer
 
-	// RFC 8414 section 3: the well-known suffix goes between host and path.
+	// The URLs hosts try, in the MCP authorization spec's order: RFC 8414
+	// and OIDC discovery with the well-known part inserted before the
+	// issuer's path, then, for an issuer with a path (taskbridge behind a
+	// path prefix), OIDC discovery appended to it.
 	path := strings.TrimSuffix(issuer.EscapedPath(), "/")
 	origin := originOf(issuer)
-	oauthURL := origin + "/.well-known/oauth-authorization-server" + path
-	oidcURL := origin + "/.well-known/openid-configuration" + path
-
-	// The walk goes on with a parsed document even when it has faults, so
-	// one run reports everything there is to fix.
-	r.asMeta = r.fetchASMeta(ctx, "as.metadata", oauthURL, issuerRaw, true)
-	if doc := r.fetchASMeta(ctx, "as.oidc", oidcURL, issuerRaw, false); r.asMeta == nil {
-		r.asMeta = doc
+	docs := []struct{ id, url string }{
+		{"as.metadata", origin + "/.well-known/oauth-authorization-server" + path},
+		{"as.oidc", origin + "/.well-known/openid-configuration" + path},
+	}
+	if path != "" {
+		docs = append(docs, struct{ id, url string }{"as.oidc.appended", issuerRaw + "/.well-known/openid-configuration"})
+	}
+	// The walk goes on with the first parsed document even when it has
+	// faults, so one run reports everything there is to fix. Without a
+	// path hosts need the first URL; with one, any of them.
+	for i, d := range docs {
+		doc := r.fetchASMeta(ctx, d.id, d.url, issuerRaw, i == 0 && path == "")
+		if r.asMeta == nil {
+			r.asMeta = doc
+		}
+	}
+	if r.asMeta == nil && path != "" {
+		r.fail("as", fmt.Sprintf("none of the URLs hosts try for the issuer %s serves its metadata", issuerRaw),
+			fmt.Sprintf("route %s to taskbridge's /.well-known/openid-configuration in the proxy (it serves taskbridge under %s)", issuerRaw+"/.well-known/openid-configuration", path))
 	}
 }
 
@@ -81,7 +95,7 @@ func (r *run) checkAuthServer(ctx context.Context) {
 func (r *run) fetchASMeta(ctx context.Context, id, docURL, issuer string, required bool) *authServerDoc {
 	resp, body, err := r.get(ctx, docURL, http.Header{"Origin": {corsProbeOrigin}})
 	if err != nil {
-		r.fail(id, fmt.Sprintf("GET %s: %v", docURL, err), unreachableFix(err, r.mcpURL))
+		r.fail(id, fmt.Sprintf("GET %s: %v", docURL, err), r.unreachableFix(err))
 		return nil
 	}
 	if !r.metadataStatusOK(id, docURL, resp, required) {
@@ -99,7 +113,7 @@ func (r *run) fetchASMeta(ctx context.Context, id, docURL, issuer string, requir
 	ok := true
 	if doc.Issuer != issuer {
 		ok = false
-		fix := publicURLFix(doc.Issuer+"/mcp", r.mcpURL.String())
+		fix := r.publicURLFix(doc.Issuer + "/mcp")
 		if doc.Issuer == issuer+"/" || issuer == doc.Issuer+"/" {
 			fix = "the issuer and the protected resource's authorization_servers entry must be the same string: remove the trailing slash (TASKBRIDGE_PUBLIC_URL must not end with /)"
 		}
@@ -165,7 +179,7 @@ func (r *run) checkEndpoint(id, name, value string) bool {
 	}
 	if !sameOrigin(r.mcpURL, u) {
 		r.fail(id, fmt.Sprintf("%s %s is on another origin than %s", name, u.Redacted(), originOf(r.mcpURL)),
-			publicURLFix(originOf(u)+"/mcp", r.mcpURL.String()))
+			r.publicURLFix(originOf(u)+"/mcp"))
 		return false
 	}
 	return true

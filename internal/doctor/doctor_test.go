@@ -140,23 +140,16 @@ func TestDoctorReportsFailures(t *testing.T) {
 		status doctor.Status
 		fix    func(f *fake) string
 		detail string // the check's detail contains it, when set
-		// othersFail is set for a warning that comes with failures of other
-		// checks; any other warning must leave the run passing (exit 0).
-		othersFail bool
 	}{
 		{name: "typed URL has a trailing slash", typed: func(f *fake) string { return f.URL + "/mcp/" },
 			id: "url", status: doctor.Fail, fix: func(f *fake) string { return "type " + f.URL + "/mcp into the host" }},
-		{name: "PRM resource differs by the typed trailing slash", typed: func(f *fake) string { return f.URL + "/mcp/" },
-			id: "prm.path.resource", status: doctor.Fail, fix: func(f *fake) string {
-				return "remove the trailing slash from the URL you type into the host: use " + f.URL + "/mcp"
-			}},
 		{name: "server advertises a trailing slash",
 			d:  deployment{prmEdit: func(doc map[string]any) { doc["resource"] = doc["resource"].(string) + "/" }},
 			id: "prm.challenge.resource", status: doctor.Fail, fix: fixed("TASKBRIDGE_PUBLIC_URL must not end with /")},
 		{name: "typed URL has a query", typed: func(f *fake) string { return f.URL + "/mcp?x=1" },
 			id: "url", status: doctor.Fail, fix: fixed("remove everything from ? or #")},
 		{name: "path does not end in /mcp", typed: func(f *fake) string { return f.URL + "/api" },
-			id: "url", status: doctor.Warn, fix: fixed("TASKBRIDGE_PUBLIC_URL + /mcp"), othersFail: true},
+			id: "url", status: doctor.Fail, fix: func(f *fake) string { return "type " + f.URL + "/api/mcp into the host" }},
 		{name: "wrong path", typed: func(f *fake) string { return f.URL + "/api/mcp" },
 			id: "mcp.challenge", status: doctor.Fail, fix: fixed("the MCP endpoint is TASKBRIDGE_PUBLIC_URL + /mcp")},
 		{name: "endpoint not protected", d: deployment{mcpStatus: http.StatusOK},
@@ -361,7 +354,7 @@ func TestDoctorReportsFailures(t *testing.T) {
 			switch {
 			case tc.status == doctor.Fail && !rep.Failed():
 				t.Error("Failed() is false although a check failed")
-			case tc.status == doctor.Warn && !tc.othersFail && rep.Failed():
+			case tc.status == doctor.Warn && rep.Failed():
 				t.Errorf("a warning alone must not fail the run:\n%s", out)
 			}
 		})

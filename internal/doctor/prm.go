@@ -28,7 +28,7 @@ const prmWellKnown = "/.well-known/oauth-protected-resource"
 // is one, otherwise the path-specific then the root well-known URL; the
 // doctor fetches all three so that every kind of host is covered.
 func (r *run) checkResourceMetadata(ctx context.Context) {
-	typed := r.mcpURL.String()
+	checked := r.mcpURL.String()
 	origin := originOf(r.mcpURL)
 	pathURL := origin + prmWellKnown + strings.TrimRight(r.mcpURL.EscapedPath(), "/")
 	rootURL := origin + prmWellKnown
@@ -37,16 +37,16 @@ func (r *run) checkResourceMetadata(ctx context.Context) {
 	// required: that fetch either fails with its own fix or yields a
 	// document, so missing metadata never goes unreported.
 	if r.challengePRM != "" {
-		r.usePRM(r.fetchPRM(ctx, "prm.challenge", r.challengePRM, typed, true))
+		r.usePRM(r.fetchPRM(ctx, "prm.challenge", r.challengePRM, checked, true))
 	}
 	// taskbridge's challenge names the path-specific URL: fetch it once.
 	if r.challengePRM != pathURL {
-		r.usePRM(r.fetchPRM(ctx, "prm.path", pathURL, typed, r.challengePRM == ""))
+		r.usePRM(r.fetchPRM(ctx, "prm.path", pathURL, checked, r.challengePRM == ""))
 	}
 	// RFC 9728 strictly wants the root document to describe the origin;
 	// taskbridge (like ChatGPT's docs) describes the MCP URL there. Accept
 	// both, and judge only what it says about the authorization server.
-	r.usePRM(r.fetchPRM(ctx, "prm.root", rootURL, typed, false))
+	r.usePRM(r.fetchPRM(ctx, "prm.root", rootURL, checked, false))
 }
 
 // usePRM keeps the first document that names an authorization server, so
@@ -60,7 +60,7 @@ func (r *run) usePRM(doc *resourceMeta) {
 // fetchPRM fetches and judges one metadata URL. required says whether a
 // missing document is a failure (hosts use it) or a warning (a fallback).
 // It returns the document when it names an authorization server.
-func (r *run) fetchPRM(ctx context.Context, id, rawURL, typed string, required bool) *resourceMeta {
+func (r *run) fetchPRM(ctx context.Context, id, rawURL, checked string, required bool) *resourceMeta {
 	u, err := url.Parse(rawURL)
 	if err != nil || !u.IsAbs() {
 		r.fail(id, fmt.Sprintf("resource_metadata %q is not an absolute URL", rawURL), "advertise an absolute https URL in resource_metadata")
@@ -68,12 +68,12 @@ func (r *run) fetchPRM(ctx context.Context, id, rawURL, typed string, required b
 	}
 	if !sameOrigin(r.mcpURL, u) {
 		r.fail(id, fmt.Sprintf("the metadata URL %s is on another origin than %s; the doctor does not follow it and hosts that do get a document for the wrong URL", u.Redacted(), originOf(r.mcpURL)),
-			publicURLFix(impliedResource(u), typed))
+			r.publicURLFix(impliedResource(u)))
 		return nil
 	}
 	resp, body, err := r.get(ctx, rawURL, http.Header{"Origin": {corsProbeOrigin}})
 	if err != nil {
-		r.fail(id, fmt.Sprintf("GET %s: %v", rawURL, err), unreachableFix(err, r.mcpURL))
+		r.fail(id, fmt.Sprintf("GET %s: %v", rawURL, err), r.unreachableFix(err))
 		return nil
 	}
 	if !r.metadataStatusOK(id, rawURL, resp, required) {
@@ -89,7 +89,7 @@ func (r *run) fetchPRM(ctx context.Context, id, rawURL, typed string, required b
 		r.fail(id, fmt.Sprintf("%s is not valid JSON: %v", rawURL, err), "serve the RFC 9728 document unchanged")
 		return nil
 	}
-	ok := r.checkResource(id, rawURL, doc.Resource, typed)
+	ok := r.checkResource(id, rawURL, doc.Resource, checked)
 	if len(doc.AuthorizationServers) == 0 || doc.AuthorizationServers[0] == "" {
 		r.fail(id+".as", fmt.Sprintf("%s lists no authorization_servers", rawURL),
 			"list the issuer (TASKBRIDGE_PUBLIC_URL) in authorization_servers; hosts cannot start OAuth without it")
@@ -103,23 +103,21 @@ func (r *run) fetchPRM(ctx context.Context, id, rawURL, typed string, required b
 	return &doc
 }
 
-// checkResource compares the document's resource with the URL the user
-// typed, byte for byte, as hosts do. The root document may instead name
+// checkResource compares the document's resource with the MCP URL
+// checked, byte for byte, as hosts do. The root document may instead name
 // the origin (strict RFC 9728 reading).
-func (r *run) checkResource(id, docURL, resource, typed string) bool {
-	if resource == typed || (id == "prm.root" && resource == originOf(r.mcpURL)) {
+func (r *run) checkResource(id, docURL, resource, checked string) bool {
+	if resource == checked || (id == "prm.root" && resource == originOf(r.mcpURL)) {
 		return true
 	}
-	detail := fmt.Sprintf("%s says resource %q but the host was given %q; hosts compare them byte for byte and stop", docURL, resource, typed)
+	detail := fmt.Sprintf("%s says resource %q but the MCP URL checked is %q; hosts compare them byte for byte and stop", docURL, resource, checked)
 	switch {
 	case resource == "":
-		r.fail(id+".resource", fmt.Sprintf("%s has no resource field", docURL), "the document must carry resource = the MCP URL ("+typed+")")
-	case typed == resource+"/":
-		r.fail(id+".resource", detail, fmt.Sprintf("remove the trailing slash from the URL you type into the host: use %s", resource))
-	case resource == typed+"/":
+		r.fail(id+".resource", fmt.Sprintf("%s has no resource field", docURL), "the document must carry resource = the MCP URL ("+checked+")")
+	case resource == checked+"/":
 		r.fail(id+".resource", detail, "the server advertises a trailing slash: TASKBRIDGE_PUBLIC_URL must not end with / (a proxy rewriting paths can also add it)")
 	default:
-		r.fail(id+".resource", detail, publicURLFix(resource, typed))
+		r.fail(id+".resource", detail, r.publicURLFix(resource))
 	}
 	return false
 }
@@ -135,14 +133,40 @@ func (r *run) metadataStatusOK(id, rawURL string, resp *http.Response, required 
 	case code >= 300 && code < 400:
 		r.fail(id, fmt.Sprintf("GET %s answered %d redirect to %q", rawURL, code, resp.Header.Get("Location")),
 			"serve the metadata at this exact URL; a redirect usually means http vs https or a path rewrite in the proxy")
-	case code == http.StatusNotFound && !required:
-		r.warn(id, fmt.Sprintf("GET %s answered 404", rawURL),
-			"some hosts look here when the 401 carries no resource_metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app")
+	case code == http.StatusNotFound && (required || (r.mcpMissing && id == "prm.path")):
+		r.fail(id, fmt.Sprintf("GET %s answered 404", rawURL), r.notFoundFix(id, rawURL, required))
+	case code == http.StatusNotFound:
+		r.warn(id, fmt.Sprintf("GET %s answered 404", rawURL), r.notFoundFix(id, rawURL, required))
 	default:
 		r.fail(id, fmt.Sprintf("GET %s answered %d", rawURL, code),
 			"hosts need this document: make sure the proxy forwards /.well-known/ to taskbridge")
 	}
 	return false
+}
+
+// notFoundFix is the advice for a metadata URL that answered 404; required
+// says whether hosts need this URL or fall back to it.
+func (r *run) notFoundFix(id, rawURL string, required bool) string {
+	path := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		path = u.EscapedPath()
+	}
+	prefix := strings.TrimSuffix(r.mcpURL.EscapedPath(), "/mcp")
+	switch {
+	case r.mcpMissing && id == "prm.path":
+		return "there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong"
+	case r.mcpMissing:
+		return "nothing here names the MCP URL either: type TASKBRIDGE_PUBLIC_URL + /mcp into the host, with the path prefix your proxy serves taskbridge under, if any"
+	case prefix != "" && !strings.HasPrefix(path, prefix+"/"):
+		// RFC 8414 and RFC 9728 put the well-known part before the path,
+		// outside the prefix the proxy forwards.
+		return fmt.Sprintf("taskbridge is served under %s, and hosts look for this document outside it: have the proxy route %s to taskbridge's %s", prefix, path, strings.Replace(path, prefix, "", 1))
+	case required:
+		return "hosts need this document: make sure the proxy forwards /.well-known/ to taskbridge"
+	case strings.HasPrefix(id, "as."):
+		return "some hosts look here for the authorization server's metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app"
+	}
+	return "some hosts look here when the 401 carries no resource_metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app"
 }
 
 // checkCORS checks that browser-based clients can read a metadata document.
@@ -162,11 +186,16 @@ func isJSON(resp *http.Response) bool {
 
 // impliedResource is the MCP URL a metadata URL on another origin implies,
 // for the fix message: https://h/.well-known/oauth-protected-resource/mcp
-// describes https://h/mcp.
+// (RFC 9728's form) and https://h/p/.well-known/oauth-protected-resource/mcp
+// (taskbridge's behind a path prefix) describe https://h/mcp and
+// https://h/p/mcp.
 func impliedResource(u *url.URL) string {
-	suffix := strings.TrimPrefix(u.EscapedPath(), prmWellKnown)
-	if suffix == u.EscapedPath() || suffix == "" {
-		suffix = "/mcp"
+	before, after, found := strings.Cut(u.EscapedPath(), prmWellKnown)
+	if !found {
+		return originOf(u) + "/mcp"
 	}
-	return originOf(u) + suffix
+	if after == "" {
+		after = "/mcp"
+	}
+	return originOf(u) + before + after
 }

@@ -40,7 +40,7 @@ func (r *run) checkRegistration(ctx context.Context) {
 	req.Header.Set("Accept", "application/json")
 	resp, body, err := r.do(ctx, req)
 	if err != nil {
-		r.fail(id, fmt.Sprintf("POST %s: %v", endpoint, err), unreachableFix(err, r.mcpURL))
+		r.fail(id, fmt.Sprintf("POST %s: %v", endpoint, err), r.unreachableFix(err))
 		return
 	}
 	switch code := resp.StatusCode; {

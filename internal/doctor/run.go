@@ -12,7 +12,9 @@ import (
 // Options says what to check and how.
 type Options struct {
 	// URL is the MCP endpoint exactly as it is typed into the host,
-	// e.g. https://tasks.example.com/mcp.
+	// e.g. https://tasks.example.com/mcp. A mistyped one (the base URL, a
+	// trailing slash) fails the url check, and the walk checks the MCP URL
+	// it stands for.
 	URL string
 	// Token is an access token for the widget step; empty skips it.
 	Token string
@@ -23,6 +25,10 @@ type Options struct {
 	// Transport carries every request; nil is a transport with normal TLS
 	// verification. Tests pass their httptest server's transport.
 	Transport http.RoundTripper
+	// InContainer reports whether the doctor runs inside a container, which
+	// explains an unreachable localhost; nil checks the runtimes' marker
+	// files (/.dockerenv, /run/.containerenv).
+	InContainer func() bool
 }
 
 // DefaultTimeout bounds each request when Options.Timeout is zero.
@@ -34,8 +40,9 @@ type run struct {
 	out    *printer
 	report Report
 
-	mcpURL *url.URL     // the URL as typed, parsed
-	client *http.Client // same-origin only
+	mcpURL     *url.URL     // the MCP URL the typed one stands for (see mcpEndpoint)
+	mcpMissing bool         // the MCP POST answered 404 or 405: the path is wrong
+	client     *http.Client // same-origin only
 
 	challengePRM string         // resource_metadata from the 401, if any
 	prm          *resourceMeta  // the document the host would use
@@ -53,6 +60,9 @@ func Run(ctx context.Context, opts Options, w io.Writer) (Report, error) {
 	}
 	if opts.Transport == nil {
 		opts.Transport = defaultTransport()
+	}
+	if opts.InContainer == nil {
+		opts.InContainer = inContainer
 	}
 	r := &run{opts: opts, out: &printer{w: w, color: opts.Color}}
 	r.report.URL = displayURL(opts.URL)

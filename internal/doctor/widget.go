@@ -46,7 +46,7 @@ func (r *run) checkWidget(ctx context.Context) {
 		DisableStandaloneSSE: true,
 	}, nil)
 	if err != nil {
-		r.fail("widget.connect", "MCP initialize with the token failed: "+err.Error(), tokenFix(err, "initialize"))
+		r.fail("widget.connect", "MCP initialize with the token failed (POST "+r.mcpURL.Redacted()+"): "+err.Error(), tokenFix(err, "initialize"))
 		return
 	}
 	defer session.Close()
@@ -86,7 +86,7 @@ func (r *run) widgetToolLinks(ctx context.Context, session *mcp.ClientSession) (
 	var broken bool
 	for tool, err := range session.Tools(ctx, nil) {
 		if err != nil {
-			r.fail(id, "tools/list failed: "+err.Error(), tokenFix(err, "tools/list"))
+			r.fail(id, "tools/list failed (POST "+r.mcpURL.Redacted()+"): "+err.Error(), tokenFix(err, "tools/list"))
 			return nil, false
 		}
 		names = append(names, tool.Name)

@@ -23,7 +23,9 @@ import (
 // a person through them. Go's HTTP client ignores CSP; a browser applies
 // the consent page's form-action to the 303 that carries the code, so
 // only a browser shows that the app really receives it. The code is then
-// redeemed and the token used, so the whole link is real.
+// redeemed and the token used, so the whole link is real. The app asks for
+// write access too, and the person clicks Allow without ticking it: the
+// token and tools/list are read-only (P5).
 func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
 	if os.Getenv("TASKBRIDGE_BROWSER_TESTS") != "1" {
 		t.Skip("browser tests run from `make test-browser` (TASKBRIDGE_BROWSER_TESTS=1)")
@@ -64,7 +66,7 @@ func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
 	authURL := srv.URL + "/authorize?" + url.Values{
 		"response_type": {"code"}, "client_id": {client.ID}, "redirect_uri": {redirect},
 		"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"},
-		"state": {"browser-state"}, "scope": {"tasks.read"}, "resource": {srv.MCPURL()},
+		"state": {"browser-state"}, "scope": {"tasks.read tasks.write"}, "resource": {srv.MCPURL()},
 	}.Encode()
 
 	cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", "test/oauth.test.mjs")
@@ -100,7 +102,12 @@ func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
 		t.Fatalf("token: %d %v", resp.StatusCode, err)
 	}
-	if status, _, body := rawToolsList(t, srv, tok.AccessToken); status != http.StatusOK || !strings.Contains(body, "list_tasks") {
-		t.Fatalf("tools/list with the browser-linked token: %d\n%s", status, body)
+	// The person clicked Allow without ticking write access (P5).
+	if tok.Scope != "tasks.read" {
+		t.Fatalf("token scope %q after Allow with the write box as rendered, want tasks.read", tok.Scope)
+	}
+	if status, _, body := rawToolsList(t, srv, tok.AccessToken); status != http.StatusOK || !strings.Contains(body, "list_tasks") ||
+		strings.Contains(body, "create_task") {
+		t.Fatalf("tools/list with the browser-linked read-only token: %d, want list_tasks and no write tool\n%s", status, body)
 	}
 }

@@ -156,7 +156,9 @@ func (b *browser) signUp(p person) {
 
 // consentChoice is what the person does on the consent page.
 type consentChoice struct {
-	AllowWrite bool // leave the optional write checkbox ticked
+	// AllowWrite ticks the optional write checkbox; otherwise the box is
+	// sent as the page shows it, as a person who just clicks Allow does.
+	AllowWrite bool
 }
 
 // authorize is what a person does when an app sends them to the
@@ -206,7 +208,7 @@ func (b *browser) authorize(authURL string, p person, choice consentChoice) (url
 		b.t.Fatalf("consent page: %d\n%s", consent.Status, consent.Body)
 	}
 	decision := url.Values{"request": {hiddenField(b.t, consent.Body, "request")}, "decision": {"allow"}}
-	if choice.AllowWrite {
+	if choice.AllowWrite || strings.Contains(consent.Body, `name="grant_write" value="1" checked`) {
 		decision.Set("grant_write", "1")
 	}
 	answer := b.Post("/authorize", decision)

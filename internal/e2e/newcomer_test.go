@@ -127,6 +127,15 @@ func newcomerJourney(t *testing.T, srv *server) journey {
 	if after := b.Get("/account"); !strings.Contains(after.Body, "No apps are connected") {
 		t.Fatalf("the app is still listed after disconnecting:\n%s", after.Body)
 	}
+	// Disconnecting it again (a second click, a stale page) is the user's
+	// 404 with a clear message, not a 500 that trips the operator's alert.
+	again := b.Post("/account/connected-apps/revoke", revoke)
+	if again.Status != http.StatusNotFound || !strings.Contains(again.Body, "not connected to your account") {
+		t.Fatalf("disconnecting an already disconnected app: %d, want 404 saying it is not connected\n%s", again.Status, again.Body)
+	}
+	if logs := srv.Stderr.String(); strings.Contains(logs, "level=ERROR") || strings.Contains(logs, `"level":"ERROR"`) {
+		t.Fatalf("the server logged an error for a repeated disconnect:\n%s", logs)
+	}
 
 	// ...and it takes effect on the app's next request: 401 with the
 	// challenge that points at the protected resource metadata.
@@ -146,6 +155,9 @@ func newcomerJourney(t *testing.T, srv *server) journey {
 	return journey{Person: p, TaskTitle: title, Token: token}
 }
 
+// TestReadOnlyConsentHidesWriteTools: a person who clicks Allow without
+// ticking the write box (P5) links the app for reading only, and tools/list
+// shows no write tool (the newcomer journey ticks it and sees them all).
 func TestReadOnlyConsentHidesWriteTools(t *testing.T) {
 	srv := startServer(t)
 	p := newPerson(t)

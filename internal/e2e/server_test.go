@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -60,6 +61,14 @@ const (
 // kernel, tried again should another process take it in between.
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return startServerWith(t, nil)
+}
+
+// startServerWith is startServer with env overriding the test environment,
+// e.g. a TASKBRIDGE_PUBLIC_URL behind a proxy (server.URL stays the listen
+// address then).
+func startServerWith(t *testing.T, override map[string]string) *server {
+	t.Helper()
 	encKeys, err := keyring.Generate("e2e")
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +86,7 @@ func startServer(t *testing.T) *server {
 			"TASKBRIDGE_ENCRYPTION_KEYS": encKeys,
 			"TASKBRIDGE_MCP_STATE_KEY":   randomKey(t),
 		}
+		maps.Copy(env, override)
 		srv := &server{URL: base, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, EncryptionKeys: encKeys}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

@@ -84,9 +84,12 @@ func serveEnv(t *testing.T, db *testdb.Database, extra map[string]string) map[st
 		"TASKBRIDGE_MCP_STATE_KEY":   base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
 		"TASKBRIDGE_REQUEST_TIMEOUT": "5s",
 		"TASKBRIDGE_LOG_LEVEL":       "warn",
-		// A few users drive the load: the per-grant limit (600 a minute by
-		// default) would turn the test into a rate-limit test.
-		"TASKBRIDGE_RATE_MCP_PER_MINUTE": "100000",
+		// A few users drive the load: the per-grant limits (600 a minute,
+		// 2 and 4 calls at once by default) would turn the test into a
+		// rate-limit test.
+		"TASKBRIDGE_RATE_MCP_PER_MINUTE":            "100000",
+		"TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_GRANT": "9",
+		"TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER":  "9",
 	}
 	for k, v := range extra {
 		env[k] = v

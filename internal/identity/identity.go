@@ -47,6 +47,17 @@ type Principal struct {
 // Has reports whether the principal was granted s.
 func (p Principal) Has(s Scope) bool { return slices.Contains(p.Scopes, s) }
 
+// AppKey names the principal's connected app, for per-app limits: the
+// grant (one user's connection to one client, stable across token
+// refreshes), or user and client for an authenticator without grants. It
+// never leaves the process.
+func (p Principal) AppKey() string {
+	if p.GrantID != uuid.Nil {
+		return "grant:" + p.GrantID.String()
+	}
+	return "user:" + p.UserID.String() + " " + p.ClientID
+}
+
 // ScopeString is the space-separated form used on the wire.
 func (p Principal) ScopeString() string { return JoinScopes(p.Scopes) }
 

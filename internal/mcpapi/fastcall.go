@@ -18,7 +18,7 @@ import (
 
 // The direct tools/call path. A stateless tools/call through the go-sdk
 // costs more server CPU than the database work it triggers (issue 7,
-// README "Performance"): the SDK builds and tears down a session per
+// docs/performance.md): the SDK builds and tears down a session per
 // request, decodes the message with 32 KiB buffers, and encodes the result
 // three times over as it nests it into the JSON-RPC response, compacting
 // the whole payload at each level. The hot request, one tools/call in a
@@ -67,7 +67,16 @@ func (s *service) serveToolCall(w http.ResponseWriter, r *http.Request, body []b
 		Params: params,
 		Extra:  &mcp.RequestExtra{TokenInfo: auth.TokenInfoFromContext(r.Context()), Header: r.Header},
 	}
-	res, err := handler(r.Context(), req)
+	var (
+		res *mcp.CallToolResult
+		err error
+	)
+	if release, ok := s.admitCall(r.Context(), p, params.Name); ok { // limits.go
+		res, err = handler(r.Context(), req)
+		release()
+	} else {
+		res = rateLimitedResult()
+	}
 	var out []byte
 	if err == nil {
 		out, err = appendToolResponse(make([]byte, 0, 4096), id, res)

@@ -319,7 +319,7 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 // tools/call, in the protocol versions hosts speak today, is the request
 // the direct path exists for; if a header or member the client sends made
 // it decline, every call would pay the SDK's per-request cost again
-// (README "Performance"). Protocol 2026-07-28 (the go-sdk client's
+// (docs/performance.md). Protocol 2026-07-28 (the go-sdk client's
 // default) adds per-request metadata and header rules (SEP-2575): the SDK
 // answers it, correctly, at its own cost.
 func TestRealClientCallsTakeTheDirectPath(t *testing.T) {

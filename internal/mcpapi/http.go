@@ -28,6 +28,8 @@ import (
 //     top-level field, which mcp.Tool cannot express.
 //  4. It answers a single tools/call without the SDK's per-request session
 //     when the request is the plain common case (fastcall.go).
+//  5. It applies the batch rules and the per-app budget of tool calls
+//     (limits.go) before any message runs.
 func (s *service) httpLayer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
@@ -50,7 +52,10 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		calls := peekRequests(body)
+		calls, batch := peekRequests(body)
+		if !s.admitRequest(w, r, p, calls, batch) {
+			return
+		}
 		if s.HTTPScopeChallenge {
 			for _, c := range calls {
 				if c.Method != "tools/call" {
@@ -64,7 +69,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 				}
 			}
 		}
-		if len(calls) == 1 && calls[0].Method == "tools/call" {
+		if !batch && len(calls) == 1 && calls[0].Method == "tools/call" {
 			// One call: a database outage becomes 503 + Retry-After
 			// (unavailable.go). A batch keeps per-call in-band errors, since
 			// a 503 would hide calls in it that did succeed.
@@ -77,7 +82,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 			next.ServeHTTP(uw, r)
 			return
 		}
-		if len(calls) == 1 && calls[0].Method == "tools/list" {
+		if !batch && len(calls) == 1 && calls[0].Method == "tools/list" {
 			rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
 			rec.flushWithSecuritySchemes(w)
@@ -94,22 +99,28 @@ type peekedRequest struct {
 	} `json:"params"`
 }
 
-// peekRequests reads the JSON-RPC method (and tool name) of a request or a
-// batch. Anything unparsable is left for the SDK to reject.
-func peekRequests(body []byte) []peekedRequest {
+// peekRequests reads the JSON-RPC method (and tool name) of a request or
+// of each message of a batch, and whether it is a batch. A batch message
+// it cannot read is a zero entry, so the batch's length is still known;
+// anything unparsable is left for the SDK to reject.
+func peekRequests(body []byte) (calls []peekedRequest, batch bool) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
-		var batch []peekedRequest
-		if json.Unmarshal(body, &batch) == nil {
-			return batch
+		var raws []json.RawMessage
+		if json.Unmarshal(body, &raws) != nil {
+			return nil, true
 		}
-		return nil
+		calls = make([]peekedRequest, len(raws))
+		for i, raw := range raws {
+			_ = json.Unmarshal(raw, &calls[i])
+		}
+		return calls, true
 	}
 	var one peekedRequest
 	if json.Unmarshal(body, &one) != nil {
-		return nil
+		return nil, false
 	}
-	return []peekedRequest{one}
+	return []peekedRequest{one}, false
 }
 
 type bufferedResponse struct {

@@ -58,6 +58,12 @@ func (m *recordingMetrics) InjectionFlag(kind string) {
 	m.flags[kind]++
 }
 
+func (m *recordingMetrics) RateLimited(route string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["rate_limited "+route]++
+}
+
 func hasUnsafeChars(s string) bool {
 	for _, r := range s {
 		if (unicode.IsControl(r) && r != '\n' && r != '\t') || unicode.Is(unicode.Cf, r) {

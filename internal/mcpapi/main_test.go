@@ -42,6 +42,7 @@ const (
 	testPRM       = "http://127.0.0.1/.well-known/oauth-protected-resource/mcp"
 	userHeader    = "X-Test-User"
 	scopesHeader  = "X-Test-Scopes"
+	grantHeader   = "X-Test-Grant" // optional; else every request is a new grant
 	clientIDValue = "test-client"
 )
 
@@ -87,8 +88,12 @@ func testPrincipal(next http.Handler) http.Handler {
 			for _, s := range strings.Fields(r.Header.Get(scopesHeader)) {
 				scopes = append(scopes, identity.Scope(s))
 			}
+			grant, err := uuid.Parse(r.Header.Get(grantHeader))
+			if err != nil {
+				grant = uuid.New()
+			}
 			r = r.WithContext(identity.WithPrincipal(r.Context(), identity.Principal{
-				UserID: u, ClientID: clientIDValue, GrantID: uuid.New(), Scopes: scopes}))
+				UserID: u, ClientID: clientIDValue, GrantID: grant, Scopes: scopes}))
 		}
 		next.ServeHTTP(w, r.WithContext(logging.WithRequestID(r.Context(), "req-"+uuid.NewString()[:8])))
 	})

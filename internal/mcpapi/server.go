@@ -22,12 +22,15 @@ import (
 type Metrics interface {
 	ToolCall(tool, outcome string)
 	InjectionFlag(kind string)
+	// RateLimited counts a request refused by a rate limit (route "/mcp").
+	RateLimited(route string)
 }
 
 type noMetrics struct{}
 
 func (noMetrics) ToolCall(string, string) {}
 func (noMetrics) InjectionFlag(string)    {}
+func (noMetrics) RateLimited(string)      {}
 
 // Widget is the UI template resource the tools link to. Package web/widget
 // owns its definition (HTML, CSP dialects, hints); mcpapi only links to it.
@@ -73,6 +76,9 @@ type Deps struct {
 	Now func() time.Time
 	// AccountDeletion, when set, adds the request_account_deletion tool.
 	AccountDeletion AccountDeletion
+	// Limits bound one caller's work on this replica (limits.go); zero
+	// fields are no limit.
+	Limits Limits
 
 	// Audit records every tool call in the transaction of its effect.
 	Audit audit.Appender
@@ -96,6 +102,7 @@ type service struct {
 	specs    map[string]toolSpec
 	tools    map[string]mcp.ToolHandler // the registered handlers, for fastcall.go
 	widget   string
+	limits   workLimits
 }
 
 // maxRequestBytes bounds one JSON-RPC request. A batch of 25 tasks with
@@ -144,6 +151,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 		purge:    purgeCodec{key: subkey(d.StateKey, "purge"), old: oldPurge, now: d.Now},
 		patterns: injectionPatterns(),
 		widget:   DefaultWidgetURI,
+		limits:   newWorkLimits(d.Limits),
 	}
 	if d.Widget != nil {
 		s.widget = d.Widget.URI
@@ -204,7 +212,9 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	if s.Widget != nil && s.Widget.Register != nil {
 		s.Widget.Register(srv)
 	}
-	srv.AddReceivingMiddleware(s.scopeMiddleware)
+	// Outermost first: a call takes its slots before the scope check,
+	// whose refusal writes an audit row (limits.go).
+	srv.AddReceivingMiddleware(s.admitMiddleware, s.scopeMiddleware)
 	return srv, nil
 }
 

@@ -29,7 +29,7 @@ func TestB10_15_ConsentPage(t *testing.T) {
 		"&lt;script&gt;alert(1)&lt;/script&gt; Tasks", "not verified", // escaped, marked unverified
 		"https://<strong>app.example.com</strong>/callback", // exact redirect URI, host highlighted
 		"See your tasks", "Create, change, complete and delete your tasks",
-		`name="grant_write" value="1" checked`, // write is optional
+		`name="grant_write" value="1">`, // write is optional, and unticked
 		`href="` + e.url + `/privacy"`,
 	} {
 		if !strings.Contains(page, want) {
@@ -52,7 +52,7 @@ func TestB10_15_ConsentPage(t *testing.T) {
 	if resp, _ := e.decide(e.browser(e.newUser()), handle, "allow", true); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("handle used by another user: %d", resp.StatusCode)
 	}
-	// Read-only grant: untick write.
+	// Read-only grant: write left unticked.
 	resp, q := e.decide(b, handle, "allow", false)
 	if resp.StatusCode != http.StatusSeeOther || q.Get("code") == "" {
 		t.Fatalf("allow: %d %v", resp.StatusCode, q)
@@ -221,5 +221,37 @@ func TestConfidentialClientAuthentication(t *testing.T) {
 				t.Fatalf("right secret: %d %v", resp.StatusCode, body)
 			}
 		})
+	}
+}
+
+// Write access is an explicit act (P5): the write checkbox is unticked, so
+// a person who only clicks Allow (the form sent as the page renders it)
+// gives read access; ticking it gives write access too. The token's scope
+// says which, and the MCP tools follow it (internal/e2e
+// TestReadOnlyConsentHidesWriteTools).
+func TestWriteAccessNeedsAnExplicitTick(t *testing.T) {
+	e := newEnv(t)
+	user := e.newUser()
+	b := e.browser(user)
+	c := e.register(map[string]any{"client_name": "Tick Test"})
+	for _, tc := range []struct {
+		name      string
+		tick      bool
+		wantScope string
+	}{
+		{"Allow without touching the box", false, "tasks.read"},
+		{"Allow with the box ticked", true, "tasks.read tasks.write"},
+	} {
+		p := newPKCE()
+		handle, page := e.consent(b, e.authorizeURL(c, p, nil))
+		asRendered := strings.Contains(page, `name="grant_write" value="1" checked`)
+		resp, q := e.decide(b, handle, "allow", asRendered || tc.tick)
+		if resp.StatusCode != http.StatusSeeOther || q.Get("code") == "" {
+			t.Fatalf("%s: %d %v", tc.name, resp.StatusCode, q)
+		}
+		resp, body := e.exchange(c, q.Get("code"), p)
+		if resp.StatusCode != http.StatusOK || body["scope"] != tc.wantScope {
+			t.Errorf("%s: token %d with scope %q, want %q", tc.name, resp.StatusCode, body["scope"], tc.wantScope)
+		}
 	}
 }

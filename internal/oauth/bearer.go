@@ -68,7 +68,7 @@ func (s *Server) RequireBearer(next http.Handler) http.Handler {
 		}
 		p, info, reason, err := s.verifyCached(ctx, token)
 		if err != nil {
-			if reason == "" && postgres.IsUnavailable(err) {
+			if reason == "" && (postgres.IsUnavailable(err) || postgres.DeadlinePassed(ctx, err)) {
 				// The database is down or saturated: say so, so the
 				// client retries instead of treating it as a bug (I8).
 				s.log.WarnContext(ctx, "verify access token: database unavailable", "error", err.Error())
@@ -108,10 +108,39 @@ func bearerToken(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
+// NeedsTokenLookup reports whether authenticating r takes a database
+// lookup: r carries a well-formed access token that this replica has not
+// verified within the cache TTL. A request without a token, with a token
+// in the query or with a malformed one is refused, and a recently verified
+// token accepted, from memory. The /mcp per-IP limit on refused requests
+// (internal/server) uses it to bound lookups, not requests.
+func (s *Server) NeedsTokenLookup(r *http.Request) bool {
+	if r.URL.Query().Has("access_token") {
+		return false
+	}
+	token, present := bearerToken(r)
+	if !present || !wellFormedSecret(token, prefixAccessToken) {
+		return false
+	}
+	_, _, cached := s.tokens.get(sha256.Sum256([]byte(token)), s.now())
+	return !cached
+}
+
 // verifyCached answers from the token cache (tokencache.go) when it can and
-// otherwise verifies against the database and caches a success.
+// otherwise verifies against the database and caches a success. A token
+// is looked up by one request at a time: a burst of requests with a token
+// this replica has not verified yet holds one pooled connection, not one
+// each, and the requests after the first find it cached (I8).
 func (s *Server) verifyCached(ctx context.Context, token string) (identity.Principal, *auth.TokenInfo, string, error) {
 	key := sha256.Sum256([]byte(token))
+	if p, info, ok := s.tokens.get(key, s.now()); ok {
+		return p, info, "", nil
+	}
+	release, ok := s.lookups.Acquire(ctx, string(key[:]))
+	if !ok {
+		return identity.Principal{}, nil, "", fmt.Errorf("wait for another lookup of the same token: %w", ctx.Err())
+	}
+	defer release()
 	if p, info, ok := s.tokens.get(key, s.now()); ok {
 		return p, info, "", nil
 	}
@@ -127,7 +156,7 @@ func (s *Server) verifyCached(ctx context.Context, token string) (identity.Princ
 // token; on refusal reason says why (for logs) and err is errTokenRefused.
 func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.Principal, *auth.TokenInfo, string, error) {
 	var p identity.Principal
-	if !strings.HasPrefix(token, prefixAccessToken) || len(token) > 100 {
+	if !wellFormedSecret(token, prefixAccessToken) {
 		return p, nil, failMalformed, errTokenRefused
 	}
 	now := s.now().UTC()

@@ -15,7 +15,7 @@ const writeScopeField = "grant_write"
 // scopeWording is each scope in plain words, as the consent page shows it.
 var scopeWording = map[identity.Scope]string{
 	identity.ScopeTasksRead:  "See your tasks: titles, notes, due dates, priorities and tags.",
-	identity.ScopeTasksWrite: "Create, change, complete and delete your tasks.",
+	identity.ScopeTasksWrite: "Create, change, complete and delete your tasks, and ask for your account to be deleted (you confirm that yourself, with your password).",
 }
 
 type consentScope struct {
@@ -108,7 +108,8 @@ func (s *Server) ConsentProtection(next http.Handler) http.Handler {
 }
 
 // AuthorizeDecision handles the consent form (POST /authorize): allow with
-// the scopes the user left ticked, or cancel. Either way the decision is
+// the scopes the user ticked (write access is unticked until the user ticks
+// it, P5), or cancel. Either way the decision is
 // recorded and the user returns to the client's validated redirect URI.
 func (s *Server) AuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()

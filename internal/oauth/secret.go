@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 )
 
 // Prefixes make a leaked secret recognisable to secret scanners and to the
@@ -26,6 +27,18 @@ func newSecret(prefix string) (plain string, hash []byte) {
 	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
 	plain = prefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return plain, hashSecret(plain)
+}
+
+// wellFormedSecret reports whether s has the shape newSecret gives: the
+// prefix, then 32 bytes in unpadded base64url. Nothing else can be a secret
+// this server issued, so it is refused without a database lookup.
+func wellFormedSecret(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(32) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(rest)
+	return err == nil
 }
 
 // hashSecret is the lookup key of a code, token or consent handle.

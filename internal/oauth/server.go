@@ -23,6 +23,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/limit"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -51,6 +52,7 @@ type Server struct {
 	pages    *template.Template
 	failures *failureCounters
 	tokens   *tokenCache
+	lookups  *limit.Slots // one database lookup per access token at a time
 
 	cimdAllow func(netip.Addr) bool
 	cimdRoots *x509.CertPool
@@ -98,6 +100,7 @@ func New(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, authn Authe
 		failures:  newFailureCounters(),
 		cimdAllow: PublicAddress,
 		tokens:    newTokenCache(TokenCacheTTL, tokenCacheSize),
+		lookups:   limit.NewSlots(1),
 	}
 	for _, o := range opts {
 		o(s)

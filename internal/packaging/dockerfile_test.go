@@ -264,7 +264,7 @@ func TestDockerfileBuildImageMatchesGoMod(t *testing.T) {
 	}
 	m := regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?-(bookworm|trixie)$`).FindStringSubmatch(tag)
 	if m == nil {
-		t.Fatalf("golang tag %q: want <go version>-<Debian release>, e.g. 1.26-bookworm", tag)
+		t.Fatalf("golang tag %q: want <go version>-<Debian release>, e.g. 1.26.8-bookworm", tag)
 	}
 	imageMajor, imageMinor, imagePatch := m[1], m[2], m[3]
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,20 @@ import (
 
 // ExportFormat names the layout of an export document.
 const ExportFormat = "taskbridge.export.v1"
+
+// TasksExportFormat names the layout of the export an app gets with its
+// token (GET /api/export): the tasks only, which is all that tasks.read
+// ("See your tasks") covers. The account, sessions, other apps, consent
+// records and audit events are in the account page's export only.
+const TasksExportFormat = "taskbridge.tasks-export.v1"
+
+// exportContents is what one export document holds.
+type exportContents int
+
+const (
+	wholeAccount exportContents = iota // the account page and the CLI
+	tasksOnly                          // an app's bearer token
+)
 
 // exportSection is one array of the export: a query over one table, run
 // under the user's row-level-security identity (and filtered by the user
@@ -205,11 +220,25 @@ func (s *Service) WriteExport(ctx context.Context, w io.Writer, userID uuid.UUID
 	return s.WriteExportProgress(ctx, w, userID, via, clientID, nil)
 }
 
+// WriteTasksExport is WriteExport for an app (via api): the same snapshot
+// and audit, but only the tasks (TasksExportFormat).
+func (s *Service) WriteTasksExport(ctx context.Context, w io.Writer, userID uuid.UUID, clientID string) error {
+	return s.writeExport(ctx, w, userID, "api", clientID, tasksOnly, nil)
+}
+
 // WriteExportProgress is WriteExport that tells progress, when not nil,
 // about each row as it goes into the document: the section's name and 1
 // (for the CLI's progress bar). The document's bytes are the same either
 // way.
 func (s *Service) WriteExportProgress(ctx context.Context, w io.Writer, userID uuid.UUID, via, clientID string, progress func(section string, rows int64)) error {
+	return s.writeExport(ctx, w, userID, via, clientID, wholeAccount, progress)
+}
+
+func (s *Service) writeExport(ctx context.Context, w io.Writer, userID uuid.UUID, via, clientID string, contents exportContents, progress func(string, int64)) error {
+	detail := map[string]any{"via": via}
+	if contents == tasksOnly {
+		detail["contents"] = "tasks"
+	}
 	record := func(ctx context.Context, outcome audit.Outcome, detail map[string]any) error {
 		return s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
 			return s.audit.Append(ctx, tx, audit.Event{
@@ -218,16 +247,17 @@ func (s *Service) WriteExportProgress(ctx context.Context, w io.Writer, userID u
 			})
 		})
 	}
-	if err := record(ctx, audit.OutcomeSuccess, map[string]any{"via": via}); err != nil {
+	if err := record(ctx, audit.OutcomeSuccess, detail); err != nil {
 		return err
 	}
-	if err := s.writeSnapshot(ctx, w, userID, progress); err != nil {
+	if err := s.writeSnapshot(ctx, w, userID, contents, progress); err != nil {
 		if errors.Is(err, ErrNoAccount) {
 			return err
 		}
 		// The client went away or the database failed midway: record that
 		// this export is incomplete (best effort, even if ctx has ended).
-		if aerr := record(context.WithoutCancel(ctx), audit.OutcomeError, map[string]any{"via": via, "stage": "incomplete"}); aerr != nil {
+		detail["stage"] = "incomplete"
+		if aerr := record(context.WithoutCancel(ctx), audit.OutcomeError, detail); aerr != nil {
 			return errors.Join(err, aerr)
 		}
 		return err
@@ -237,7 +267,7 @@ func (s *Service) WriteExportProgress(ctx context.Context, w io.Writer, userID u
 
 // writeSnapshot writes the document from one REPEATABLE READ, read-only
 // transaction as userID.
-func (s *Service) writeSnapshot(ctx context.Context, w io.Writer, userID uuid.UUID, progress func(string, int64)) error {
+func (s *Service) writeSnapshot(ctx context.Context, w io.Writer, userID uuid.UUID, contents exportContents, progress func(string, int64)) error {
 	tx, err := s.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("export: begin: %w", err)
@@ -247,13 +277,13 @@ func (s *Service) writeSnapshot(ctx context.Context, w io.Writer, userID uuid.UU
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
-	if err := s.writeDocument(ctx, tx, bw, userID, progress); err != nil {
+	if err := s.writeDocument(ctx, tx, bw, userID, contents, progress); err != nil {
 		return err
 	}
 	return bw.Flush()
 }
 
-func (s *Service) writeDocument(ctx context.Context, tx pgx.Tx, w *bufio.Writer, userID uuid.UUID, progress func(string, int64)) error {
+func (s *Service) writeDocument(ctx context.Context, tx pgx.Tx, w *bufio.Writer, userID uuid.UUID, contents exportContents, progress func(string, int64)) error {
 	var (
 		email, name      string
 		created, updated time.Time
@@ -275,13 +305,19 @@ func (s *Service) writeDocument(ctx context.Context, tx pgx.Tx, w *bufio.Writer,
 					"created_at": stamp(created), "updated_at": stamp(updated)}},
 		},
 	}
+	sections := exportSections()
+	if contents == tasksOnly {
+		head = orderedObject{keys: []string{"format", "exported_at"},
+			m: map[string]any{"format": TasksExportFormat, "exported_at": head.m["exported_at"]}}
+		sections = slices.DeleteFunc(sections, func(sec exportSection) bool { return sec.name != "tasks" })
+	}
 	b, err := json.Marshal(head)
 	if err != nil {
 		return err
 	}
 	// The header object, left open so the sections follow as its members.
 	put(w, b[:len(b)-1])
-	for _, sec := range exportSections() {
+	for _, sec := range sections {
 		if err := s.writeSection(ctx, tx, w, sec, userID, progress); err != nil {
 			return err
 		}

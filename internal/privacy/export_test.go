@@ -25,7 +25,7 @@ func SetAfterLock(r *Retention, fn func()) { r.o.afterLock = fn }
 // WriteExport does once it has audited the export and begun the snapshot.
 func WriteExportDocument(ctx context.Context, s *Service, tx pgx.Tx, w io.Writer, userID uuid.UUID, progress func(string, int64)) error {
 	bw := bufio.NewWriter(w)
-	if err := s.writeDocument(ctx, tx, bw, userID, progress); err != nil {
+	if err := s.writeDocument(ctx, tx, bw, userID, wholeAccount, progress); err != nil {
 		return err
 	}
 	return bw.Flush()

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
@@ -122,26 +124,41 @@ func (s *Service) AccountExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.streamExport(w, r, u.ID, "account_page", "")
+	release, refused := s.exports.acquire(w, r, u.ID)
+	if refused != "" {
+		s.message(w, r, http.StatusTooManyRequests, "Download not started", string(refused), AccountDataPath)
+		return
+	}
+	defer release()
+	s.streamExport(w, r, func(ew io.Writer) error { return s.WriteExport(r.Context(), ew, u.ID, "account_page", "") })
 }
 
-// APIExport is GET /api/export for a bearer token with tasks.read (D5).
+// APIExport is GET /api/export for a bearer token with tasks.read (D5):
+// the tasks only, which is what the consent page's "See your tasks"
+// covers; the whole account is for the account page's export.
 func (s *Service) APIExport(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.bearerPrincipal(w, r, identity.ScopeTasksRead)
 	if !ok {
 		return
 	}
-	s.streamExport(w, r, p.UserID, "api", p.ClientID)
+	release, refused := s.exports.acquire(w, r, p.UserID)
+	if refused != "" {
+		httpx.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", string(refused))
+		return
+	}
+	defer release()
+	s.streamExport(w, r, func(ew io.Writer) error { return s.WriteTasksExport(r.Context(), ew, p.UserID, p.ClientID) })
 }
 
-func (s *Service) streamExport(w http.ResponseWriter, r *http.Request, userID uuid.UUID, via, clientID string) {
+// streamExport sends the document write produces as a download.
+func (s *Service) streamExport(w http.ResponseWriter, r *http.Request, write func(io.Writer) error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="taskbridge-export-`+s.now().UTC().Format("2006-01-02")+`.json"`)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	sw := &startedWriter{w: w}
-	err := s.WriteExport(r.Context(), sw, userID, via, clientID)
+	err := write(sw)
 	if err == nil {
 		return
 	}
@@ -176,8 +193,10 @@ func (s *startedWriter) Write(p []byte) (int, error) {
 
 // AccountDelete erases the signed-in user's account (POST /account/delete,
 // D4): CSRF token, the user's password again (a borrowed session or a
-// forged click is not enough) and the typed phrase. The password check
-// shares the login form's per-account throttle.
+// forged click is not enough) and the typed phrase. Wrong passwords are
+// limited per session (account.Reauthenticate), not by the login form's
+// per-account lockout, which anyone who knows the email can trigger: a
+// signed-in owner can always delete the account.
 func (s *Service) AccountDelete(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.signedIn(w, r)
 	if !ok {
@@ -196,15 +215,22 @@ func (s *Service) AccountDelete(w http.ResponseWriter, r *http.Request) {
 			"Nothing was deleted: type the confirmation exactly as shown.", AccountDataPath)
 		return
 	}
-	okPW, err := s.accounts.VerifyPassword(ctx, u.ID, r.PostFormValue("password"))
+	re, err := s.accounts.Reauthenticate(r, r.PostFormValue("password"))
 	if err != nil {
 		s.pageError(w, r, "verify password", err)
 		return
 	}
-	if !okPW {
+	if re.LockedFor > 0 {
+		s.refuseErase(ctx, u, "throttled")
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, math.Ceil(re.LockedFor.Seconds())))))
+		s.message(w, r, http.StatusTooManyRequests, "Not deleted",
+			"Nothing was deleted: too many wrong passwords were entered in this session. Wait a few minutes, then try again.", AccountDataPath)
+		return
+	}
+	if !re.OK {
 		s.refuseErase(ctx, u, "password")
 		s.message(w, r, http.StatusForbidden, "Not deleted",
-			"Nothing was deleted: the password was not right (or too many attempts were made; wait and try again).", AccountDataPath)
+			"Nothing was deleted: the password was not right.", AccountDataPath)
 		return
 	}
 	if _, err := s.EraseAccount(ctx, u.ID, "account_page"); err != nil {

@@ -49,7 +49,10 @@ type env struct {
 	privacy  *privacy.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with configuration variables set (TASKBRIDGE_*).
+func newEnvWith(t *testing.T, settings map[string]string) *env {
 	t.Helper()
 	tdb.Reset(t)
 	ctx := context.Background()
@@ -59,6 +62,9 @@ func newEnv(t *testing.T) *env {
 	}
 	base := "http://" + ln.Addr().String()
 	vars := map[string]string{"TASKBRIDGE_ENV": "test", "TASKBRIDGE_PUBLIC_URL": base}
+	for k, v := range settings {
+		vars[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +91,8 @@ func newEnv(t *testing.T) *env {
 	}
 	e.oauth = oauth.New(cfg, db, keys, authn{e.accounts}, e.auditLog, log)
 	if e.privacy, err = privacy.New(privacy.Options{DB: db, Keys: keys, Accounts: e.accounts, Consents: e.oauth, Tokens: e.oauth,
-		Audit: e.auditLog, Log: log, PublicURL: base, PolicyMarkdown: taskbridge.PrivacyPolicy}); err != nil {
+		Audit: e.auditLog, Log: log, PublicURL: base, PolicyMarkdown: taskbridge.PrivacyPolicy,
+		ExportsPerHour: cfg.Privacy.ExportsPerHour}); err != nil {
 		t.Fatal(err)
 	}
 	stateKey := make([]byte, 32)

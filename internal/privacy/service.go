@@ -41,6 +41,9 @@ type Options struct {
 	PublicURL string
 	// DeletionRequestTTL: see config.PrivacyConfig (default 24h).
 	DeletionRequestTTL time.Duration
+	// ExportsPerHour caps one user's exports an hour on this replica,
+	// account page and API together (default DefaultExportsPerHour).
+	ExportsPerHour int
 	// PolicyMarkdown is PRIVACY.md, served rendered at /privacy.
 	PolicyMarkdown []byte
 	Log            *slog.Logger
@@ -70,6 +73,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	audit     AuditLog
+	exports   *exportGate
 	pages     map[string]*template.Template
 	policy    template.HTML
 }
@@ -82,6 +86,7 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		db: o.DB, keys: o.Keys, accounts: o.Accounts, consents: o.Consents, tokens: o.Tokens,
 		publicURL: o.PublicURL, reqTTL: o.DeletionRequestTTL, log: o.Log, now: o.Now, audit: o.Audit,
+		exports: newExportGate(o.ExportsPerHour),
 	}
 	if s.reqTTL <= 0 {
 		s.reqTTL = DefaultDeletionRequestTTL

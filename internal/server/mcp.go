@@ -8,17 +8,18 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
-	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/limit"
 )
 
 // mountMCP serves the MCP endpoint behind the authenticator, which is the
 // only way a principal (and so a user id) reaches the tools. With the OAuth
 // server present, browser Origins are checked (DNS rebinding) and requests
 // are rate limited by mcpRateLimits: per connected app after the token is
-// verified, and per client IP for requests authentication refuses.
+// verified, and token lookups are serialized per client IP once it sent
+// too many refused requests.
 func mountMCP(r chi.Router, d Deps) {
 	if d.MCP == nil {
 		return
@@ -32,7 +33,11 @@ func mountMCP(r chi.Router, d Deps) {
 	}
 	if d.OAuth != nil {
 		lim := d.Config.OAuth
-		r.With(d.OAuth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, authenticate)).
+		needsLookup := d.OAuth.NeedsTokenLookup
+		if d.MCPAuthenticate != nil {
+			needsLookup = nil // another authenticator: its cost is unknown
+		}
+		r.With(d.OAuth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, authenticate, needsLookup)).
 			Handle("/mcp", d.MCP)
 		return
 	}
@@ -40,26 +45,37 @@ func mountMCP(r chi.Router, d Deps) {
 }
 
 // mcpRateLimits wraps authenticate with the two /mcp limits (I8), both
-// answering 429 with Retry-After and counted as route "/mcp" (L6):
+// counted as route "/mcp" (L6):
 //
 //   - perGrant requests a minute per connected app (the principal's grant:
-//     one user's connection to one client), counted after authentication.
-//     Hosts such as ChatGPT and Claude send all their users' calls from a
-//     few shared egress IPs, so a per-IP bucket would make all of their
-//     users share one; a grant's budget survives token refreshes.
+//     one user's connection to one client), counted after authentication,
+//     answering 429 with Retry-After. Hosts such as ChatGPT and Claude send
+//     all their users' calls from a few shared egress IPs, so a per-IP
+//     bucket would make all of their users share one; a grant's budget
+//     survives token refreshes. (internal/mcpapi charges each message of a
+//     JSON-RPC batch to the same budget and bounds the calls an app and a
+//     user run at once.)
 //   - refusedPerIP requests a minute per client IP (IPv6 per /64) that
 //     authentication refuses with a 4xx (no, malformed, unknown, expired or
-//     revoked token). Once an IP is over it, every request from it gets 429
-//     before any token lookup, which bounds token guessing and the database
-//     work of checking made-up tokens. Requests with a valid token never
-//     count, and neither do 5xx answers (a database outage must not leave
-//     a host's IP blocked afterwards). The check comes before the count, so
-//     concurrent refused requests can overshoot by the concurrency level.
+//     revoked token); valid requests and 5xx answers (a database outage)
+//     never count. It bounds the database work of checking made-up tokens
+//     without refusing anyone: once an IP is over it, the requests from it
+//     whose check takes a database lookup (needsLookup: a well-formed token
+//     not verified within the cache TTL; nil means every request) are
+//     checked one at a time, so that IP holds at most one pooled connection
+//     for token lookups however many it sends. Requests checked from memory
+//     (no token, a malformed one, a recently verified one) skip that queue,
+//     and a valid token is never refused because others sent junk from its
+//     address (a NAT, a VPN, a host's shared egress): before, an IP over
+//     the budget got 429 for everything, so anyone behind it could lock
+//     every user there out. A refusal stays a 401, so a client with an
+//     expired token still learns to refresh it.
 //
 // Buckets are per replica, like every httprate limit here.
-func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Handler) http.Handler, needsLookup func(*http.Request) bool) func(http.Handler) http.Handler {
 	refused := httprate.NewRateLimiter(refusedPerIP, time.Minute)
 	grants := httprate.NewRateLimiter(perGrant, time.Minute)
+	lookups := limit.NewSlots(1) // per IP over the refused budget
 	tooMany := func(w http.ResponseWriter, r *http.Request) {
 		if d.RateLimited != nil {
 			d.RateLimited("/mcp")
@@ -69,13 +85,21 @@ func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Ha
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ip := httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
-			if _, rate, err := refused.Status(ip); err == nil && int(math.Round(rate)) >= refusedPerIP {
-				w.Header().Set("Retry-After", "60")
-				tooMany(w, r)
-				return
+			done := func() {}
+			if needsLookup == nil || needsLookup(r) {
+				if _, rate, err := refused.Status(ip); err == nil && int(math.Round(rate)) >= refusedPerIP {
+					release, ok := lookups.Acquire(r.Context(), ip)
+					if !ok { // the request ended while queued
+						w.Header().Set("Retry-After", "1")
+						httpx.WriteError(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "the access token could not be checked in time; retry shortly")
+						return
+					}
+					done = release
+				}
 			}
 			outcome := &authOutcome{ResponseWriter: w}
 			authenticate(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				done() // the token is checked: the next request from this IP may look its own up
 				outcome.authenticated = true
 				// The MCP handler gets the original writer: the recorder
 				// only watches authentication, and must not hide
@@ -86,6 +110,7 @@ func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Ha
 				}
 				next.ServeHTTP(w, r)
 			})).ServeHTTP(outcome, r)
+			done()
 			if !outcome.authenticated && outcome.status >= 400 && outcome.status < 500 {
 				refused.OnLimit(headerSink{}, r, ip) // counts the refusal
 			}
@@ -93,16 +118,11 @@ func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Ha
 	}
 }
 
-// principalKey is the per-grant bucket of an authenticated request. A
-// principal without a grant (another authenticator) falls back to its user
-// and client; the keys never leave this process.
+// principalKey is the per-grant bucket of an authenticated request (the
+// principal's AppKey); the keys never leave this process.
 func principalKey(r *http.Request, ip string) string {
-	p, ok := identity.FromContext(r.Context())
-	switch {
-	case ok && p.GrantID != uuid.Nil:
-		return "grant:" + p.GrantID.String()
-	case ok:
-		return "user:" + p.UserID.String() + " " + p.ClientID
+	if p, ok := identity.FromContext(r.Context()); ok {
+		return p.AppKey()
 	}
 	return "ip:" + ip
 }

@@ -52,17 +52,18 @@ func addRoutes(r chi.Router, d Deps) {
 		r.Get(account.StylesheetPath, a.Stylesheet)
 		r.Group(func(r chi.Router) {
 			// Every state-changing account route: Fetch-metadata/Origin check
-			// here, plus the form token each handler verifies (A7).
+			// here, plus the form token each handler verifies (A7); the
+			// signed-in forms are also limited per user (LimitSessionPosts).
 			r.Use(a.ProtectForms)
 			r.Get("/signup", a.SignupPage)
 			r.With(a.LimitFormPosts).Post("/signup", a.Signup)
 			r.Get("/login", a.LoginPage)
 			r.With(a.LimitFormPosts).Post("/login", a.Login)
-			r.Post("/logout", a.Logout)
+			r.With(a.LimitSessionPosts).Post("/logout", a.Logout)
 			r.With(a.RequireLogin).Get("/account", a.AccountPage)
-			r.With(a.RequireLogin).Post("/account/connected-apps/revoke", a.RevokeGrant)
+			r.With(a.RequireLogin, a.LimitSessionPosts).Post("/account/connected-apps/revoke", a.RevokeGrant)
 			r.With(a.RequireLogin).Get(account.PolicyConsentPath, a.PolicyConsentPage)
-			r.With(a.RequireLogin, a.LimitFormPosts).Post(account.PolicyConsentPath, a.PolicyConsent)
+			r.With(a.RequireLogin, a.LimitFormPosts, a.LimitSessionPosts).Post(account.PolicyConsentPath, a.PolicyConsent)
 		})
 		if d.TaskPage != nil {
 			// The task page processes the user's tasks: privacy-policy
@@ -89,12 +90,12 @@ func addPrivacyRoutes(r chi.Router, d Deps) {
 			r.Use(a.ProtectForms, a.RequireLogin)
 			r.Get(privacy.AccountDataPath, p.DataPage)
 			r.Get("/account/export", p.AccountExport)
-			r.With(a.LimitFormPosts).Post("/account/delete", p.AccountDelete)
+			r.With(a.LimitFormPosts, a.LimitSessionPosts).Post("/account/delete", p.AccountDelete)
 		})
 	}
 	if d.OAuth != nil {
 		r.Group(func(r chi.Router) {
-			r.Use(d.OAuth.RequireBearer)
+			r.Use(d.OAuth.RequireBearer, perGrant(d, "/api", d.Config.Privacy.APIPerMinute))
 			r.Get("/api/export", p.APIExport)
 			r.Delete("/api/account", p.APIDeleteAccount)
 		})
@@ -121,16 +122,33 @@ func addOAuthRoutes(r chi.Router, d Deps) {
 		r.Options(path, oauth.Preflight)
 	}
 	r.With(perIP(d, "/authorize", lim.AuthorizePerMinute)).Get("/authorize", o.Authorize)
-	r.With(perIP(d, "/authorize", lim.AuthorizePerMinute), o.ConsentProtection).Post("/authorize", o.AuthorizeDecision)
+	decide := r.With(perIP(d, "/authorize", lim.AuthorizePerMinute), o.ConsentProtection)
+	if d.Accounts != nil {
+		decide = decide.With(d.Accounts.LimitSessionPosts) // the consent form is a signed-in form too
+	}
+	decide.Post("/authorize", o.AuthorizeDecision)
 }
 
 // perIP limits requests per client IP (IPv6 per /64) and answers 429 with
 // Retry-After (I8).
 func perIP(d Deps, route string, perMinute int) func(http.Handler) http.Handler {
-	return httprate.LimitBy(perMinute, time.Minute,
-		func(r *http.Request) (string, error) {
-			return httprate.CanonicalizeIP(middleware.GetClientIP(r.Context())), nil
-		},
+	return limitBy(d, route, perMinute, func(r *http.Request) (string, error) { return requestIP(r), nil })
+}
+
+// perGrant limits authenticated requests per connected app, the bucket of
+// /mcp (principalKey), and answers 429 with Retry-After (I8). It goes after
+// the bearer authentication.
+func perGrant(d Deps, route string, perMinute int) func(http.Handler) http.Handler {
+	return limitBy(d, route, perMinute, func(r *http.Request) (string, error) { return principalKey(r, requestIP(r)), nil })
+}
+
+func requestIP(r *http.Request) string {
+	return httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
+}
+
+// limitBy is perMinute requests a minute per key, counted as route (L6).
+func limitBy(d Deps, route string, perMinute int, key httprate.KeyFunc) func(http.Handler) http.Handler {
+	return httprate.LimitBy(perMinute, time.Minute, key,
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 			if d.RateLimited != nil {
 				d.RateLimited(route)

@@ -47,6 +47,10 @@ test("a person links an app: login, consent, redirect with the code", async () =
     ]);
     await page.getByRole("button", { name: "Allow" }).waitFor();
     await page.screenshot({ path: join(OUT_DIR, "oauth-consent.png"), fullPage: true });
+    // The app asks for write access too; consenting to writes is an
+    // explicit act, so the box starts unticked and the person leaves it.
+    const write = page.getByRole("checkbox", { name: /Create, change, complete and delete your tasks/ });
+    assert.equal(await write.isChecked(), false, "the write access box is ticked before the person ticks it");
 
     await Promise.all([
       page.waitForURL((u) => u.href.startsWith(CALLBACK_URL), { timeout: 10_000 }),
