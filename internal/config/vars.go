@@ -69,7 +69,7 @@ func coreVars() []Var {
 			set: func(c *Config, s string) error {
 				return parseDuration(&c.ShutdownTimeout, s, time.Second, 5*time.Minute)
 			}},
-		{Name: "TASKBRIDGE_ENCRYPTION_KEYS", Help: "Keys that encrypt task notes at rest: kid:base64(32 bytes)[,kid:...], the first is active. Required in prod; dev and test use an ephemeral key when unset.", Secret: true,
+		{Name: "TASKBRIDGE_ENCRYPTION_KEYS", Help: "Keys that encrypt task notes at rest (and, through a derived MAC key, name per-IP failed-login counters): kid:base64(32 bytes)[,kid:...], the first is active. Required in prod; dev and test use an ephemeral key when unset.", Secret: true,
 			set: func(c *Config, s string) error {
 				if s == "" {
 					return nil
