@@ -256,3 +256,25 @@ func TestSweeperNoticesASealRemovedBehindIt(t *testing.T) {
 	}
 	wantProblem(t, res.Report, "deleted", 5)
 }
+
+// A hole in the chain wider than a pass does not stall the sweep.
+func TestSweeperGoesOnPastAHoleWiderThanAPass(t *testing.T) {
+	f := newFixture(t)
+	f.appendEvents(t, 30)
+	f.sealAll(t)
+	tamper(t, `DELETE FROM audit_seals WHERE seq BETWEEN 6 AND 25`, `DELETE FROM audit_events WHERE id BETWEEN 6 AND 25`)
+	sw := audit.NewSweeper(f.db.Pool, f.keys, audit.SweeperOptions{Batch: 5})
+	var problems []audit.Problem
+	for range 10 {
+		res, err := sw.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems = append(problems, res.Report.Problems...)
+		if res.Complete {
+			wantProblem(t, audit.Report{Problems: problems}, "deleted", 6)
+			return
+		}
+	}
+	t.Fatalf("the sweep never reached the head; problems so far: %v", problems)
+}

@@ -108,12 +108,14 @@ func inSnapshot(ctx context.Context, db Querier, fn func(pgx.Tx) error) error {
 }
 
 // position is where a walk stands: the last seal it verified, with the
-// hash it computed there and its event's id and time.
+// hash it computed there and its event's id and time, and the seq up to
+// which it has looked (past seq when seals are missing there).
 type position struct {
 	seq     int64
 	eventID int64
 	hash    []byte
 	at      time.Time
+	through int64
 }
 
 type verifier struct {
@@ -160,7 +162,7 @@ func (v *verifier) run(ctx context.Context, tx pgx.Tx, from *position, limit int
 	}
 	lo := first - 1
 	if from != nil {
-		v.pos, lo = *from, from.seq
+		v.pos, lo = *from, from.through
 	}
 	hi := head
 	if limit < head-lo {
@@ -177,6 +179,7 @@ func (v *verifier) run(ctx context.Context, tx pgx.Tx, from *position, limit int
 		return false, err
 	}
 	if hi < head {
+		v.pos.through = hi
 		return false, nil
 	}
 	return true, v.checkEnd(ctx, tx, head, anchor)
@@ -291,7 +294,7 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *An
 		if anchor != nil && anchor.Seq == seq && !hmac.Equal(anchor.Hash, got) {
 			v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: "the chain does not match the external anchor"})
 		}
-		v.pos = position{seq: seq, eventID: eventID, hash: got, at: at}
+		v.pos = position{seq: seq, eventID: eventID, hash: got, at: at, through: seq}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read seals: %w", err)
