@@ -278,3 +278,22 @@ func TestSweeperGoesOnPastAHoleWiderThanAPass(t *testing.T) {
 	}
 	t.Fatalf("the sweep never reached the head; problems so far: %v", problems)
 }
+
+// Development without TASKBRIDGE_AUDIT_KEY: each process has its own
+// random key, so a restarted server cannot verify the head the last one
+// left, and goes on sealing after it rather than stalling.
+func TestEphemeralKeyGoesOnFromAnEarlierProcesssHead(t *testing.T) {
+	f := newFixture(t)
+	for range 2 {
+		keys, err := audit.EphemeralKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.keys, f.log = keys, audit.NewLog(keys)
+		f.appendEvents(t, 2)
+		f.sealAll(t)
+	}
+	if rep := f.verify(t, f.keys, nil); rep.HeadSeq != 4 || rep.Unsealed != 0 {
+		t.Fatalf("%+v", rep)
+	}
+}
