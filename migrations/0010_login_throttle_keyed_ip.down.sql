@@ -1,3 +1,3 @@
--- Nothing to restore: the removed per-IP counters cannot be recomputed, and
--- the older server simply starts counting again.
-SELECT 1;
+-- The removed per-IP counters cannot be recomputed; the older server simply
+-- starts counting again.
+ALTER TABLE login_throttle RENAME CONSTRAINT login_throttle_subject_size TO login_throttle_subject_sha256;

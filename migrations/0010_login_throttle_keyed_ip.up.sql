@@ -6,3 +6,6 @@
 -- forgets at most an hour of per-IP counts (DefaultIPThrottle); per-account
 -- counters are unchanged.
 DELETE FROM login_throttle WHERE scope = 'ip';
+
+-- Subjects are SHA-256 (accounts) or HMAC-SHA256 (IPs): both 32 bytes.
+ALTER TABLE login_throttle RENAME CONSTRAINT login_throttle_subject_sha256 TO login_throttle_subject_size;
