@@ -18,36 +18,9 @@ import (
 )
 
 func TestAuditSealAndVerifyCommands(t *testing.T) {
-	db := tdb.NewMigrated(t)
-	spec, err := keyring.Generate("a1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := envFrom(map[string]string{"TASKBRIDGE_ENV": "dev", "DATABASE_URL": db.AppURL, "TASKBRIDGE_AUDIT_KEY": spec})
-	run := func(args ...string) (string, error) {
-		var out syncBuffer
-		err := cli.Run(context.Background(), cli.Env{Args: args, Getenv: env, Stdout: &out, Stderr: &out})
-		return out.String(), err
-	}
-
-	ctx := context.Background()
-	pool, err := postgres.Open(ctx, db.AppURL, postgres.PoolOptions{MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	keys, err := audit.ParseKeys(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		err := pool.InSystemTx(ctx, func(tx pgx.Tx) error {
-			return audit.NewLog(keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	a := newAuditCLI(t)
+	db, run, ctx := a.db, a.run, context.Background()
+	a.appendEvents(t, 4)
 
 	if out, err := run("audit", "seal"); err != nil || !strings.Contains(out, "sealed 4 events") {
 		t.Fatalf("seal: %v %s", err, out)
@@ -172,25 +145,7 @@ func TestServeExposesMetricsOnlyOnTheMetricsListener(t *testing.T) {
 		"TASKBRIDGE_METRICS_ADDR": "127.0.0.1:0",
 		"DATABASE_URL":            db.AppURL,
 	}
-	var stdout, stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- cli.Run(ctx, cli.Env{Args: []string{"serve"}, Getenv: envFrom(env), Stdout: &stdout, Stderr: &stderr})
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	addr := waitForAddr(t, &stdout, done)
-	m := regexp.MustCompile(`metrics: (http://127\.0\.0\.1:\d+/metrics)`).FindStringSubmatch(stdout.String())
-	if m == nil {
-		t.Fatalf("no metrics address printed: %s", stdout.String())
-	}
+	addr, metricsURL, _ := startServeWithMetrics(t, env)
 	get := func(url string) (int, string) {
 		t.Helper()
 		resp, err := http.Get(url)
@@ -204,7 +159,7 @@ func TestServeExposesMetricsOnlyOnTheMetricsListener(t *testing.T) {
 	if code, _ := get("http://" + addr + "/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz %d", code)
 	}
-	code, body := get(m[1])
+	code, body := get(metricsURL)
 	if code != http.StatusOK || !strings.Contains(body, `taskbridge_http_requests_total{code="2xx",method="GET",route="/healthz"}`) {
 		t.Fatalf("metrics listener: %d\n%s", code, body)
 	}
