@@ -51,7 +51,12 @@ export class App {
 export async function startCallback() {
   const received = [];
   const server = createServer((req, res) => {
-    received.push(new URL(req.url, "http://127.0.0.1").searchParams);
+    const u = new URL(req.url, "http://127.0.0.1");
+    if (u.pathname !== "/callback") { // the browser's own asks, e.g. /favicon.ico
+      res.writeHead(404).end();
+      return;
+    }
+    received.push(u.searchParams);
     res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
     res.end("Linked. You can close this window.");
   });
