@@ -15,8 +15,9 @@ help: ## list targets
 build: ## build the binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/taskbridge
 
-run: build ## run locally against DATABASE_URL in dev mode (see README)
-	TASKBRIDGE_ENV=$${TASKBRIDGE_ENV:-dev} ./$(BIN) serve --migrate
+run: build ## serve in dev mode: on DATABASE_URL, or on a private PostgreSQL in .taskbridge-dev/ (see README)
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/taskbridge-dev ./dev/run
+	./bin/taskbridge-dev
 
 migrate: build ## apply migrations with TASKBRIDGE_MIGRATE_DATABASE_URL
 	./$(BIN) migrate up

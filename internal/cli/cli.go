@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/taskbridge/taskbridge/internal/config"
 )
 
 // Env is what a command sees of the outside world.
@@ -71,9 +73,19 @@ func Run(ctx context.Context, env Env) error {
 		return nil
 	}
 	for _, c := range commands() {
-		if c.name == name {
-			return c.run(ctx, env, args)
+		if c.name != name {
+			continue
 		}
+		if c.check != nil {
+			// Dev only: keys kept in TASKBRIDGE_DEV_SECRETS_DIR stand in
+			// for unset ones (made on first use).
+			getenv, err := config.WithDevSecrets(env.Getenv)
+			if err != nil {
+				return err
+			}
+			env.Getenv = getenv
+		}
+		return c.run(ctx, env, args)
 	}
 	return fmt.Errorf("%w: unknown command %q\n%s", ErrUsage, name, usage())
 }

@@ -126,7 +126,7 @@ func loadKeyring(cfg *config.Config, log *slog.Logger) (*keyring.Keyring, error)
 			return nil, err
 		}
 		spec = gen
-		log.Warn("TASKBRIDGE_ENCRYPTION_KEYS is unset: using an ephemeral key; task notes written now will be unreadable after a restart")
+		log.Warn("TASKBRIDGE_ENCRYPTION_KEYS is unset: using an ephemeral key; task notes written now will be unreadable after a restart (TASKBRIDGE_DEV_SECRETS_DIR keeps dev keys, as make run does)")
 	}
 	return keyring.Parse(spec)
 }

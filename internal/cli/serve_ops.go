@@ -25,7 +25,7 @@ func loadAuditKeys(cfg *config.Config, log *slog.Logger) (*audit.Keys, error) {
 		if cfg.Mode == config.ModeProd {
 			return nil, errNoProdKey("TASKBRIDGE_AUDIT_KEY")
 		}
-		log.Warn("TASKBRIDGE_AUDIT_KEY is unset: using an ephemeral audit key; the audit chain sealed now cannot be verified after a restart")
+		log.Warn("TASKBRIDGE_AUDIT_KEY is unset: using an ephemeral audit key; the audit chain sealed now cannot be verified after a restart (TASKBRIDGE_DEV_SECRETS_DIR keeps dev keys, as make run does)")
 		return audit.EphemeralKeys()
 	}
 	return audit.ParseKeys(cfg.Audit.Keys)
