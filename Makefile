@@ -75,7 +75,7 @@ widget: ## build the task board into web/widget/dist/board.html (needs Node; com
 widget-check: ## rebuild the widget in a temp dir; fail if the committed board.html differs (O1)
 	web/widget/scripts/widget-check.sh
 
-test-browser: ## board in headless chromium against a test MCP Apps host (installs npm deps and chromium)
+test-browser: ## board, consent pages and the official TypeScript MCP clients (v2 at 2026-07-28, v1) in headless chromium against the real server (installs npm deps and chromium)
 	GO=$(GO) web/widget/scripts/test-browser.sh
 
 # The MCP conformance suite needs Node 22 (it imports fs.globSync); Node 22

@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,13 +24,7 @@ import (
 // write access too, and the person clicks Allow without ticking it: the
 // token and tools/list are read-only (P5).
 func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
-	if os.Getenv("TASKBRIDGE_BROWSER_TESTS") != "1" {
-		t.Skip("browser tests run from `make test-browser` (TASKBRIDGE_BROWSER_TESTS=1)")
-	}
-	widgetDir, err := filepath.Abs("../../web/widget")
-	if err != nil {
-		t.Fatal(err)
-	}
+	skipUnlessBrowserTests(t)
 	srv := startServer(t)
 	p := newPerson(t)
 	newBrowser(t, srv).signUp(p)
@@ -69,12 +60,8 @@ func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
 		"state": {"browser-state"}, "scope": {"tasks.read tasks.write"}, "resource": {srv.MCPURL()},
 	}.Encode()
 
-	cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", "test/oauth.test.mjs")
-	cmd.Dir = widgetDir
-	cmd.Env = append(os.Environ(), "AUTH_URL="+authURL, "CALLBACK_URL="+redirect, "EMAIL="+p.Email, "PASSWORD="+p.Password,
-		"OUT_DIR="+filepath.Join(widgetDir, "test-results"))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := runNodeTest(t, "test/oauth.test.mjs", "AUTH_URL="+authURL, "CALLBACK_URL="+redirect,
+		"EMAIL="+p.Email, "PASSWORD="+p.Password); err != nil {
 		t.Fatalf("browser linking failed: %v", err)
 	}
 
