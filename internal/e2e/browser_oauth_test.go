@@ -70,12 +70,12 @@ func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
 	if q.Get("state") != "browser-state" || q.Get("iss") != srv.URL || q.Get("code") == "" {
 		t.Fatalf("authorization response %v: want the code, the app's state and iss %s", q, srv.URL)
 	}
-	token, scope := redeemCode(t, srv, clientID, redirect, q.Get("code"), verifier)
+	tok := redeemCode(t, srv, clientID, redirect, q.Get("code"), verifier)
 	// The person clicked Allow without ticking write access (P5).
-	if scope != "tasks.read" {
-		t.Fatalf("token scope %q after Allow with the write box as rendered, want tasks.read", scope)
+	if tok.Scope != "tasks.read" {
+		t.Fatalf("token scope %q after Allow with the write box as rendered, want tasks.read", tok.Scope)
 	}
-	if status, _, body := rawToolsList(t, srv, token); status != http.StatusOK || !strings.Contains(body, "list_tasks") ||
+	if status, _, body := rawToolsList(t, srv, tok.Access); status != http.StatusOK || !strings.Contains(body, "list_tasks") ||
 		strings.Contains(body, "create_task") {
 		t.Fatalf("tools/list with the browser-linked read-only token: %d, want list_tasks and no write tool\n%s", status, body)
 	}

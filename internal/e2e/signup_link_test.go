@@ -14,11 +14,12 @@ import (
 )
 
 // registerApp registers a public client through /register, as a host does
-// when it is first connected, and returns its client_id.
+// when it is first connected, and returns its client_id. It may refresh
+// its tokens.
 func registerApp(t *testing.T, srv *server, name, redirect string) string {
 	t.Helper()
 	reg, _ := json.Marshal(map[string]any{"client_name": name, "redirect_uris": []string{redirect},
-		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code"}})
+		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"}})
 	resp, err := http.Post(srv.URL+"/register", "application/json", bytes.NewReader(reg))
 	if err != nil {
 		t.Fatal(err)
@@ -42,25 +43,38 @@ func authorizationURL(srv *server, clientID, redirect, verifier, state string) s
 	}.Encode()
 }
 
+// hostTokens is what a host holds after /token.
+type hostTokens struct {
+	Access  string `json:"access_token"`
+	Refresh string `json:"refresh_token"`
+	Scope   string `json:"scope"`
+}
+
 // redeemCode exchanges an authorization code at /token as the public
-// client and returns the access token and its scope.
-func redeemCode(t *testing.T, srv *server, clientID, redirect, code, verifier string) (string, string) {
+// client.
+func redeemCode(t *testing.T, srv *server, clientID, redirect, code, verifier string) hostTokens {
 	t.Helper()
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
-		"client_id": {clientID}, "code_verifier": {verifier}, "resource": {srv.MCPURL()}}
+	tok, status := postToken(t, srv, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
+		"client_id": {clientID}, "code_verifier": {verifier}, "resource": {srv.MCPURL()}})
+	if status != http.StatusOK || tok.Access == "" {
+		t.Fatalf("token: %d", status)
+	}
+	return tok
+}
+
+// postToken posts form to /token and returns the answer and its status.
+func postToken(t *testing.T, srv *server, form url.Values) (hostTokens, int) {
+	t.Helper()
 	resp, err := http.Post(srv.URL+"/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		Scope       string `json:"scope"`
+	var tok hostTokens
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		t.Fatal(err)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
-		t.Fatalf("token: %d %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken, tok.Scope
+	return tok, resp.StatusCode
 }
 
 var signupLinkRE = regexp.MustCompile(`<a href="(/signup[^"]*)">Create an account</a>`)
@@ -122,8 +136,8 @@ func TestNewcomerSignsUpInTheMiddleOfLinkingAnApp(t *testing.T) {
 		q.Get("state") != "newcomer-state" || q.Get("iss") != srv.URL {
 		t.Fatalf("Allow: %d to %q, want the code, state and iss at the app", answer.Status, answer.Location)
 	}
-	token, _ := redeemCode(t, srv, clientID, redirect, q.Get("code"), verifier)
-	if status, _, body := rawToolsList(t, srv, token); status != http.StatusOK || !strings.Contains(body, "list_tasks") {
+	tok := redeemCode(t, srv, clientID, redirect, q.Get("code"), verifier)
+	if status, _, body := rawToolsList(t, srv, tok.Access); status != http.StatusOK || !strings.Contains(body, "list_tasks") {
 		t.Fatalf("tools/list with the newcomer's token: %d\n%s", status, body)
 	}
 }
