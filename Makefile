@@ -22,19 +22,44 @@ run: build ## serve in dev mode: on DATABASE_URL, or on a private PostgreSQL in 
 migrate: build ## apply migrations with TASKBRIDGE_MIGRATE_DATABASE_URL
 	./$(BIN) migrate up
 
-test: lint test-go test-race fuzz-short widget-check test-browser ## everything CI checks
+# Every stage runs even when an earlier one fails, so one failure cannot hide
+# another stage's result; the failed stages are listed at the end and make
+# exits non-zero.
+TEST_STAGES := lint test-go test-race fuzz-short widget-check test-browser
 
-test-go: ## all Go tests against a real PostgreSQL (see internal/testdb)
-	$(GO) test -count=1 $(PKGS)
+test: ## everything CI checks: every stage, then the list of those that failed
+	@failed=""; \
+	for stage in $(TEST_STAGES); do \
+	  echo "==> make $$stage"; \
+	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: every stage passed ($(TEST_STAGES))"
 
-test-race: ## the short tests again under the race detector
-	$(GO) test -count=1 -short -race $(PKGS)
+# Go test output goes through tools/testreport: go test's usual output, then
+# every skipped test with its reason. With CI set, a skip that
+# .ci/allowed-skips does not name for the stage fails it.
+TESTREPORT := bin/testreport
+
+.PHONY: test-tools
+test-tools: ## build what the Go test stages run: the reporter, and caddy (TestCaddyfileAdapts)
+	$(GO) -C tools build -o ../$(TESTREPORT) ./testreport
+	$(GO) tool -modfile=tools/go.mod -n caddy >/dev/null
+
+test-go: test-tools ## all Go tests against a real PostgreSQL (see internal/testdb), and the dev tools' own tests
+	$(GO) test -json -count=1 $(PKGS) | ./$(TESTREPORT) -stage test-go
+	$(GO) -C tools test -json -count=1 ./... | ./$(TESTREPORT) -stage test-go
+
+test-race: test-tools ## the short tests again under the race detector
+	$(GO) test -json -count=1 -short -race $(PKGS) | ./$(TESTREPORT) -stage test-race
 
 lint: ## gofmt, go vet, staticcheck, gosec, gitleaks
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool -modfile=tools/go.mod staticcheck $(PKGS)
+	$(GO) -C tools vet ./...
+	$(GO) -C tools tool staticcheck ./...
 	$(MAKE) --no-print-directory gosec secrets
 
 fmt: ## format the Go code
@@ -50,7 +75,7 @@ widget: ## build the task board into web/widget/dist/board.html (needs Node; com
 widget-check: ## rebuild the widget in a temp dir; fail if the committed board.html differs (O1)
 	web/widget/scripts/widget-check.sh
 
-test-browser: ## board in headless chromium against a test MCP Apps host (installs npm deps and chromium)
+test-browser: ## board, consent pages and the official TypeScript MCP clients (v2 at 2026-07-28, v1) in headless chromium against the real server (installs npm deps and chromium)
 	GO=$(GO) web/widget/scripts/test-browser.sh
 
 # The MCP conformance suite needs Node 22 (it imports fs.globSync); Node 22

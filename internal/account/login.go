@@ -76,7 +76,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusOK, "", next, loginFailedMessage)
 		return
 	}
-	acct, ip := newSubject(scopeAccount, email), newSubject(scopeIP, clientIP(r))
+	acct, ip := newSubject(scopeAccount, email), s.ipSubject(clientIP(r))
 
 	var (
 		userID uuid.UUID

@@ -5,9 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +25,7 @@ import (
 // the person clicks Allow without ticking it: the token and tools/list are
 // read-only (P5).
 func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
-	if os.Getenv("TASKBRIDGE_BROWSER_TESTS") != "1" {
-		t.Skip("browser tests run from `make test-browser` (TASKBRIDGE_BROWSER_TESTS=1)")
-	}
-	widgetDir, err := filepath.Abs("../../web/widget")
-	if err != nil {
-		t.Fatal(err)
-	}
+	skipUnlessBrowserTests(t)
 	srv := startServer(t)
 	p := newPerson(t) // no account yet: the browser signs up
 
@@ -52,12 +43,8 @@ func TestBrowserLinksAnAppThroughTheRealPages(t *testing.T) {
 	verifier := oauth2.GenerateVerifier()
 	authURL := authorizationURL(srv, clientID, redirect, verifier, "browser-state")
 
-	cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", "test/oauth.test.mjs")
-	cmd.Dir = widgetDir
-	cmd.Env = append(os.Environ(), "AUTH_URL="+authURL, "CALLBACK_URL="+redirect, "EMAIL="+p.Email, "PASSWORD="+p.Password,
-		"OUT_DIR="+filepath.Join(widgetDir, "test-results"))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := runNodeTest(t, "test/oauth.test.mjs", "AUTH_URL="+authURL, "CALLBACK_URL="+redirect,
+		"EMAIL="+p.Email, "PASSWORD="+p.Password); err != nil {
 		t.Fatalf("browser linking failed: %v", err)
 	}
 

@@ -1,7 +1,9 @@
 // Package e2e holds the end-to-end tests of taskbridge: the real server,
 // started in-process exactly as `taskbridge serve` starts it (cli.Run), on a
 // real PostgreSQL database (internal/testdb), driven over real HTTP only by
-// a cookie-jar browser and the go-sdk's own MCP and OAuth client.
+// a cookie-jar browser and the go-sdk's own MCP and OAuth client, and under
+// make test-browser by headless chromium and the official TypeScript MCP
+// clients (web/widget/test).
 //
 // The journeys they prove:
 //
@@ -17,6 +19,11 @@
 //     login, grant, token, tool-call and revoke events in the audit trail,
 //     which `taskbridge audit seal` and `audit verify` seal and verify, and
 //     no event holds the user's email.
+//   - TestBrowserTypeScriptClientsLinkAndUseEveryTool (make test-browser):
+//     the official TypeScript MCP clients, SDK v2 at 2026-07-28 and v1 at
+//     2025-11-25, link through headless chromium (a new visitor signs up
+//     on the way), call every tool, rotate refresh tokens, and see a
+//     replayed old refresh token revoke the family.
 //
 // The package has no non-test code besides this file.
 package e2e

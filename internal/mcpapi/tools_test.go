@@ -156,7 +156,7 @@ func testToolHappyPaths(t *testing.T, protocol string) {
 		Metadata        struct{ Status string }
 	}
 	callOK(t, s, "fetch", map[string]any{"id": a.ID}, &fe)
-	if fe.ID != a.ID || !strings.Contains(fe.Text, notes) || fe.Metadata.Status != "open" {
+	if fe.ID != a.ID || fe.Text != fe.Title+"\n\n"+a.NotesExcerpt || fe.Metadata.Status != "open" {
 		t.Fatalf("fetch: %+v", fe)
 	}
 

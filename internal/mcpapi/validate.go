@@ -206,6 +206,7 @@ func parsePatch(in updateInput) (task.Patch, []string, error) {
 func asToolError(err error) error {
 	var te *toolError
 	var ve *task.ValidationError
+	var le *task.LimitError
 	switch {
 	case errors.As(err, &te):
 		return te
@@ -219,7 +220,7 @@ func asToolError(err error) error {
 		// The same answer whether the id never existed or belongs to someone
 		// else: row-level security makes them indistinguishable (A8, I4).
 		return &toolError{msg: "task not found: check the id (use list_tasks to find it)"}
-	case errors.Is(err, task.ErrConflict):
+	case errors.Is(err, task.ErrConflict), errors.As(err, &le):
 		return &toolError{msg: err.Error()}
 	}
 	return err

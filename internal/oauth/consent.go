@@ -26,6 +26,7 @@ type consentScope struct {
 
 type consentPage struct {
 	ClientName                                 string
+	NameWarning                                string
 	Unverified                                 bool
 	PublishedBy                                string
 	RedirectScheme, RedirectHost, RedirectRest string
@@ -53,6 +54,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 	if page.ClientName == "" {
 		page.ClientName = "An unnamed app"
 	}
+	page.NameWarning = nameWarning(page.ClientName)
 	page.RedirectScheme, page.RedirectHost, page.RedirectRest = splitRedirectForDisplay(req.RedirectURI)
 	if u, err := url.Parse(req.RedirectURI); err == nil {
 		page.Loopback = isLoopbackHost(u.Hostname())

@@ -78,12 +78,34 @@ func ValidateRedirectURI(raw string) error {
 	if p := u.Port(); p != "" && (len(p) > 5 || p[0] == '0') {
 		return reasonf("has an invalid port")
 	}
-	for _, seg := range strings.Split(u.EscapedPath(), "/") {
-		if seg == "." || seg == ".." {
-			return reasonf("must not contain dot segments")
-		}
+	if hasDotSegment(u.EscapedPath()) {
+		return reasonf("must not contain dot segments, also not percent-encoded ones")
 	}
 	return nil
+}
+
+// hasDotSegment reports whether a path has a "." or ".." segment, also one
+// spelled with percent-encoding (%2e%2e, %252e%252e) or set apart by an
+// encoded slash or backslash (%2F..%2F): a server or browser that decodes
+// before it resolves the path would see a dot segment there. The path is
+// decoded until decoding changes nothing; one that does not decode counts
+// as having one.
+func hasDotSegment(escapedPath string) bool {
+	for {
+		for _, seg := range strings.Split(strings.ReplaceAll(escapedPath, "\\", "/"), "/") {
+			if seg == "." || seg == ".." {
+				return true
+			}
+		}
+		decoded, err := url.PathUnescape(escapedPath)
+		if err != nil {
+			return true
+		}
+		if decoded == escapedPath {
+			return false
+		}
+		escapedPath = decoded
+	}
 }
 
 // isLoopbackHost is localhost or a loopback IP literal.

@@ -14,3 +14,19 @@ export function must(name) {
   if (!v) throw new Error(`${name} is not set (run through make test-browser)`);
   return v;
 }
+
+// keepOnLoopback aborts every request of the browser context that would
+// leave loopback and returns the list of those it aborted, for the test to
+// check is empty.
+export async function keepOnLoopback(context) {
+  const outside = [];
+  await context.route("**/*", (route) => {
+    const u = new URL(route.request().url());
+    if (!LOOPBACK.has(u.hostname)) {
+      outside.push(u.href);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  return outside;
+}

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { FLAGS, LOOPBACK, must } from "./chromium.mjs";
+import { FLAGS, keepOnLoopback, must } from "./chromium.mjs";
 
 const AUTH_URL = must("AUTH_URL");
 const CALLBACK_URL = must("CALLBACK_URL");
@@ -27,15 +27,7 @@ test("a newcomer signs up in the middle of linking an app and ends on consent", 
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
   try {
     const context = await browser.newContext({ locale: "en-US" }); // a fresh profile: no cookies
-    const outside = [];
-    await context.route("**/*", (route) => {
-      const u = new URL(route.request().url());
-      if (!LOOPBACK.has(u.hostname)) {
-        outside.push(u.href);
-        return route.abort();
-      }
-      return route.continue();
-    });
+    const outside = await keepOnLoopback(context);
     const page = await context.newPage();
     const cspErrors = [];
     page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
