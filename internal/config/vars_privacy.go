@@ -70,7 +70,7 @@ func privacyVars() []Var {
 				c.Privacy.RetentionBatch = int(v)
 				return nil
 			}},
-		{Name: "TASKBRIDGE_RATE_API_PER_MINUTE", Default: "30", Help: "Requests to /api (export, account deletion request) accepted per connected app (one user's grant to one client) per minute, per replica; more get 429.",
+		{Name: "TASKBRIDGE_RATE_API_PER_MINUTE", Default: "30", Help: "Requests to /api (export, account deletion request) accepted per connection (one authorization of an app by a user, kept across token refreshes) per minute, per replica; more get 429.",
 			set: intIn(func(c *Config) *int { return &c.Privacy.APIPerMinute }, 1, 10000)},
 		{Name: "TASKBRIDGE_EXPORTS_PER_HOUR", Default: "10", Help: "Data exports one user may start per hour, per replica, from the account page and /api/export together (1-1000); one export of an account runs at a time. More get 429.",
 			set: intIn(func(c *Config) *int { return &c.Privacy.ExportsPerHour }, 1, 1000)},

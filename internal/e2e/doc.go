@@ -19,6 +19,15 @@
 //     login, grant, token, tool-call and revoke events in the audit trail,
 //     which `taskbridge audit seal` and `audit verify` seal and verify, and
 //     no event holds the user's email.
+//   - TestNewcomerSignsUpInTheMiddleOfLinkingAnApp: a host's authorization
+//     URL in a fresh browser, "Create an account" on the login page, sign-up
+//     (a refused attempt included) and back to the consent page of the same
+//     request; Allow, code, token, tools/list. TestBrowserLinksAnAppThroughTheRealPages
+//     walks the same way in headless chromium (make test-browser).
+//   - TestEachConnectionOfOneAppIsSeparate: two connections of one client_id
+//     (two ChatGPT workspaces) are two entries on the account page;
+//     disconnecting one, or refresh-token reuse in one, leaves the other
+//     working.
 //   - TestBrowserTypeScriptClientsLinkAndUseEveryTool (make test-browser):
 //     the official TypeScript MCP clients, SDK v2 at 2026-07-28 and v1 at
 //     2025-11-25, link through headless chromium (a new visitor signs up
