@@ -17,6 +17,11 @@
 //     login, grant, token, tool-call and revoke events in the audit trail,
 //     which `taskbridge audit seal` and `audit verify` seal and verify, and
 //     no event holds the user's email.
+//   - TestMCPWire: the MCP wire byte by byte with a real access token, in
+//     2026-07-28 and in each earlier revision the server accepts:
+//     server/discover, the per-request _meta and Mcp-* header refusals,
+//     unsupported versions, 405 on GET and DELETE, resultType, unknown
+//     resources, undeclared capabilities and subscriptions/listen.
 //
 // The package has no non-test code besides this file.
 package e2e
