@@ -5,21 +5,16 @@ package buildinfo
 
 import "runtime/debug"
 
-// linkedVersion is set at link time, for builds without the Git metadata
-// Go stamps by itself (the container build, whose context has no .git):
-//
-//	go build -ldflags "-X github.com/taskbridge/taskbridge/internal/buildinfo.linkedVersion=v1.2.3"
-//
-// It is a build input, never assigned at run time.
-var linkedVersion string
-
-// Version is the running build's version: the linked version when one was
-// given; else the module version Go recorded (a release tag for `go
-// install ...@v1.2.3`, a pseudo-version naming the commit for a build in a
-// Git checkout); else the VCS revision; else "devel".
-func Version() string {
+// Version is the running build's version: linked, the version the binary
+// was linked with (`go build -ldflags "-X main.version=v1.2.3"`, which
+// cmd/taskbridge passes on), when there is one; else the module version Go
+// recorded (a release tag for `go install ...@v1.2.3`, a pseudo-version
+// naming the commit for a build in a Git checkout); else the VCS revision;
+// else "devel". The container build needs the linked form: its context has
+// no .git for Go to read.
+func Version(linked string) string {
 	bi, _ := debug.ReadBuildInfo()
-	return versionOf(linkedVersion, bi)
+	return versionOf(linked, bi)
 }
 
 func versionOf(linked string, bi *debug.BuildInfo) string {

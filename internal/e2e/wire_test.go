@@ -215,12 +215,12 @@ const wantCapabilities = `{"resources":{},"tools":{}}`
 
 func wantServerInfo(t *testing.T, info any) {
 	t.Helper()
-	want := map[string]any{"name": "taskbridge", "title": "taskbridge tasks", "version": buildinfo.Version()}
+	want := map[string]any{"name": "taskbridge", "title": "taskbridge tasks", "version": buildinfo.Version("")}
 	if !reflect.DeepEqual(info, want) {
 		t.Errorf("serverInfo %s, want %s", canonical(t, info), canonical(t, want))
 	}
-	if buildinfo.Version() == "1" || buildinfo.Version() == "" {
-		t.Errorf("serverInfo.version %q is not a build's version", buildinfo.Version())
+	if v := buildinfo.Version(""); v == "1" || v == "" {
+		t.Errorf("serverInfo.version %q is not a build's version", v)
 	}
 }
 

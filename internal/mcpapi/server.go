@@ -55,6 +55,9 @@ type Deps struct {
 	// PreviousStateKeys still verify (never sign), while StateKey rotates.
 	PreviousStateKeys [][]byte
 	Log               *slog.Logger
+	// Version is the server's version as clients see it (serverInfo);
+	// empty means buildinfo.Version("").
+	Version string
 	// ResourceURL is the canonical MCP endpoint URL (the token audience).
 	ResourceURL string
 	// ResourceMetadataURL is the protected-resource metadata URL named in
@@ -143,6 +146,9 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Version == "" {
+		d.Version = buildinfo.Version("")
+	}
 	if d.appendAudit == nil {
 		d.appendAudit = d.Audit.Append
 	}
@@ -206,7 +212,7 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	if s.Widget != nil && s.Widget.Register != nil {
 		caps.Resources = &mcp.ResourceCapabilities{}
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: buildinfo.Version()}, &mcp.ServerOptions{
+	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: s.Version}, &mcp.ServerOptions{
 		Instructions:              serverInstructions,
 		Logger:                    sdkLogger(s.Log),
 		Capabilities:              caps,
