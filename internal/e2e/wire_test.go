@@ -380,6 +380,7 @@ func testLegacyWire(t *testing.T, c wire, v string) {
 		{"prompts/get: no prompts capability", request{method: "prompts/get", params: map[string]any{"name": "x"}}, 200, -32601},
 		{"completion/complete: no completions capability", request{method: "completion/complete", params: map[string]any{
 			"ref": map[string]any{"type": "ref/prompt", "name": "x"}, "argument": map[string]any{"name": "a", "value": "b"}}}, 200, -32601},
+		{"unknown method", request{method: "tasks/teleport"}, 200, -32601},
 	})
 	t.Run("ping", func(t *testing.T) {
 		if got := canonical(t, c.post(t, request{method: "ping", version: v}).result(t)); got != `{}` {

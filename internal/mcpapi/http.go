@@ -30,8 +30,9 @@ import (
 //     when the request is the plain common case (fastcall.go).
 //  5. It applies the batch rules and the per-app budget of tool calls
 //     (limits.go) before any message runs.
-//  6. It answers an earlier protocol version it does not speak with the
-//     JSON-RPC error a client can read (protocol.go).
+//  6. It answers an earlier protocol version it does not speak, and an
+//     unknown method in a legacy one, with the JSON-RPC error a client can
+//     read (protocol.go).
 func (s *service) httpLayer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
@@ -55,7 +56,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		calls, batch := peekRequests(body)
-		if !refuseUnsupportedVersion(w, r, calls, batch) { // protocol.go
+		if !refuseUnsupportedVersion(w, r, calls, batch) || !refuseUnknownLegacyMethod(w, r, calls, batch) { // protocol.go
 			return
 		}
 		if !s.admitRequest(w, r, p, calls, batch) {

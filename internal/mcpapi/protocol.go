@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -42,16 +43,53 @@ func refuseUnsupportedVersion(w http.ResponseWriter, r *http.Request, calls []pe
 		id = calls[0].ID
 	}
 	data, _ := json.Marshal(mcp.UnsupportedProtocolVersionData{Supported: acceptedVersions(), Requested: v})
+	writeRPCError(w, http.StatusBadRequest, id, jsonrpc.Error{Code: mcp.CodeUnsupportedProtocolVersion, Message: "unsupported protocol version " + v, Data: data})
+	return false
+}
+
+// refuseUnknownLegacyMethod answers a request for a method no accepted
+// legacy revision (2025-03-26 to 2025-11-25) defines with the JSON-RPC
+// error Method not found (-32601), as the go-sdk does from 2026-07-28 on;
+// in the legacy eras the go-sdk answers it with a plain-text 400 a client
+// cannot read. Notifications and batches are left to the go-sdk. It
+// reports false after answering.
+func refuseUnknownLegacyMethod(w http.ResponseWriter, r *http.Request, calls []peekedRequest, batch bool) bool {
+	if r.Header.Get("Mcp-Protocol-Version") >= modernFrom || batch || len(calls) != 1 {
+		return true
+	}
+	c := calls[0]
+	if len(c.ID) == 0 || string(c.ID) == "null" || c.Method == "" || strings.HasPrefix(c.Method, "notifications/") || servedMethod(c.Method) {
+		return true
+	}
+	writeRPCError(w, http.StatusOK, c.ID, jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "method not found: " + c.Method})
+	return false
+}
+
+// servedMethod reports whether the go-sdk's server answers method (its
+// method table, mcp/server.go serverMethodInfos in v1.8.0): every request a
+// legacy revision defines, and the 2026-07-28 ones, which it refuses
+// properly in the legacy eras itself.
+func servedMethod(method string) bool {
+	switch method {
+	case "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/templates/list",
+		"resources/read", "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get",
+		"completion/complete", "logging/setLevel", "server/discover", "subscriptions/listen":
+		return true
+	}
+	return false
+}
+
+// writeRPCError writes a JSON-RPC error response answering id.
+func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, e jsonrpc.Error) {
 	body, _ := json.Marshal(struct {
 		JSONRPC string          `json:"jsonrpc"`
 		ID      json.RawMessage `json:"id"`
 		Error   jsonrpc.Error   `json:"error"`
-	}{"2.0", id, jsonrpc.Error{Code: mcp.CodeUnsupportedProtocolVersion, Message: "unsupported protocol version " + v, Data: data}})
+	}{"2.0", id, e})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusBadRequest)
+	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
-	return false
 }
 
 // undeclaredMethods answers the methods of capabilities the server does
