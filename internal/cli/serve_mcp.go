@@ -19,7 +19,7 @@ import (
 // TASKBRIDGE_MCP_STATE_KEY get an ephemeral key (config refuses that in
 // prod). The conformance fixture mode is checked again against the real
 // listener: it must be loopback.
-func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m mcpapi.Metrics, addr net.Addr, d *server.Deps) error {
+func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m mcpapi.Metrics, addr net.Addr, version string, d *server.Deps) error {
 	stateKey := cfg.MCP.StateKey
 	if len(stateKey) == 0 {
 		k, err := mcpapi.EphemeralStateKey()
@@ -31,6 +31,7 @@ func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *post
 	}
 	h, err := mcpapi.NewHandler(mcpapi.Deps{
 		DB: db, Tasks: postgres.NewTasks(keys).WithMaxPerUser(cfg.Privacy.MaxTasksPerUser), StateKey: stateKey, PreviousStateKeys: cfg.MCP.PreviousStateKeys, Log: log, Audit: auditLog, Metrics: m,
+		Version:                 version,
 		ResourceURL:             cfg.MCPResourceURL(),
 		ResourceMetadataURL:     cfg.PublicURL.String() + "/.well-known/oauth-protected-resource/mcp",
 		PublicURL:               cfg.PublicURL.String(),

@@ -33,6 +33,11 @@
 //     2025-11-25, link through headless chromium (a new visitor signs up
 //     on the way), call every tool, rotate refresh tokens, and see a
 //     replayed old refresh token revoke the family.
+//   - TestMCPWire: the MCP wire byte by byte with a real access token, in
+//     2026-07-28 and in each earlier revision the server accepts:
+//     server/discover, the per-request _meta and Mcp-* header refusals,
+//     unsupported versions, 405 on GET and DELETE, resultType, unknown
+//     resources, undeclared capabilities and subscriptions/listen.
 //
 // The package has no non-test code besides this file.
 package e2e

@@ -10,7 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 )
 
-// httpLayer wraps the go-sdk handler with four things the SDK does not do:
+// httpLayer wraps the go-sdk handler with the things the SDK does not do:
 //
 //  1. It refuses a request without an authenticated principal (401), in
 //     case the handler is ever mounted without the bearer middleware.
@@ -30,6 +30,9 @@ import (
 //     when the request is the plain common case (fastcall.go).
 //  5. It applies the batch rules and the per-app budget of tool calls
 //     (limits.go) before any message runs.
+//  6. It answers an earlier protocol version it does not speak, and an
+//     unknown method in a legacy one, with the JSON-RPC error a client can
+//     read (protocol.go).
 func (s *service) httpLayer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
@@ -53,6 +56,9 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		calls, batch := peekRequests(body)
+		if !refuseUnsupportedVersion(w, r, calls, batch) || !refuseUnknownLegacyMethod(w, r, calls, batch) { // protocol.go
+			return
+		}
 		if !s.admitRequest(w, r, p, calls, batch) {
 			return
 		}
@@ -93,7 +99,8 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 }
 
 type peekedRequest struct {
-	Method string `json:"method"`
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
 	Params struct {
 		Name string `json:"name"`
 	} `json:"params"`

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-chi/httprate"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/httpx"
@@ -119,11 +120,7 @@ func (s *service) admitRequest(w http.ResponseWriter, r *http.Request, p identit
 // a JSON-RPC Invalid Request error (id null: no single request it
 // answers).
 func writeInvalidRequest(w http.ResponseWriter, message string) {
-	msg, _ := json.Marshal(message)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":` + string(msg) + "}}\n"))
+	writeRPCError(w, http.StatusBadRequest, json.RawMessage("null"), jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: message})
 }
 
 // admitCall waits for a slot of p's app and of p's user. It returns the

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/buildinfo"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -54,6 +55,9 @@ type Deps struct {
 	// PreviousStateKeys still verify (never sign), while StateKey rotates.
 	PreviousStateKeys [][]byte
 	Log               *slog.Logger
+	// Version is the server's version as clients see it (serverInfo);
+	// empty means buildinfo.Version("").
+	Version string
 	// ResourceURL is the canonical MCP endpoint URL (the token audience).
 	ResourceURL string
 	// ResourceMetadataURL is the protected-resource metadata URL named in
@@ -142,6 +146,9 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Version == "" {
+		d.Version = buildinfo.Version("")
+	}
 	if d.appendAudit == nil {
 		d.appendAudit = d.Audit.Append
 	}
@@ -195,12 +202,22 @@ const serverInstructions = `taskbridge manages the signed-in user's personal tas
 	`only the user can delete permanently, from the task board.`
 
 func (s *service) newMCPServer() (*mcp.Server, error) {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: "1"}, &mcp.ServerOptions{
-		Instructions: serverInstructions,
-		Logger:       sdkLogger(s.Log),
-		// No logging capability: the server does not stream logs to clients.
-		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
-		SetCacheable: setCacheable,
+	// The capabilities are declared, not inferred: the go-sdk would infer
+	// listChanged for tools and resources, which a stateless server never
+	// sends, and would then hold every subscriptions/listen open until the
+	// request timeout. Declared: tools, and resources when the widget is
+	// served. No logging: the server does not stream logs to clients. No
+	// prompts or completions (undeclaredMethods answers them -32601).
+	caps := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
+	if s.Widget != nil && s.Widget.Register != nil {
+		caps.Resources = &mcp.ResourceCapabilities{}
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: s.Version}, &mcp.ServerOptions{
+		Instructions:              serverInstructions,
+		Logger:                    sdkLogger(s.Log),
+		Capabilities:              caps,
+		SupportedProtocolVersions: acceptedVersions(),
+		SetCacheable:              setCacheable,
 	})
 	s.specs = map[string]toolSpec{}
 	s.tools = map[string]mcp.ToolHandler{}
@@ -215,6 +232,7 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	// Outermost first: a call takes its slots before the scope check,
 	// whose refusal writes an audit row (limits.go).
 	srv.AddReceivingMiddleware(s.admitMiddleware, s.scopeMiddleware)
+	srv.AddReceivingMiddleware(undeclaredMethods) // outermost: nothing to admit or check
 	return srv, nil
 }
 
@@ -224,15 +242,27 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 // "public"; here the default is private and immediately stale (D8), because
 // these answers can be per user: tools/list depends on the token's scopes.
 //
-// One exception: a resources/read whose handler declared its own scope
-// keeps it. The resource handler is the one place that knows whether its
+// server/discover does not vary by user or token (versions, capabilities,
+// server identity and instructions change only with a deployment), so it
+// is public for an hour, as the specification's example has it.
+//
+// One exception among the others: a resources/read whose handler declared
+// its own scope keeps it. The resource handler is the one place that knows whether its
 // bytes are per user; the widget template (web/widget) is the same file for
 // every user, holds no user data, and declares public for a day under a
 // URI versioned by content, so hosts and intermediaries may share it. A
 // resource handler that declares nothing is private like everything else.
+const discoverTTL = time.Hour
+
 func setCacheable(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
-	if _, ok := req.(*mcp.ReadResourceRequest); ok && c.CacheScope != "" {
+	switch req.(type) {
+	case *mcp.ServerRequest[*mcp.DiscoverParams]:
+		c.CacheScope, c.TTLMs = "public", int(discoverTTL.Milliseconds())
 		return
+	case *mcp.ReadResourceRequest:
+		if c.CacheScope != "" {
+			return
+		}
 	}
 	c.CacheScope = "private"
 	c.TTLMs = 0
