@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // schemaProp is the part of a JSON schema the wrong-type test reads.
@@ -38,6 +41,20 @@ func wrongValues(p schemaProp) []any {
 // names that mean nothing to a host or a model.
 var goInternals = []string{"Go struct", "Go value", "unmarshal", "int64", "float64", "json:", "[]string", "Input", "of type", "struct"}
 
+// connectAndList connects a read-write client on protocol and lists the
+// tools it is shown.
+func connectAndList(t *testing.T, protocol string) (*mcp.ClientSession, []*mcp.Tool) {
+	t.Helper()
+	e := newEnv(t)
+	e.protocol = protocol
+	s := e.client(t, e.newUser(t), readWrite)
+	list, err := s.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, list.Tools
+}
+
 // TestArgumentErrorsNameTheFieldInPlainWords: for every tool in
 // tools/list and every argument it takes (and every field of the objects
 // in an array argument), a value of the wrong JSON type is refused with a
@@ -48,15 +65,9 @@ func TestArgumentErrorsNameTheFieldInPlainWords(t *testing.T) {
 }
 
 func testArgumentErrorsNameTheFieldInPlainWords(t *testing.T, protocol string) {
-	e := newEnv(t)
-	e.protocol = protocol
-	s := e.client(t, e.newUser(t), readWrite)
-	list, err := s.ListTools(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tools := connectAndList(t, protocol)
 	sent := 0
-	for _, tool := range list.Tools {
+	for _, tool := range tools {
 		raw, _ := json.Marshal(tool.InputSchema)
 		var schema schemaProp
 		if err := json.Unmarshal(raw, &schema); err != nil {
@@ -157,4 +168,67 @@ func TestSchemasUseNoTypeArrays(t *testing.T) {
 		}
 	}
 	walk("result", doc)
+}
+
+// TestStructuredContentMatchesOutputSchema: with the type arrays gone, an
+// output that held null where the schema says array or object would be
+// invalid. Every tool's structuredContent, for tasks with and without tags
+// and due dates and for batches with a failed item (no task), validates
+// against the outputSchema tools/list publishes.
+func TestStructuredContentMatchesOutputSchema(t *testing.T) {
+	onBothPaths(t, testStructuredContentMatchesOutputSchema)
+}
+
+func testStructuredContentMatchesOutputSchema(t *testing.T, protocol string) {
+	s, tools := connectAndList(t, protocol)
+	schemas := map[string]*jsonschema.Resolved{}
+	for _, tool := range tools {
+		if tool.OutputSchema == nil {
+			continue
+		}
+		raw, _ := json.Marshal(tool.OutputSchema)
+		var schema jsonschema.Schema
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if schemas[tool.Name], err = schema.Resolve(nil); err != nil {
+			t.Fatalf("%s: %v", tool.Name, err)
+		}
+	}
+	bare := create(t, s, map[string]any{"title": "bare"})
+	full := create(t, s, map[string]any{"title": "full", "notes": "n", "tags": []string{"a"}, "due_date": "2030-01-02", "priority": "high"})
+	calls := []struct {
+		tool string
+		args map[string]any
+	}{
+		{"list_tasks", map[string]any{}},
+		{"get_task", map[string]any{"id": bare.ID}},
+		{"search", map[string]any{"query": "bare"}},
+		{"fetch", map[string]any{"id": full.ID}},
+		{"show_task_board", map[string]any{}},
+		{"update_task", map[string]any{"id": bare.ID, "priority": "low"}},
+		{"complete_task", map[string]any{"id": bare.ID}},
+		{"reopen_task", map[string]any{"id": bare.ID}},
+		{"create_tasks", map[string]any{"items": []any{map[string]any{"title": "ok"}, map[string]any{"title": "bad", "due_date": "2030-13-40"}}}},
+		{"complete_tasks", map[string]any{"ids": []string{full.ID, "00000000-0000-4000-8000-000000000001"}}},
+		{"delete_task", map[string]any{"id": bare.ID}},
+		{"show_task_board", map[string]any{"view": "trash"}},
+		{"restore_task", map[string]any{"id": bare.ID}},
+	}
+	for _, c := range calls {
+		res := callOK(t, s, c.tool, c.args, nil)
+		schema := schemas[c.tool]
+		if schema == nil {
+			t.Fatalf("%s publishes no outputSchema", c.tool)
+		}
+		raw, _ := json.Marshal(res.StructuredContent)
+		var instance any
+		if err := json.Unmarshal(raw, &instance); err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(instance); err != nil {
+			t.Errorf("%s %v: structuredContent %s does not match the outputSchema: %v", c.tool, c.args, raw, err)
+		}
+	}
 }
