@@ -99,9 +99,7 @@ func newFake(t *testing.T, d deployment) *fake {
 	mux.Handle("POST /mcp", f.mcpHandler())
 	mux.Handle("GET /mcp", f.mcpHandler())
 	mux.HandleFunc("GET "+prmPathPart+"/mcp", f.prm)
-	mux.HandleFunc("GET "+prmPathPart, f.prm)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", f.asMeta)
-	mux.HandleFunc("GET /.well-known/openid-configuration", f.asMeta)
 	mux.HandleFunc("POST /register", f.registerHandler)
 	f.Server = httptest.NewUnstartedServer(f.headers(mux))
 	f.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected

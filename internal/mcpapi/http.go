@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/taskbridge/taskbridge/internal/httpx"
 )
 
 // httpLayer wraps the go-sdk handler with the things the SDK does not do:
@@ -15,14 +17,17 @@ import (
 //  1. It refuses a request without an authenticated principal (401), in
 //     case the handler is ever mounted without the bearer middleware.
 //  2. Optionally (Deps.HTTPScopeChallenge), a tools/call naming a tool the
-//     token cannot use is answered at the HTTP level with 403 and
-//     WWW-Authenticate: Bearer error="insufficient_scope", scope=...,
-//     resource_metadata=... . This is the form the MCP authorization spec
-//     and the go-sdk and TypeScript clients step up on. It is opt-in
-//     because ChatGPT opens its re-link UI only for the in-band tool error
-//     (scope.go) and shows a transport 403 as a failure; the in-band form is
-//     always on. Turn this on for hosts that step up on 403 (Claude, SDK
-//     clients).
+//     token cannot use is answered at the HTTP level with 403, a JSON error
+//     body and WWW-Authenticate: Bearer error="insufficient_scope",
+//     scope=..., resource_metadata=... (the MCP authorization spec's
+//     step-up). The go-sdk client (v1.8) and the TypeScript
+//     @modelcontextprotocol/client (v2) authorize again with the union of
+//     the scopes, so the person sees the consent page. The TypeScript
+//     @modelcontextprotocol/sdk (v1) refreshes its token instead when it
+//     holds a refresh token, which cannot widen the scope, and fails on the
+//     second 403. ChatGPT opens its re-link UI only for the in-band tool
+//     error (scope.go) and shows a transport 403 as a failure. So it is
+//     opt-in; the in-band form is always on.
 //  3. It copies each tool's _meta.securitySchemes to a top-level
 //     securitySchemes field in tools/list responses: the Apps SDK reads the
 //     top-level field, which mcp.Tool cannot express.
@@ -70,7 +75,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 				if sp, known := s.specs[c.Params.Name]; known && !p.Has(sp.scope) {
 					s.recordDenied(r.Context(), p, sp)
 					w.Header().Set("WWW-Authenticate", s.challenge(sp))
-					http.Error(w, "insufficient_scope", http.StatusForbidden)
+					httpx.WriteError(w, r, http.StatusForbidden, "insufficient_scope", scopeDescription(sp))
 					return
 				}
 			}

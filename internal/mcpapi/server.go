@@ -71,7 +71,8 @@ type Deps struct {
 	// resource is served.
 	Widget *Widget
 	// HTTPScopeChallenge additionally answers a tools/call for a tool the
-	// token cannot use with HTTP 403 insufficient_scope (see scope.go).
+	// token cannot use with HTTP 403 insufficient_scope (see http.go for
+	// which clients step up on it).
 	HTTPScopeChallenge bool
 	// RequireWidgetProvenance refuses purge_task unless the call's _meta
 	// carries the host's widget marker (see purge.go).

@@ -58,7 +58,11 @@ func (s *service) listTasks(ctx context.Context, req *mcp.CallToolRequest, in li
 	if err != nil {
 		return nil, listOut{}, err
 	}
-	f, view, err := parseFilter(in.Status, in.DueBefore, in.DueAfter, in.Tag, in.Query, in.View, in.Limit)
+	limit, err := pageSize(in.Limit)
+	if err != nil {
+		return nil, listOut{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
+	}
+	f, view, err := parseFilter(in.Status, in.DueBefore, in.DueAfter, in.Tag, in.Query, in.View, limit)
 	if err != nil {
 		return nil, listOut{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
 	}

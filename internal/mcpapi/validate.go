@@ -84,8 +84,20 @@ func checkLen(field, s string, max int) error {
 	return nil
 }
 
+// pageSize is list_tasks' limit argument: absent is the default page size
+// (0 to task.Filter), and a given value must be 1 to task.MaxPageSize.
+func pageSize(limit *int) (int, error) {
+	if limit == nil {
+		return 0, nil
+	}
+	if *limit < 1 || *limit > task.MaxPageSize {
+		return 0, refuse("limit must be between 1 and %d", task.MaxPageSize)
+	}
+	return *limit, nil
+}
+
 // parseFilter validates list_tasks/show_task_board arguments into a
-// normalized filter.
+// normalized filter; limit 0 is the default page size.
 func parseFilter(status, dueBefore, dueAfter, tag, query, view string, limit int) (task.Filter, string, error) {
 	var f task.Filter
 	var err error

@@ -119,10 +119,14 @@ func (s *Server) resourceMetadataURL() string {
 	return ResourceMetadataURL(s.cfg)
 }
 
+// ResourceMetadataPath is where the MCP endpoint's protected resource
+// metadata is served: the RFC 9728 path form for /mcp.
+const ResourceMetadataPath = "/.well-known/oauth-protected-resource/mcp"
+
 // ResourceMetadataURL is the absolute URL of the MCP endpoint's protected
 // resource metadata, as challenges point at it.
 func ResourceMetadataURL(cfg *config.Config) string {
-	return cfg.Issuer() + "/.well-known/oauth-protected-resource/mcp"
+	return cfg.Issuer() + ResourceMetadataPath
 }
 
 // resolveResource applies RFC 8707: an absent resource means this server's
