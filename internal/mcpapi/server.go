@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -79,6 +80,13 @@ type Deps struct {
 	// Limits bound one caller's work on this replica (limits.go); zero
 	// fields are no limit.
 	Limits Limits
+	// Middleware is receiving middleware for the MCP server, outermost
+	// first, run around the server's own. Add middleware here, never with
+	// mcp.Server.AddReceivingMiddleware: the direct tools/call path
+	// (fastcall.go) runs this same chain, so a middleware sees every
+	// request on either path. On the direct path a tools/call request has
+	// no Session (the call has none; see fastcall.go).
+	Middleware []mcp.Middleware
 
 	// Audit records every tool call in the transaction of its effect.
 	Audit audit.Appender
@@ -103,6 +111,10 @@ type service struct {
 	tools    map[string]mcp.ToolHandler // the registered handlers, for fastcall.go
 	widget   string
 	limits   workLimits
+	impl     *mcp.Implementation
+	// directCall is the receiving middleware chain around the registered
+	// tool handler, as the direct path runs it (fastcall.go).
+	directCall mcp.MethodHandler
 }
 
 // maxRequestBytes bounds one JSON-RPC request. A batch of 25 tasks with
@@ -195,7 +207,8 @@ const serverInstructions = `taskbridge manages the signed-in user's personal tas
 	`only the user can delete permanently, from the task board.`
 
 func (s *service) newMCPServer() (*mcp.Server, error) {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: "1"}, &mcp.ServerOptions{
+	s.impl = &mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: "1"}
+	srv := mcp.NewServer(s.impl, &mcp.ServerOptions{
 		Instructions: serverInstructions,
 		Logger:       sdkLogger(s.Log),
 		// No logging capability: the server does not stream logs to clients.
@@ -212,9 +225,14 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	if s.Widget != nil && s.Widget.Register != nil {
 		s.Widget.Register(srv)
 	}
-	// Outermost first: a call takes its slots before the scope check,
-	// whose refusal writes an audit row (limits.go).
-	srv.AddReceivingMiddleware(s.admitMiddleware, s.scopeMiddleware)
+	// The one list of receiving middleware, outermost first. The direct
+	// path composes the same list around the registered tool handler.
+	middleware := append(slices.Clone(s.Middleware), s.scopeMiddleware)
+	srv.AddReceivingMiddleware(middleware...)
+	s.directCall = s.callRegisteredTool
+	for _, m := range slices.Backward(middleware) {
+		s.directCall = m(s.directCall)
+	}
 	return srv, nil
 }
 
