@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -63,7 +64,7 @@ func (s *service) serveToolCall(w http.ResponseWriter, r *http.Request, body []b
 		return false
 	}
 	version := r.Header.Get("Mcp-Protocol-Version")
-	id, params, ok := decodeToolCall(body, version)
+	id, params, ok := decodeToolCall(body, version, s.metaVerdicts.fits)
 	if !ok {
 		return false
 	}
@@ -81,7 +82,10 @@ func (s *service) serveToolCall(w http.ResponseWriter, r *http.Request, body []b
 		Extra:  &mcp.RequestExtra{TokenInfo: auth.TokenInfoFromContext(r.Context()), Header: r.Header},
 	}
 	res, err := s.directCall(r.Context(), "tools/call", req)
-	out, status, encErr := s.appendResponse(make([]byte, 0, 4096), id, res, err, version == currentProtocol)
+	buf := s.responses.get()
+	defer s.responses.put(buf)
+	out, status, encErr := s.appendResponse((*buf)[:0], id, res, err, version == currentProtocol)
+	*buf = out
 	if encErr != nil {
 		// Only a result that cannot be encoded gets here (addTool turns
 		// every tool failure into a tool error). Like the SDK, answer with
@@ -110,6 +114,29 @@ func (s *service) callRegisteredTool(ctx context.Context, method string, req mcp
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown tool %q", call.Params.Name)}
 	}
 	return handler(ctx, call)
+}
+
+// responseBuffers recycles the direct path's response buffers: a list
+// answer is tens of KiB, which growing from scratch for every call
+// reallocates several times over, a good part of the path's garbage.
+type responseBuffers struct{ pool sync.Pool }
+
+// maxPooledResponse keeps an unusually large answer's buffer out of the
+// pool.
+const maxPooledResponse = 256 << 10
+
+func (b *responseBuffers) get() *[]byte {
+	if buf, ok := b.pool.Get().(*[]byte); ok {
+		return buf
+	}
+	buf := make([]byte, 0, 16<<10)
+	return &buf
+}
+
+func (b *responseBuffers) put(buf *[]byte) {
+	if cap(*buf) <= maxPooledResponse {
+		b.pool.Put(buf)
+	}
 }
 
 // directRequest checks the HTTP side of the request the way the SDK's

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -17,8 +18,9 @@ import (
 // decodeToolCall decodes one JSON-RPC tools/call request of protocol
 // version. Member names are matched exactly (encoding/json would also
 // accept "Method" for "method"), and any member this path does not
-// interpret makes it decline.
-func decodeToolCall(body []byte, version string) (id any, params *mcp.CallToolParamsRaw, ok bool) {
+// interpret makes it decline. metaFits judges the request's _meta (raw,
+// and decoded), which may be absent.
+func decodeToolCall(body []byte, version string, metaFits func(version string, raw []byte, meta map[string]any) bool) (id any, params *mcp.CallToolParamsRaw, ok bool) {
 	var msg map[string]json.RawMessage
 	if json.Unmarshal(body, &msg) != nil || len(msg) != 4 {
 		return nil, nil, false
@@ -35,6 +37,7 @@ func decodeToolCall(body []byte, version string) (id any, params *mcp.CallToolPa
 		return nil, nil, false
 	}
 	params = &mcp.CallToolParamsRaw{}
+	var rawMeta []byte
 	for k, v := range raw {
 		switch k {
 		case "name":
@@ -52,15 +55,47 @@ func decodeToolCall(body []byte, version string) (id any, params *mcp.CallToolPa
 			if _, has := meta["progressToken"]; has {
 				return nil, nil, false
 			}
-			params.Meta = meta
+			params.Meta, rawMeta = meta, v
 		default:
 			return nil, nil, false
 		}
 	}
-	if !requestMetaFits(params.Meta, version) {
+	if params.Name == "" || !metaFits(version, rawMeta, params.Meta) {
 		return nil, nil, false
 	}
-	return id, params, params.Name != ""
+	return id, params, true
+}
+
+// metaVerdicts remembers requestMetaFits's verdict on a raw _meta: a
+// client sends the same per-request metadata with every call, and judging
+// it costs a few encodings. Bounded: when full it starts again. It holds
+// what clients declare about themselves (versions, capabilities), nothing
+// about a user.
+type metaVerdicts struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+const maxMetaVerdicts = 1024
+
+func (c *metaVerdicts) fits(version string, raw []byte, meta map[string]any) bool {
+	if version != currentProtocol {
+		return requestMetaFits(meta, version) // a map lookup
+	}
+	c.mu.Lock()
+	ok, known := c.m[string(raw)]
+	c.mu.Unlock()
+	if known {
+		return ok
+	}
+	ok = requestMetaFits(meta, version)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxMetaVerdicts {
+		c.m = make(map[string]bool, maxMetaVerdicts)
+	}
+	c.m[string(raw)] = ok
+	c.mu.Unlock()
+	return ok
 }
 
 // requestMetaFits reports whether a call's _meta is what its protocol
@@ -213,12 +248,11 @@ func (s *service) appendToolResult(buf []byte, res *mcp.CallToolResult, current 
 		}
 	}
 	if len(meta) > 0 {
-		raw, err := json.Marshal(meta)
-		if err != nil {
+		var err error
+		buf = append(buf, `"_meta":`...)
+		if buf, err = appendJSON(buf, meta); err != nil {
 			return nil, err
 		}
-		buf = append(buf, `"_meta":`...)
-		buf = append(buf, raw...)
 		buf = append(buf, ',')
 	}
 	buf = append(buf, `"content":[`...)
@@ -226,23 +260,20 @@ func (s *service) appendToolResult(buf []byte, res *mcp.CallToolResult, current 
 		if i > 0 {
 			buf = append(buf, ',')
 		}
+		var err error
 		if tc, ok := c.(*mcp.TextContent); ok && tc.Meta == nil && tc.Annotations == nil {
 			// The common item, written directly: through its MarshalJSON,
 			// encoding/json would compact the escaped text a second time.
-			text, err := json.Marshal(tc.Text)
-			if err != nil {
+			buf = append(buf, `{"type":"text","text":`...)
+			if buf, err = appendJSON(buf, tc.Text); err != nil {
 				return nil, err
 			}
-			buf = append(buf, `{"type":"text","text":`...)
-			buf = append(buf, text...)
 			buf = append(buf, '}')
 			continue
 		}
-		item, err := json.Marshal(c)
-		if err != nil {
+		if buf, err = appendJSON(buf, c); err != nil {
 			return nil, err
 		}
-		buf = append(buf, item...)
 	}
 	buf = append(buf, ']')
 	if res.StructuredContent != nil {
@@ -298,6 +329,18 @@ func (s *service) appendError(buf []byte, callErr error, current bool) ([]byte, 
 		}
 	}
 	return append(buf, '}'), status, nil
+}
+
+// appendJSON appends v encoded as json.Marshal encodes it, straight into
+// buf: the results here are tens of KiB, and json.Marshal would allocate
+// each part once more only to be copied.
+func appendJSON(buf []byte, v any) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		return nil, err
+	}
+	out := w.Bytes()
+	return out[:len(out)-1], nil // Encode ends the value with a newline
 }
 
 func appendInternalError(buf []byte, id any) []byte {

@@ -114,7 +114,9 @@ type service struct {
 	impl     *mcp.Implementation
 	// directCall is the receiving middleware chain around the registered
 	// tool handler, as the direct path runs it (fastcall.go).
-	directCall mcp.MethodHandler
+	directCall   mcp.MethodHandler
+	metaVerdicts metaVerdicts
+	responses    responseBuffers
 }
 
 // maxRequestBytes bounds one JSON-RPC request. A batch of 25 tasks with
