@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -235,25 +234,29 @@ func appendMultiRoundResult(buf []byte, tr *mcp.CallToolResult, current bool) ([
 // structuredContent from addTool is already JSON.
 func (s *service) appendToolResult(buf []byte, res *mcp.CallToolResult, current bool) ([]byte, error) {
 	buf = append(buf, '{')
-	meta := res.Meta
-	if current {
-		// serverInfo in every result's _meta (SEP-2575), unless the result
-		// names its own, as the SDK adds it.
-		if _, has := meta[mcp.MetaKeyServerInfo]; !has {
-			meta = maps.Clone(meta)
-			if meta == nil {
-				meta = mcp.Meta{}
-			}
-			meta[mcp.MetaKeyServerInfo] = s.impl
-		}
-	}
-	if len(meta) > 0 {
+	// In 2026-07-28, serverInfo goes in every result's _meta (SEP-2575),
+	// unless the result names its own, as the SDK adds it.
+	_, hasInfo := res.Meta[mcp.MetaKeyServerInfo]
+	addInfo := current && !hasInfo
+	if len(res.Meta) > 0 || addInfo {
 		var err error
 		buf = append(buf, `"_meta":`...)
-		if buf, err = appendJSON(buf, meta); err != nil {
-			return nil, err
+		if len(res.Meta) == 0 {
+			buf = append(buf, '{')
+		} else {
+			if buf, err = appendJSON(buf, res.Meta); err != nil {
+				return nil, err
+			}
+			buf = buf[:len(buf)-1] // reopen the object
+			if addInfo {
+				buf = append(buf, ',')
+			}
 		}
-		buf = append(buf, ',')
+		if addInfo {
+			buf = append(buf, `"`+mcp.MetaKeyServerInfo+`":`...)
+			buf = append(buf, s.implJSON...)
+		}
+		buf = append(buf, "},"...)
 	}
 	buf = append(buf, `"content":[`...)
 	for i, c := range res.Content {

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,6 +113,7 @@ type service struct {
 	widget   string
 	limits   workLimits
 	impl     *mcp.Implementation
+	implJSON []byte // impl encoded, for the direct path's 2026-07-28 results
 	// directCall is the receiving middleware chain around the registered
 	// tool handler, as the direct path runs it (fastcall.go).
 	directCall   mcp.MethodHandler
@@ -210,6 +212,11 @@ const serverInstructions = `taskbridge manages the signed-in user's personal tas
 
 func (s *service) newMCPServer() (*mcp.Server, error) {
 	s.impl = &mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: "1"}
+	implJSON, err := json.Marshal(s.impl)
+	if err != nil {
+		return nil, fmt.Errorf("encode the server's implementation: %w", err)
+	}
+	s.implJSON = implJSON
 	srv := mcp.NewServer(s.impl, &mcp.ServerOptions{
 		Instructions: serverInstructions,
 		Logger:       sdkLogger(s.Log),
