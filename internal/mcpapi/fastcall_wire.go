@@ -67,19 +67,24 @@ func decodeToolCall(body []byte, version string, metaFits func(version string, r
 
 // metaVerdicts remembers requestMetaFits's verdict on a raw _meta: a
 // client sends the same per-request metadata with every call, and judging
-// it costs a few encodings. Bounded: when full it starts again. It holds
-// what clients declare about themselves (versions, capabilities), nothing
-// about a user.
+// it costs a few encodings. Bounded in entries (when full it starts again)
+// and in the size of each (a larger _meta is judged every time), so a
+// caller cannot make it hold more than maxMetaVerdicts * maxMetaVerdictKey
+// bytes. It holds what clients declare about themselves (versions,
+// capabilities), nothing about a user.
 type metaVerdicts struct {
 	mu sync.Mutex
 	m  map[string]bool
 }
 
-const maxMetaVerdicts = 1024
+const (
+	maxMetaVerdicts   = 1024
+	maxMetaVerdictKey = 2048
+)
 
 func (c *metaVerdicts) fits(version string, raw []byte, meta map[string]any) bool {
-	if version != currentProtocol {
-		return requestMetaFits(meta, version) // a map lookup
+	if version != currentProtocol || len(raw) > maxMetaVerdictKey {
+		return requestMetaFits(meta, version)
 	}
 	c.mu.Lock()
 	ok, known := c.m[string(raw)]
