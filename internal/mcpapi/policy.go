@@ -25,7 +25,7 @@ import (
 // (admitRequest, before either path), the opt-in HTTP 403 form of the
 // scope challenge (http.go, which answers before any JSON-RPC), and the
 // audit of calls to tools that do not exist, which have no handler
-// (scope.go, recordUnknownTool).
+// (scope.go, recordUnknownTool, under the same slots).
 
 // guard wraps a tool's handler in the per-call policy.
 func (s *service) guard(sp toolSpec, run mcp.ToolHandler) mcp.ToolHandler {

@@ -240,36 +240,14 @@ func TestRateLimitRefusalIsAValidResultOfTheEra(t *testing.T) {
 	for _, via := range []path{{protocol: currentEra}, {protocol: currentEra, sdk: true}} {
 		t.Run(fmt.Sprintf("sdk=%v", via.sdk), func(t *testing.T) {
 			e := newEnv(t, func(d *mcpapi.Deps) { d.Limits.ConcurrentCallsPerUser = 1 })
-			ctx := context.Background()
 			u := e.newUser(t)
-			lock, err := tdb.Admin(t).Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = lock.Rollback(ctx) }()
-			if _, err := lock.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u); err != nil {
-				t.Fatal(err)
-			}
-			held := make(chan struct{})
-			go func() {
-				defer close(held)
-				postEra(t, e, via, u, readWrite, "create_task", map[string]any{"title": "holds the slot"})
-			}()
-			for deadline := time.Now().Add(30 * time.Second); lockWaiters(t, ctx) < 1; {
-				if time.Now().After(deadline) {
-					t.Fatal("the first call never reached the database")
-				}
-				time.Sleep(5 * time.Millisecond) // polling for the state, not waiting for it to happen
-			}
+			free := holdUserSlot(t, e, via, u)
 			status, body := postEra(t, e, via, u, readWrite, "list_tasks", map[string]any{})
 			if status != http.StatusOK || !strings.Contains(string(body), "rate limited") {
 				t.Fatalf("status %d: %s, want the rate-limit tool error", status, body)
 			}
 			checkStrictAnswer(t, "rate-limit refusal", via.protocol, body)
-			if err := lock.Rollback(ctx); err != nil {
-				t.Fatal(err)
-			}
-			<-held
+			free()
 		})
 	}
 }
@@ -345,4 +323,67 @@ func TestMiddlewareSeesEveryToolCall(t *testing.T) {
 			t.Fatal("the task the middleware kept from deletion is gone")
 		}
 	})
+}
+
+// TestUnknownToolAuditTakesTheCallersSlot: a call to a tool that does not
+// exist writes its audit row under the caller's slots like any call
+// (I8): with the user's only slot held by a call stuck in the database, it
+// is still answered "unknown tool", counted as rate limited, and writes no
+// row, so a flood of unknown names cannot take the pool either.
+func TestUnknownToolAuditTakesTheCallersSlot(t *testing.T) {
+	metrics := &recordingMetrics{flags: map[string]int{}, calls: map[string]int{}}
+	e := newEnv(t, func(d *mcpapi.Deps) {
+		d.Limits.ConcurrentCallsPerUser = 1
+		d.Metrics = metrics
+	})
+	u := e.newUser(t)
+	via := path{protocol: currentEra}
+	free := holdUserSlot(t, e, via, u)
+	status, body := postEra(t, e, via, u, readWrite, "no_such_tool", map[string]any{})
+	if !strings.Contains(string(body), "unknown tool") {
+		t.Fatalf("status %d: %s, want the unknown-tool error", status, body)
+	}
+	metrics.mu.Lock()
+	limited := metrics.calls["unknown/rate_limited"]
+	metrics.mu.Unlock()
+	if limited != 1 {
+		t.Fatalf("unknown/rate_limited counted %d times, want 1 (%v)", limited, metrics.calls)
+	}
+	if rows := auditRows(t); len(rows) != 0 {
+		t.Fatalf("audit rows %+v written while the caller had no free slot", rows)
+	}
+	free()
+}
+
+// holdUserSlot starts a create_task of user u that takes u's slot and then
+// waits in the database for a lock the test holds on u's row, and returns
+// once it waits there. The returned function lets it finish.
+func holdUserSlot(t *testing.T, e *env, via path, u uuid.UUID) (free func()) {
+	t.Helper()
+	ctx := context.Background()
+	lock, err := tdb.Admin(t).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lock.Rollback(ctx) })
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u); err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		postEra(t, e, via, u, readWrite, "create_task", map[string]any{"title": "holds the slot"})
+	}()
+	for deadline := time.Now().Add(30 * time.Second); lockWaiters(t, ctx) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the held call never reached the database")
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the state, not waiting for it to happen
+	}
+	return func() {
+		if err := lock.Rollback(ctx); err != nil {
+			t.Error(err)
+		}
+		<-held
+	}
 }

@@ -71,12 +71,20 @@ const unknownToolName = "unknown"
 
 // recordUnknownTool audits a tools/call naming no tool of this server (L4).
 // Every such call reaches here, on either path: the direct path leaves
-// unknown names to the SDK (fastcall.go).
+// unknown names to the SDK (fastcall.go). There is no handler, so no
+// per-call policy: the row is written under the caller's slots like a
+// call's (limits.go), or, with none free in time, not at all (logged and
+// counted as rate limited); the SDK answers "unknown tool" either way.
 func (s *service) recordUnknownTool(ctx context.Context, req mcp.Request) {
 	p, err := principalOf(ctx, tokenInfo(req))
 	if err != nil {
 		return // no caller to record; the HTTP layer refuses these anyway
 	}
+	release, ok := s.admitCall(ctx, p, unknownToolName)
+	if !ok {
+		return
+	}
+	defer release()
 	c := &call{tool: unknownToolName, principal: p, requestID: logging.RequestID(ctx)}
 	s.record(ctx, c, audit.OutcomeFailure, map[string]any{"reason": "unknown_tool"})
 }
