@@ -115,8 +115,8 @@ fuzz: ## every fuzz target for FUZZTIME (default 2m)
 	done
 
 .PHONY: bench bench-go
-bench: build ## taskbridge bench against DATABASE_URL (see docs/performance.md)
-	./$(BIN) bench
+bench: build ## taskbridge bench against DATABASE_URL, both MCP protocol eras (see docs/performance.md)
+	./$(BIN) bench --protocol both
 
 bench-go: ## Go benchmarks of the hot paths (token cache, redaction, result shaping, cursors)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/oauth/ ./internal/logging/ ./internal/mcpapi/

@@ -34,8 +34,9 @@ type toolHandler[In, Out any] func(context.Context, *mcp.CallToolRequest, In) (*
 // structs whose shape is the output schema by construction, so it is not
 // validated again at run time; the golden and result-shape tests pin it.
 //
-// The registered handler is also kept in s.tools, where the direct
-// tools/call path (fastcall.go) finds it: both paths run the same code.
+// The registered handler runs the per-call policy first (guard,
+// policy.go). It is also kept in s.tools, where the direct tools/call path
+// (fastcall.go) finds it: both paths run the same code.
 //
 // A tool whose result carries user-written text (sp.userData) gets the
 // text content built from the same encoding as structuredContent (the
@@ -51,7 +52,7 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 		dropNull(schema)
 		tt.OutputSchema = schema
 	}
-	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	handler := s.guard(sp, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
 		if err := decodeArguments(req.Params.Arguments, &in); err != nil {
 			res := &mcp.CallToolResult{}
@@ -80,7 +81,7 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 			res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
 		}
 		return res, nil
-	}
+	})
 	s.tools[sp.name] = handler
 	srv.AddTool(&tt, handler)
 }

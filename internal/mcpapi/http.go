@@ -87,7 +87,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 			ctx, flag := withUnavailableFlag(r.Context())
 			uw := &unavailableWriter{ResponseWriter: w, flag: flag}
 			r = r.WithContext(ctx)
-			if s.serveToolCall(uw, r, body, p) { // fastcall.go
+			if s.serveToolCall(uw, r, body) { // fastcall.go
 				return
 			}
 			next.ServeHTTP(uw, r)

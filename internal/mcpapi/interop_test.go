@@ -41,12 +41,12 @@ func wrongValues(p schemaProp) []any {
 // names that mean nothing to a host or a model.
 var goInternals = []string{"Go struct", "Go value", "unmarshal", "int64", "float64", "json:", "[]string", "Input", "of type", "struct"}
 
-// connectAndList connects a read-write client on protocol and lists the
-// tools it is shown.
-func connectAndList(t *testing.T, protocol string) (*mcp.ClientSession, []*mcp.Tool) {
+// connectAndList connects a read-write client on one call path and lists
+// the tools it is shown.
+func connectAndList(t *testing.T, via path) (*mcp.ClientSession, []*mcp.Tool) {
 	t.Helper()
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	list, err := s.ListTools(context.Background(), nil)
 	if err != nil {
@@ -64,8 +64,8 @@ func TestArgumentErrorsNameTheFieldInPlainWords(t *testing.T) {
 	onBothPaths(t, testArgumentErrorsNameTheFieldInPlainWords)
 }
 
-func testArgumentErrorsNameTheFieldInPlainWords(t *testing.T, protocol string) {
-	s, tools := connectAndList(t, protocol)
+func testArgumentErrorsNameTheFieldInPlainWords(t *testing.T, via path) {
+	s, tools := connectAndList(t, via)
 	sent := 0
 	for _, tool := range tools {
 		raw, _ := json.Marshal(tool.InputSchema)
@@ -124,9 +124,9 @@ func testArgumentErrorsNameTheFieldInPlainWords(t *testing.T, protocol string) {
 // refused like 101, and leaving it out is the default page.
 func TestListLimitZeroIsRefused(t *testing.T) { onBothPaths(t, testListLimitZeroIsRefused) }
 
-func testListLimitZeroIsRefused(t *testing.T, protocol string) {
+func testListLimitZeroIsRefused(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	for _, limit := range []int{0, -1, 101} {
 		if msg := callErr(t, s, "list_tasks", map[string]any{"limit": limit}); !strings.Contains(msg, "limit must be between 1 and 100") {
@@ -179,8 +179,8 @@ func TestStructuredContentMatchesOutputSchema(t *testing.T) {
 	onBothPaths(t, testStructuredContentMatchesOutputSchema)
 }
 
-func testStructuredContentMatchesOutputSchema(t *testing.T, protocol string) {
-	s, tools := connectAndList(t, protocol)
+func testStructuredContentMatchesOutputSchema(t *testing.T, via path) {
+	s, tools := connectAndList(t, via)
 	schemas := map[string]*jsonschema.Resolved{}
 	for _, tool := range tools {
 		if tool.OutputSchema == nil {

@@ -15,9 +15,9 @@ func TestTaskLimitIsAClearToolErrorAndLosesNothing(t *testing.T) {
 // that says why and what to do; the tasks already stored are untouched,
 // the trash counts, and room made by a purge can be used again. Another
 // user is not affected.
-func testTaskLimitIsAClearToolErrorAndLosesNothing(t *testing.T, protocol string) {
+func testTaskLimitIsAClearToolErrorAndLosesNothing(t *testing.T, via path) {
 	e := newEnv(t, func(d *mcpapi.Deps) { d.Tasks = d.Tasks.WithMaxPerUser(3) })
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	create(t, s, map[string]any{"title": "one"})
 	create(t, s, map[string]any{"title": "two"})

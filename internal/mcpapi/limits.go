@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-chi/httprate"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
@@ -38,8 +37,8 @@ import (
 //     deadline), then gets a rate-limit tool error. A call holds at most
 //     one pooled connection at a time, so one app, and one user, hold at
 //     most that many connections: a flood queues behind itself, and other
-//     users' calls find the pool free. Both call paths (fastcall.go, the
-//     SDK's through admitMiddleware) take the slots, around the scope check
+//     users' calls find the pool free. The per-call policy (policy.go),
+//     which both call paths run, takes the slots, around the scope check
 //     too, whose refusal writes an audit row.
 //
 // A call refused here writes no audit row: writing it would take the
@@ -148,32 +147,4 @@ func (s *service) refusedCall(ctx context.Context, tool string) {
 	}
 	s.Metrics.ToolCall(tool, "rate_limited")
 	s.Log.WarnContext(ctx, "tool call: no free slot for its connection or user", slog.String("tool", tool))
-}
-
-// rateLimitedResult is the tool error of a call refused by admitCall.
-func rateLimitedResult() *mcp.CallToolResult {
-	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: rateLimitedText}}}
-}
-
-// admitMiddleware takes the slots for a tools/call on the SDK's path.
-func (s *service) admitMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
-	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		if method != "tools/call" {
-			return next(ctx, method, req)
-		}
-		p, err := principalOf(ctx, tokenInfo(req))
-		if err != nil {
-			return next(ctx, method, req) // scopeMiddleware refuses it
-		}
-		name := ""
-		if params, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
-			name = params.Name
-		}
-		release, ok := s.admitCall(ctx, p, name)
-		if !ok {
-			return rateLimitedResult(), nil
-		}
-		defer release()
-		return next(ctx, method, req)
-	}
 }

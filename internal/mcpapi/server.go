@@ -5,10 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -84,6 +86,13 @@ type Deps struct {
 	// Limits bound one caller's work on this replica (limits.go); zero
 	// fields are no limit.
 	Limits Limits
+	// Middleware is receiving middleware for the MCP server, outermost
+	// first, run around the server's own. Add middleware here, never with
+	// mcp.Server.AddReceivingMiddleware: the direct tools/call path
+	// (fastcall.go) runs this same chain, so a middleware sees every
+	// request on either path. On the direct path a tools/call request has
+	// no Session (the call has none; see fastcall.go).
+	Middleware []mcp.Middleware
 
 	// Audit records every tool call in the transaction of its effect.
 	Audit audit.Appender
@@ -108,6 +117,13 @@ type service struct {
 	tools    map[string]mcp.ToolHandler // the registered handlers, for fastcall.go
 	widget   string
 	limits   workLimits
+	impl     *mcp.Implementation
+	implJSON []byte // impl encoded, for the direct path's 2026-07-28 results
+	// directCall is the receiving middleware chain around the registered
+	// tool handler, as the direct path runs it (fastcall.go).
+	directCall   mcp.MethodHandler
+	metaVerdicts metaVerdicts
+	responses    responseBuffers
 }
 
 // maxRequestBytes bounds one JSON-RPC request. A batch of 25 tasks with
@@ -213,7 +229,13 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	if s.Widget != nil && s.Widget.Register != nil {
 		caps.Resources = &mcp.ResourceCapabilities{}
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: s.Version}, &mcp.ServerOptions{
+	s.impl = &mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: s.Version}
+	implJSON, err := json.Marshal(s.impl)
+	if err != nil {
+		return nil, fmt.Errorf("encode the server's implementation: %w", err)
+	}
+	s.implJSON = implJSON
+	srv := mcp.NewServer(s.impl, &mcp.ServerOptions{
 		Instructions:              serverInstructions,
 		Logger:                    sdkLogger(s.Log),
 		Capabilities:              caps,
@@ -230,10 +252,15 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	if s.Widget != nil && s.Widget.Register != nil {
 		s.Widget.Register(srv)
 	}
-	// Outermost first: a call takes its slots before the scope check,
-	// whose refusal writes an audit row (limits.go).
-	srv.AddReceivingMiddleware(s.admitMiddleware, s.scopeMiddleware)
-	srv.AddReceivingMiddleware(undeclaredMethods) // outermost: nothing to admit or check
+	// The one list of receiving middleware, outermost first. The direct
+	// path composes the same list around the registered tool handler.
+	middleware := append(slices.Clone(s.Middleware), s.scopeMiddleware)
+	srv.AddReceivingMiddleware(middleware...)
+	srv.AddReceivingMiddleware(undeclaredMethods) // outermost: prompts and completions never reach a tool
+	s.directCall = s.callRegisteredTool
+	for _, m := range slices.Backward(middleware) {
+		s.directCall = m(s.directCall)
+	}
 	return srv, nil
 }
 

@@ -68,9 +68,9 @@ func create(t *testing.T, s *mcp.ClientSession, args map[string]any) taskJSON {
 
 func TestToolHappyPaths(t *testing.T) { onBothPaths(t, testToolHappyPaths) }
 
-func testToolHappyPaths(t *testing.T, protocol string) {
+func testToolHappyPaths(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 
 	notes := strings.Repeat("n", 500)
@@ -200,9 +200,9 @@ func TestListPaginationWithSignedCursor(t *testing.T) {
 	onBothPaths(t, testListPaginationWithSignedCursor)
 }
 
-func testListPaginationWithSignedCursor(t *testing.T, protocol string) {
+func testListPaginationWithSignedCursor(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	seen := map[string]bool{}
 	for i := 0; i < 5; i++ {
@@ -236,9 +236,9 @@ func TestAuditRowPerToolCallWithoutFreeText(t *testing.T) {
 	onBothPaths(t, testAuditRowPerToolCallWithoutFreeText)
 }
 
-func testAuditRowPerToolCallWithoutFreeText(t *testing.T, protocol string) {
+func testAuditRowPerToolCallWithoutFreeText(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	a := create(t, s, map[string]any{"title": "secret plan", "notes": "very private"})
@@ -280,10 +280,10 @@ func TestRefusedCallsBeforeTheHandlerAreAudited(t *testing.T) {
 	onBothPaths(t, testRefusedCallsBeforeTheHandlerAreAudited)
 }
 
-func testRefusedCallsBeforeTheHandlerAreAudited(t *testing.T, protocol string) {
+func testRefusedCallsBeforeTheHandlerAreAudited(t *testing.T, via path) {
 	metrics := &recordingMetrics{flags: map[string]int{}, calls: map[string]int{}}
 	e := newEnv(t, func(d *mcpapi.Deps) { d.Metrics = metrics })
-	e.protocol = protocol
+	e.use(via)
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	other := uuid.NewString()
