@@ -69,8 +69,8 @@ func TestDoctorHappyPath(t *testing.T) {
 	f := newFake(t, deployment{})
 	rep, out := runDoctor(t, f, "", testToken)
 	wantNoFailures(t, rep, out)
-	for _, id := range []string{"url", "mcp.challenge", "prm.challenge", "prm.root", "as.metadata", "as.oidc",
-		"as.registration", "widget.tools", "widget.version", "widget.mime", "widget.csp", "tls", "tls.hsts"} {
+	for _, id := range []string{"url", "mcp.challenge", "mcp.discover", "prm.challenge", "prm.root", "as.metadata", "as.oidc", "as.cimd",
+		"as.registration", "plugin.challenge", "tools.annotations", "tools.profile", "widget.tools", "widget.domain", "widget.version", "widget.mime", "widget.csp", "tls", "tls.hsts"} {
 		if c, ok := rep.Find(id); !ok || c.Status != doctor.Pass {
 			t.Errorf("check %s: %+v (found %v), want PASS\n%s", id, c, ok, out)
 		}

@@ -91,9 +91,13 @@ func (r *run) walk(ctx context.Context) {
 		r.checkTLS()
 		return
 	}
+	r.checkDiscover(ctx)
 	r.checkResourceMetadata(ctx)
 	r.checkAuthServer(ctx)
+	r.checkCIMD()
 	r.checkRegistration(ctx)
+	r.checkAppsChallenge(ctx)
+	r.checkToolSurface(ctx)
 	r.checkWidget(ctx)
 	r.checkTLS()
 }

@@ -148,7 +148,7 @@ func (r *run) checkWidgetResource(ctx context.Context, session *mcp.ClientSessio
 			detail = fmt.Sprintf("resources/read %s failed: %v", uri, err)
 		}
 		r.fail("widget.resource", detail,
-			"a tool names a template the server does not serve (a stale URI): register the widget with widget.RegisterResource and name it with widget.URI() in every tool; "+refreshAdvice)
+			"a tool names a template the server does not serve (a stale URI): register the widget with widget.Register and name it with widget.URI() in every tool; "+refreshAdvice)
 		return
 	}
 	item := res.Contents[0]
@@ -169,6 +169,7 @@ func (r *run) checkWidgetResource(ctx context.Context, session *mcp.ClientSessio
 		r.pass("widget.mime", uri+" is "+WidgetMIMEType)
 	}
 	r.checkWidgetCSP(uri, item.Meta, listed)
+	r.checkWidgetDomain(uri, item.Meta, listed)
 }
 
 // checkWidgetCSP wants both CSP dialects, each declaring no outside domain:
@@ -193,7 +194,7 @@ func (r *run) checkWidgetCSP(uri string, item, listed mcp.Meta) {
 		if !found {
 			ok = false
 			r.fail(id, fmt.Sprintf("%s declares no %s", uri, d.name),
-				"declare both dialects on the resource (widget.ResourceMeta()): ChatGPT reads openai/widgetCSP, MCP Apps hosts read ui.csp, and each falls back to a default that may block the widget")
+				"declare both dialects on the resource (widget.ResourceMeta): ChatGPT reads openai/widgetCSP, MCP Apps hosts read ui.csp, and each falls back to a default that may block the widget")
 			continue
 		}
 		for _, f := range d.fields {
