@@ -45,6 +45,7 @@ func commands() []command {
 		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench, nil},
 		{"config", "config docs [--write docs/configuration.md]: print the configuration reference (Markdown)", runConfig, nil},
 		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers, usersConfig},
+		{"plugin", "plugin package [--out FILE] [--version V]: write the ChatGPT and Codex plugin bundle (manifest, MCP configuration, skill, icons) for submission", runPlugin, one(pluginConfig)},
 		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention, one(operatorConfig())},
 	}
 }

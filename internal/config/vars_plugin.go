@@ -38,9 +38,11 @@ func pluginVars() []Var {
 		{Name: "TASKBRIDGE_OPENAI_APPS_CHALLENGE", Help: "The domain-verification token the OpenAI platform's plugin submission page shows; served as plain text at /.well-known/openai-apps-challenge. Unset: that path answers 404.",
 			set: func(c *Config, s string) error { return parseChallenge(&c.Plugin.AppsChallenge, s) }},
 		{Name: "TASKBRIDGE_PLUGIN_TERMS_URL", Help: "https URL of the terms of service, for the plugin listing (`taskbridge plugin package` requires it).",
-			set: func(c *Config, s string) error { return parseListingURL(&c.Plugin.TermsURL, s) }},
+			Required: Requirement{Use: UseListing, Why: "the plugin listing links to your terms of service; submission refuses a listing without them"},
+			set:      func(c *Config, s string) error { return parseListingURL(&c.Plugin.TermsURL, s) }},
 		{Name: "TASKBRIDGE_PLUGIN_SUPPORT_URL", Help: "https URL where users get support, for the plugin listing (`taskbridge plugin package` requires it).",
-			set: func(c *Config, s string) error { return parseListingURL(&c.Plugin.SupportURL, s) }},
+			Required: Requirement{Use: UseListing, Why: "the plugin listing links to where users get support; submission refuses a listing without it"},
+			set:      func(c *Config, s string) error { return parseListingURL(&c.Plugin.SupportURL, s) }},
 	}
 }
 

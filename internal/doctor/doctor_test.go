@@ -314,7 +314,7 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "widget served as plain html", token: testToken, d: deployment{widgetMIME: "text/html"},
 			id: "widget.mime", status: doctor.Fail, fix: fixed("text/html;profile=mcp-app")},
 		{name: "stale template URI in the tools", token: testToken, d: deployment{widgetURI: "ui://taskbridge/board-ffffffffffff.html"},
-			id: "widget.resource", status: doctor.Fail, fix: fixed("press Refresh on the app in ChatGPT")},
+			id: "widget.resource", status: doctor.Fail, fix: fixed("press Refresh on the plugin's details page in ChatGPT")},
 		{name: "unversioned widget URI", token: testToken, d: deployment{
 			widgetURI: "ui://taskbridge/board.html",
 			toolMeta: func(m map[string]any) {

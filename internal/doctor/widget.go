@@ -16,7 +16,7 @@ import (
 const WidgetMIMEType = "text/html;profile=mcp-app"
 
 // refreshAdvice is how to get a host to load a new widget template.
-const refreshAdvice = "hosts cache widget templates by their ui:// URI: after a widget change the URI must change (taskbridge versions it by content hash), then press Refresh on the app in ChatGPT (Settings -> Apps -> your app) or reconnect the connector in Claude"
+const refreshAdvice = "hosts cache widget templates by their ui:// URI: after a widget change the URI must change (taskbridge versions it by content hash), then press Refresh on the plugin's details page in ChatGPT or reconnect the connector in Claude"
 
 // versionedURI matches a ui:// URI that changes with the content: a hash
 // or version in the file name, or a ?v= query.
