@@ -142,7 +142,7 @@ func (r *run) checkAppsChallenge(ctx context.Context) {
 	token := strings.TrimSpace(string(body))
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
-		r.warn(id, "GET "+u+" answered 404: no domain-verification token",
+		r.unsetForSubmission(id, "GET "+u+" answered 404: no domain-verification token",
 			"plugin submission verifies the domain here: set TASKBRIDGE_OPENAI_APPS_CHALLENGE to the token the submission page shows (behind a path prefix, the proxy must route this root path to taskbridge)")
 	case resp.StatusCode != http.StatusOK:
 		r.fail(id, fmt.Sprintf("GET %s answered %d", u, resp.StatusCode), "serve the token as plain text with 200 (TASKBRIDGE_OPENAI_APPS_CHALLENGE)")
@@ -152,6 +152,16 @@ func (r *run) checkAppsChallenge(ctx context.Context) {
 	default:
 		r.pass(id, fmt.Sprintf("GET %s serves a %d-character token", u, len(token)))
 	}
+}
+
+// unsetForSubmission reports something only a plugin submission needs:
+// a FAIL when checking for one (--submission), else a SKIP that says so.
+func (r *run) unsetForSubmission(id, detail, fix string) {
+	if r.opts.Submission {
+		r.fail(id, detail, fix)
+		return
+	}
+	r.skip(id, detail+"; only a plugin submission needs it ("+fix+"; check with --submission)")
 }
 
 // checkWidgetDomain wants _meta.ui.domain and openai/widgetDomain set, equal,
@@ -167,7 +177,7 @@ func (r *run) checkWidgetDomain(uri string, item, listed map[string]any) {
 	standard, openai := stringAt(meta, "ui", "domain"), stringAt(meta, "openai/widgetDomain")
 	switch {
 	case standard == "" && openai == "":
-		r.warn(id, uri+" declares no widget domain (_meta.ui.domain / openai/widgetDomain)",
+		r.unsetForSubmission(id, uri+" declares no widget domain (_meta.ui.domain / openai/widgetDomain)",
 			"plugin submission requires one unique to this deployment: set TASKBRIDGE_WIDGET_DOMAIN to an https origin you own, e.g. the public URL's origin")
 	case standard != openai:
 		r.fail(id, fmt.Sprintf("%s: _meta.ui.domain %q and openai/widgetDomain %q differ", uri, standard, openai),

@@ -1,8 +1,10 @@
 package doctor_test
 
 import (
+	"bytes"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/taskbridge/taskbridge/internal/doctor"
 )
@@ -33,14 +35,8 @@ func TestDoctorPluginChecksReportEachGap(t *testing.T) {
 	}{
 		{"no CIMD", deployment{asEdit: func(doc map[string]any) { delete(doc, "client_id_metadata_document_supported") }},
 			"as.cimd", doctor.Warn, "prefer client ID metadata documents"},
-		{"no challenge file", deployment{override: map[string]http.HandlerFunc{doctor.AppsChallengePath: serve(http.StatusNotFound, "application/json", `{"error":"not_found"}`)}},
-			"plugin.challenge", doctor.Warn, "TASKBRIDGE_OPENAI_APPS_CHALLENGE"},
 		{"challenge file is a page", deployment{override: map[string]http.HandlerFunc{doctor.AppsChallengePath: serve(http.StatusOK, "text/html", "<html>hi</html>")}},
 			"plugin.challenge", doctor.Fail, "serve exactly the token"},
-		{"no widget domain", deployment{widgetMeta: func(m map[string]any) {
-			delete(m, "openai/widgetDomain")
-			delete(m["ui"].(map[string]any), "domain")
-		}}, "widget.domain", doctor.Warn, "TASKBRIDGE_WIDGET_DOMAIN"},
 		{"widget domains differ", deployment{widgetMeta: func(m map[string]any) { m["openai/widgetDomain"] = "https://other.example.com" }},
 			"widget.domain", doctor.Fail, "the same origin under both keys"},
 		{"shared sandbox domain", deployment{widgetMeta: func(m map[string]any) {
@@ -57,4 +53,34 @@ func TestDoctorPluginChecksReportEachGap(t *testing.T) {
 			wantCheck(t, rep, out, c.id, c.status, c.fix)
 		})
 	}
+}
+
+// TestDoctorSubmissionRequiresTheTokenAndTheWidgetDomain: a deployment
+// without the verification token and the widget domain works with every
+// host, so a plain run skips those checks with the advice; --submission
+// fails them, as the plugin directory would.
+func TestDoctorSubmissionRequiresTheTokenAndTheWidgetDomain(t *testing.T) {
+	d := deployment{
+		override: map[string]http.HandlerFunc{doctor.AppsChallengePath: serve(http.StatusNotFound, "application/json", `{"error":"not_found"}`)},
+		widgetMeta: func(m map[string]any) {
+			delete(m, "openai/widgetDomain")
+			delete(m["ui"].(map[string]any), "domain")
+		},
+	}
+	f := newFake(t, d)
+	rep, out := runDoctor(t, f, "", testToken)
+	wantDetail(t, rep, out, "plugin.challenge", doctor.Skip, "TASKBRIDGE_OPENAI_APPS_CHALLENGE")
+	wantDetail(t, rep, out, "widget.domain", doctor.Skip, "TASKBRIDGE_WIDGET_DOMAIN")
+	if rep.Failed() || rep.Count(doctor.Warn) > 0 {
+		t.Errorf("a deployment without the submission extras must pass a plain run:\n%s", out)
+	}
+
+	var buf bytes.Buffer
+	rep, err := doctor.Run(t.Context(), doctor.Options{URL: f.URL + "/mcp", Token: testToken, Timeout: 5 * time.Second,
+		Transport: f.Client().Transport, Submission: true}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCheck(t, rep, buf.String(), "plugin.challenge", doctor.Fail, "TASKBRIDGE_OPENAI_APPS_CHALLENGE")
+	wantCheck(t, rep, buf.String(), "widget.domain", doctor.Fail, "TASKBRIDGE_WIDGET_DOMAIN")
 }

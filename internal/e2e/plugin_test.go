@@ -69,9 +69,9 @@ func TestPluginSurfaceOfTheRealServer(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	rep, err := doctor.Run(ctx, doctor.Options{URL: srv.MCPURL(), Token: app.AccessToken(t), Timeout: 10 * time.Second}, &out)
+	rep, err := doctor.Run(ctx, doctor.Options{URL: srv.MCPURL(), Token: app.AccessToken(t), Timeout: 10 * time.Second, Submission: true}, &out)
 	if err != nil || rep.Failed() {
-		t.Fatalf("doctor: %v\n%s", err, out.String())
+		t.Fatalf("doctor --submission: %v\n%s", err, out.String())
 	}
 	for _, id := range []string{"mcp.discover", "as.cimd", "plugin.challenge", "tools.annotations", "tools.profile", "widget.domain"} {
 		if c, ok := rep.Find(id); !ok || c.Status != doctor.Pass {
@@ -81,8 +81,8 @@ func TestPluginSurfaceOfTheRealServer(t *testing.T) {
 }
 
 // TestPluginSurfaceUnsetDeclaresNothing: without the variables the
-// verification path is a plain 404 and the doctor warns about both gaps
-// without failing.
+// verification path is a plain 404; a plain doctor run skips both checks
+// with the advice, and --submission fails them.
 func TestPluginSurfaceUnsetDeclaresNothing(t *testing.T) {
 	srv := startServer(t)
 	resp, err := http.Get(srv.URL + doctor.AppsChallengePath)
@@ -96,14 +96,20 @@ func TestPluginSurfaceUnsetDeclaresNothing(t *testing.T) {
 	p := newPerson(t)
 	newBrowser(t, srv).signUp(p)
 	app := linkApp(t, srv, newBrowser(t, srv), p, consentChoice{})
-	var out bytes.Buffer
-	rep, err := doctor.Run(context.Background(), doctor.Options{URL: srv.MCPURL(), Token: app.AccessToken(t), Timeout: 10 * time.Second}, &out)
-	if err != nil || rep.Failed() {
-		t.Fatalf("doctor: %v\n%s", err, out.String())
-	}
-	for _, id := range []string{"plugin.challenge", "widget.domain"} {
-		if c, ok := rep.Find(id); !ok || c.Status != doctor.Warn {
-			t.Errorf("%s: %+v, want WARN\n%s", id, c, out.String())
+	for _, submission := range []bool{false, true} {
+		var out bytes.Buffer
+		rep, err := doctor.Run(context.Background(), doctor.Options{URL: srv.MCPURL(), Token: app.AccessToken(t), Timeout: 10 * time.Second, Submission: submission}, &out)
+		if err != nil || rep.Failed() != submission {
+			t.Fatalf("doctor (submission %v): %v, failed %v\n%s", submission, err, rep.Failed(), out.String())
+		}
+		want := doctor.Skip
+		if submission {
+			want = doctor.Fail
+		}
+		for _, id := range []string{"plugin.challenge", "widget.domain"} {
+			if c, ok := rep.Find(id); !ok || c.Status != want {
+				t.Errorf("%s (submission %v): %+v, want %s\n%s", id, submission, c, want, out.String())
+			}
 		}
 	}
 }
