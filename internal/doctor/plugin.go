@@ -75,6 +75,10 @@ func (r *run) rpc(ctx context.Context, token, method, name string, params map[st
 // it must name 2026-07-28 among the supported versions.
 func (r *run) checkDiscover(ctx context.Context) {
 	const id = "mcp.discover"
+	if r.mcpMissing {
+		r.skip(id, "nothing serves MCP at this URL (see mcp.challenge)")
+		return
+	}
 	post := "POST " + r.mcpURL.Redacted() + " server/discover (" + modernVersion + ")"
 	resp, _, err := r.rpc(ctx, "", "server/discover", "", nil)
 	if err != nil {
@@ -205,8 +209,12 @@ var requiredHints = []string{"readOnlyHint", "destructiveHint", "openWorldHint"}
 // tool, and a read-only profile tool for multi-account hosts.
 func (r *run) checkToolSurface(ctx context.Context) {
 	token, ok := r.tokenToSend()
-	if !ok {
+	switch {
+	case r.opts.Token == "":
 		r.skip("tools", "pass --token to check tool annotations and the profile tool")
+		return
+	case !ok:
+		r.skip("tools", "not sending the token over plain http to "+r.mcpURL.Host+"; fix the URL first")
 		return
 	}
 	post := "POST " + r.mcpURL.Redacted() + " tools/list (" + modernVersion + ")"

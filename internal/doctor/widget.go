@@ -30,14 +30,15 @@ func (r *run) checkWidget(ctx context.Context) {
 		r.skip("widget", "pass --token to check the widget (stale widget templates are the second most common failure: "+refreshAdvice+")")
 		return
 	}
-	if r.mcpURL.Scheme != "https" && !isLoopback(r.mcpURL.Hostname()) {
+	token, ok := r.tokenToSend()
+	if !ok {
 		r.skip("widget", "not sending the token over plain http to "+r.mcpURL.Host+"; fix the URL first")
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*r.opts.Timeout)
 	defer cancel()
 
-	httpClient := newClient(r.mcpURL, bearerTransport{token: r.opts.Token, next: r.opts.Transport}, r.opts.Timeout)
+	httpClient := newClient(r.mcpURL, bearerTransport{token: token, next: r.opts.Transport}, r.opts.Timeout)
 	client := mcp.NewClient(&mcp.Implementation{Name: "taskbridge-doctor", Version: "1"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:             r.mcpURL.String(),
