@@ -44,10 +44,11 @@ func commands() []command {
 		{"healthcheck", "exit 0 when the local server answers /readyz (for container health checks)", runHealthcheck, one(healthcheckConfig)},
 		{"keys", "keys generate [kid] | rotate: print a new key spec, or re-encrypt notes under the active key (owner role)", runKeys, keysConfig},
 		{"audit", "audit seal | verify [--anchor SEQ:HASH]: seal pending audit events, or check the whole chain", runAudit, one(auditConfig)},
-		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor, nil},
+		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-] [--submission]", runDoctor, nil},
 		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench, nil},
 		{"config", "config docs [--write docs/configuration.md]: print the configuration reference (Markdown)", runConfig, nil},
 		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers, usersConfig},
+		{"plugin", "plugin package [--out FILE] [--version V]: write the ChatGPT and Codex plugin bundle (manifest, MCP configuration, skill, icons) for submission", runPlugin, one(pluginConfig)},
 		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention, one(operatorConfig())},
 	}
 }

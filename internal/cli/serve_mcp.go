@@ -37,7 +37,7 @@ func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *post
 		PublicURL:               cfg.PublicURL.String(),
 		HTTPScopeChallenge:      cfg.MCP.HTTPScopeChallenge,
 		RequireWidgetProvenance: cfg.MCP.RequireWidgetProvenance,
-		Widget:                  &mcpapi.Widget{URI: widget.URI(), Register: widget.RegisterResource},
+		Widget:                  &mcpapi.Widget{URI: widget.URI(), Register: widget.Register(cfg.Plugin.WidgetDomain)},
 		AccountDeletion:         accountDeletion(d.Privacy),
 		Limits: mcpapi.Limits{
 			CallsPerMinute:          cfg.OAuth.MCPPerMinute,

@@ -56,6 +56,7 @@ type Config struct {
 	OAuth    OAuthConfig
 	Audit    AuditConfig
 	Privacy  PrivacyConfig
+	Plugin   PluginConfig
 }
 
 // MCPResourceURL is the canonical URL of the MCP endpoint: the OAuth

@@ -27,7 +27,7 @@ type Var struct {
 // Vars is the single declaration of every variable, in documentation order.
 func Vars() []Var {
 	var all []Var
-	for _, group := range [][]Var{coreVars(), accountsVars(), mcpVars(), oauthVars(), auditVars(), privacyVars()} {
+	for _, group := range [][]Var{coreVars(), accountsVars(), mcpVars(), oauthVars(), auditVars(), privacyVars(), pluginVars()} {
 		all = append(all, group...)
 	}
 	return all

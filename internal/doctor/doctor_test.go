@@ -69,8 +69,8 @@ func TestDoctorHappyPath(t *testing.T) {
 	f := newFake(t, deployment{})
 	rep, out := runDoctor(t, f, "", testToken)
 	wantNoFailures(t, rep, out)
-	for _, id := range []string{"url", "mcp.challenge", "prm.challenge", "as.metadata",
-		"as.registration", "widget.tools", "widget.version", "widget.mime", "widget.csp", "tls", "tls.hsts"} {
+	for _, id := range []string{"url", "mcp.challenge", "mcp.discover", "prm.challenge", "as.metadata", "as.cimd",
+		"as.registration", "plugin.challenge", "tools.annotations", "tools.profile", "widget.tools", "widget.domain", "widget.version", "widget.mime", "widget.csp", "tls", "tls.hsts"} {
 		if c, ok := rep.Find(id); !ok || c.Status != doctor.Pass {
 			t.Errorf("check %s: %+v (found %v), want PASS\n%s", id, c, ok, out)
 		}
@@ -310,7 +310,7 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "widget served as plain html", token: testToken, d: deployment{widgetMIME: "text/html"},
 			id: "widget.mime", status: doctor.Fail, fix: fixed("text/html;profile=mcp-app")},
 		{name: "stale template URI in the tools", token: testToken, d: deployment{widgetURI: "ui://taskbridge/board-ffffffffffff.html"},
-			id: "widget.resource", status: doctor.Fail, fix: fixed("press Refresh on the app in ChatGPT")},
+			id: "widget.resource", status: doctor.Fail, fix: fixed("press Refresh on the plugin's details page in ChatGPT")},
 		{name: "unversioned widget URI", token: testToken, d: deployment{
 			widgetURI: "ui://taskbridge/board.html",
 			toolMeta: func(m map[string]any) {

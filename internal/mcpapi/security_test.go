@@ -246,7 +246,7 @@ func TestUnauthenticatedRequestIs401(t *testing.T) {
 func TestToolsListFilteredByScope(t *testing.T) {
 	e := newEnv(t)
 	u := e.newUser(t)
-	read := []string{"fetch", "get_task", "list_tasks", "search", "show_task_board"}
+	read := []string{"fetch", "get_account_profile", "get_task", "list_tasks", "search", "show_task_board"}
 	write := []string{"complete_task", "complete_tasks", "create_task", "create_tasks", "delete_task", "purge_task", "reopen_task",
 		"request_account_deletion", "restore_task", "update_task"}
 	for _, c := range []struct {

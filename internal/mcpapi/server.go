@@ -249,6 +249,7 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	s.addBatchTools(srv)
 	s.addPurgeTool(srv)
 	s.addAccountTools(srv)
+	s.addProfileTool(srv)
 	if s.Widget != nil && s.Widget.Register != nil {
 		s.Widget.Register(srv)
 	}

@@ -392,7 +392,7 @@ func TestCacheScopeIsPrivate(t *testing.T) {
 	const undeclared = "ui://taskbridge/test-undeclared.html"
 	e := newEnv(t, func(d *mcpapi.Deps) {
 		d.Widget = &mcpapi.Widget{URI: widget.URI(), Register: func(s *mcp.Server) {
-			widget.RegisterResource(s)
+			widget.Register("")(s)
 			s.AddResource(&mcp.Resource{URI: undeclared, Name: "undeclared", MIMEType: "text/plain"},
 				func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 					return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: undeclared, MIMEType: "text/plain", Text: "x"}}}, nil

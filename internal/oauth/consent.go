@@ -14,7 +14,7 @@ const writeScopeField = "grant_write"
 
 // scopeWording is each scope in plain words, as the consent page shows it.
 var scopeWording = map[identity.Scope]string{
-	identity.ScopeTasksRead:  "See your tasks: titles, notes, due dates, priorities and tags.",
+	identity.ScopeTasksRead:  "See your tasks: titles, notes, due dates, priorities and tags, and your email address shortened (like ja…@example.com), so the app can tell your accounts apart.",
 	identity.ScopeTasksWrite: "Create, change, complete and delete your tasks, and ask for your account to be deleted (you confirm that yourself, with your password).",
 }
 

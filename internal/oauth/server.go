@@ -30,7 +30,7 @@ import (
 // ConsentVersion names the wording of the consent page. It is stored with
 // every grant and consent record, so what a user agreed to can be proven
 // later (P4); change it whenever consent.html changes meaning.
-const ConsentVersion = "consent-2026-11-v1"
+const ConsentVersion = "consent-2026-12-v1"
 
 // Authenticator is the seam to the account package: who is signed in, and
 // where to send someone who is not.

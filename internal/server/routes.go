@@ -46,6 +46,10 @@ func addRoutes(r chi.Router, d Deps) {
 		})
 	}
 	r.Get("/readyz", httpx.Readyz(d.Ping))
+	if token := cfg.Plugin.AppsChallenge; token != "" {
+		// Unset: the path stays a 404 like any unknown one.
+		r.Get(AppsChallengePath, appsChallenge(token))
+	}
 	mountMCP(r, d)
 
 	if a := d.Accounts; a != nil {

@@ -24,7 +24,7 @@ const MCP_URL = must("MCP_URL");
 const OUT_DIR = must("OUT_DIR");
 const ISSUER = new URL(MCP_URL).origin;
 
-const READ_TOOLS = ["list_tasks", "get_task", "show_task_board", "search", "fetch"];
+const READ_TOOLS = ["list_tasks", "get_task", "show_task_board", "search", "fetch", "get_account_profile"];
 const WRITE_TOOLS = ["create_task", "create_tasks", "update_task", "complete_task", "complete_tasks", "reopen_task",
   "delete_task", "restore_task", "purge_task", "request_account_deletion"];
 
@@ -197,6 +197,8 @@ async function useEveryTool(client) {
   assert.equal(batch.succeeded, 2);
   const [soil, fig] = batch.results.map((r) => r.id);
   assert.equal((await callOK(client, called, "get_task", { id: made.id })).structuredContent.task.id, made.id);
+  const profile = (await callOK(client, called, "get_account_profile", {})).structuredContent;
+  assert.ok(profile.id && profile.name.includes("…@"), `the profile names the account shortened: ${JSON.stringify(profile)}`);
   const hits = (await callOK(client, called, "search", { query: "ferns" })).structuredContent.results;
   assert.deepEqual(hits.map((h) => h.id), [made.id]);
   assert.equal((await callOK(client, called, "fetch", { id: made.id })).structuredContent.title, "Water the ferns");
