@@ -1,7 +1,7 @@
 // A person new to taskbridge, in headless Debian chromium with a fresh
 // profile, following the authorization URL an MCP client produced: the
-// server sends them to sign in, they create an account on the way, come
-// back to the app's link, and allow it on the consent page. Returns the
+// server sends them to sign in, they create an account on the way, land on
+// the consent page of the app's request, and allow it. Returns the
 // query the app's redirect URI received (code, state, iss).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -39,14 +39,12 @@ export async function linkInChromium({ authorizationURL, callbackURL, person, al
     await page.getByLabel("Password", { exact: true }).fill(person.password);
     await page.getByLabel("Repeat the password").fill(person.password);
     await page.getByLabel(/I have read and accept the/).check();
+    // Sign-up carries the pending authorization along: it ends on the
+    // consent page of the app's own request.
     await Promise.all([
-      page.waitForURL((u) => u.pathname === "/account"),
+      page.waitForURL((u) => u.pathname === "/authorize"),
       page.getByRole("button", { name: "Create account" }).click(),
     ]);
-    // The sign-up form does not carry the authorization request along: the
-    // person goes back to the app's link, now signed in.
-    await page.goto(authorizationURL);
-    assert.equal(new URL(page.url()).pathname, "/authorize", "signed in, the app's link shows the consent page");
     await page.getByRole("button", { name: "Allow" }).waitFor();
     const write = page.getByRole("checkbox", { name: /Create, change, complete and delete your tasks/ });
     assert.equal(await write.isChecked(), false, "the write access box is ticked before the person ticks it");
