@@ -45,7 +45,7 @@ func runPlugin(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("plugin package: %w (choose another --out, or remove the old bundle)", err)
 	}
