@@ -42,6 +42,10 @@ type Principal struct {
 	ClientID string
 	GrantID  uuid.UUID
 	Scopes   []Scope
+	// AccountLabelConsented: the consent this connection's grant was given
+	// under named the account's shortened email, so the profile tool may
+	// return it (P4). False for connections linked under an older wording.
+	AccountLabelConsented bool
 }
 
 // Has reports whether the principal was granted s.

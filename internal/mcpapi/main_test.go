@@ -107,8 +107,10 @@ func testPrincipal(next http.Handler) http.Handler {
 			if err != nil {
 				grant = uuid.New()
 			}
+			// Linked under the current consent wording, as every new
+			// connection is (the profile tool's older ones: tools_profile_test.go).
 			r = r.WithContext(identity.WithPrincipal(r.Context(), identity.Principal{
-				UserID: u, ClientID: clientIDValue, GrantID: grant, Scopes: scopes}))
+				UserID: u, ClientID: clientIDValue, GrantID: grant, Scopes: scopes, AccountLabelConsented: true}))
 		}
 		next.ServeHTTP(w, r.WithContext(logging.WithRequestID(r.Context(), "req-"+uuid.NewString()[:8])))
 	})
@@ -123,17 +125,9 @@ func newEnv(t *testing.T, opts ...option) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	spec, err := keyring.Generate("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &testClock{t: time.Now()}
 	deps := mcpapi.Deps{
-		DB: db, Tasks: postgres.NewTasks(keys), StateKey: []byte(strings.Repeat("k", 32)),
+		DB: db, Tasks: postgres.NewTasks(testKeys(t)), StateKey: []byte(strings.Repeat("k", 32)),
 		Log:         logging.New(testWriter{t}, logging.Options{}),
 		ResourceURL: "http://127.0.0.1/mcp", ResourceMetadataURL: testPRM, PublicURL: "http://127.0.0.1",
 		Now: clock.now, Audit: testAudit,
@@ -147,9 +141,31 @@ func newEnv(t *testing.T, opts ...option) *env {
 	return &env{db: db, deps: deps, srv: newTestServer(t, deps), clock: clock}
 }
 
-// newTestServer serves d's handler, and (for requests with pathHeader
-// "sdk") the same handler with the direct path off, on one database.
+// testKeys is a fresh keyring for one test.
+func testKeys(t *testing.T) *keyring.Keyring {
+	t.Helper()
+	spec, err := keyring.Generate("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := keyring.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// newTestServer serves bothPaths(d) behind the test stand-in principal.
 func newTestServer(t *testing.T, d mcpapi.Deps) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(testPrincipal(bothPaths(t, d)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// bothPaths is d's handler, and (for requests with pathHeader "sdk") the
+// same handler with the direct path off, on one database.
+func bothPaths(t *testing.T, d mcpapi.Deps) http.Handler {
 	t.Helper()
 	direct, err := mcpapi.NewHandler(d)
 	if err != nil {
@@ -160,15 +176,13 @@ func newTestServer(t *testing.T, d mcpapi.Deps) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(testPrincipal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(pathHeader) == "sdk" {
 			sdk.ServeHTTP(w, r)
 			return
 		}
 		direct.ServeHTTP(w, r)
-	})))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 // testAccountDeletion stands in for internal/privacy's deletion request:
@@ -213,12 +227,17 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // client connects the real go-sdk client as user with scopes.
 func (e *env) client(t *testing.T, user uuid.UUID, scopes []identity.Scope) *mcp.ClientSession {
 	t.Helper()
+	return connect(t, e.srv.URL, headerTransport{user: user, scopes: scopes, sdk: e.sdk}, e.protocol)
+}
+
+// connect opens a session of the real go-sdk client to endpoint, asking
+// for protocol ("" is the go-sdk's latest), closed when the test ends.
+func connect(t *testing.T, endpoint string, rt http.RoundTripper, protocol string) *mcp.ClientSession {
+	t.Helper()
 	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	sess, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{
-		Endpoint:   e.srv.URL,
-		HTTPClient: &http.Client{Transport: headerTransport{user: user, scopes: scopes, sdk: e.sdk}},
-		MaxRetries: -1, DisableStandaloneSSE: true,
-	}, &mcp.ClientSessionOptions{ProtocolVersion: e.protocol})
+		Endpoint: endpoint, HTTPClient: &http.Client{Transport: rt}, MaxRetries: -1, DisableStandaloneSSE: true,
+	}, &mcp.ClientSessionOptions{ProtocolVersion: protocol})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,15 +36,35 @@ func (s *service) accountProfile(ctx context.Context, req *mcp.CallToolRequest, 
 	if err != nil {
 		return nil, profileOut{}, err
 	}
+	labelled := c.principal.AccountLabelConsented
 	var email string
 	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, _ map[string]any) error {
+		if !labelled {
+			return nil // the email is not even read
+		}
 		email, err = postgres.AccountEmail(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return nil, profileOut{}, err
 	}
-	return &mcp.CallToolResult{}, profileOut{ID: profileID(c.principal.ClientID, c.principal.UserID.String()), Name: maskEmail(email)}, nil
+	id := profileID(c.principal.ClientID, c.principal.UserID.String())
+	if labelled {
+		return &mcp.CallToolResult{}, profileOut{ID: id, Name: maskEmail(email)}, nil
+	}
+	return unlabelledProfile(id)
+}
+
+// unlabelledProfile answers a connection linked under a consent wording
+// that did not name the account label (P4): the opaque id and a name made
+// from it, which disclose nothing the connection does not already have,
+// and a text saying how to get the label.
+func unlabelledProfile(id string) (*mcp.CallToolResult, profileOut, error) {
+	out := profileOut{ID: id, Name: "taskbridge account " + id[:6]}
+	text := "This connection is " + out.Name + " (id " + out.ID + "). It was linked before taskbridge asked to show " +
+		"the account's shortened email, so no email is shown. The user can re-link taskbridge (disconnect and " +
+		"connect it again) to show the account's label."
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, out, nil
 }
 
 // profileID is stable for one account seen by one client (across refresh,

@@ -43,7 +43,8 @@ type challengeKey struct{}
 // handlers get req.Extra.TokenInfo. This middleware writes every 401 itself
 // (RFC 6750 error codes; the SDK's would echo verifier errors and omit
 // error=). Effective scopes are the token's scopes that the grant still
-// holds, so narrowing a grant takes effect on the next request.
+// holds, so narrowing a grant takes effect on the next request; whether
+// the account label may be shown follows the grant's consent version.
 func (s *Server) RequireBearer(next http.Handler) http.Handler {
 	opts := &auth.RequireBearerTokenOptions{ResourceMetadataURL: s.resourceMetadataURL()}
 	inner := auth.RequireBearerToken(func(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
@@ -197,9 +198,12 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.
 		if err := postgres.SetUser(ctx, tx, p.UserID); err != nil {
 			return err
 		}
-		var grantScopes []string
-		err = tx.QueryRow(ctx, `SELECT g.scopes, g.last_used_at FROM oauth_grants g JOIN users u ON u.id = g.user_id
-			WHERE g.id = $1 AND g.revoked_at IS NULL`, p.GrantID).Scan(&grantScopes, &lastUs)
+		var (
+			grantScopes    []string
+			consentVersion string
+		)
+		err = tx.QueryRow(ctx, `SELECT g.scopes, g.consent_version, g.last_used_at FROM oauth_grants g JOIN users u ON u.id = g.user_id
+			WHERE g.id = $1 AND g.revoked_at IS NULL`, p.GrantID).Scan(&grantScopes, &consentVersion, &lastUs)
 		if errors.Is(err, pgx.ErrNoRows) {
 			reason = failRevoked
 			return nil
@@ -213,6 +217,7 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.
 			}
 		}
 		p.Scopes = intersectScopes(scopesFromStrings(scopes), scopesFromStrings(grantScopes))
+		p.AccountLabelConsented = consentCovers(consentVersion, accountLabelConsent)
 		info = &auth.TokenInfo{
 			Scopes: scopeStrings(p.Scopes), Expiration: expiresAt, UserID: p.UserID.String(),
 			Extra: map[string]any{"client_id": p.ClientID, "grant_id": p.GrantID.String()},

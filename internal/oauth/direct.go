@@ -74,11 +74,12 @@ func (s *Server) IssueDirect(ctx context.Context, clientID string, userID uuid.U
 			return errors.New("oauth: direct tokens are issued only to the direct client")
 		}
 		// One grant per user under the direct client: every direct token
-		// for the user is one connection of the operator's tooling.
-		err = tx.QueryRow(ctx, `UPDATE oauth_grants SET scopes = $3, updated_at = $4
+		// for the user is one connection of the operator's tooling. Its
+		// consent version is the one recorded below, as for a new link.
+		err = tx.QueryRow(ctx, `UPDATE oauth_grants SET scopes = $3, consent_version = $5, updated_at = $4
 			WHERE id = (SELECT id FROM oauth_grants WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL
 				ORDER BY created_at, id LIMIT 1 FOR UPDATE)
-			RETURNING id`, userID, clientID, scopeStrings(scopes), now).Scan(&out.GrantID)
+			RETURNING id`, userID, clientID, scopeStrings(scopes), now, ConsentVersion).Scan(&out.GrantID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			err = tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`, userID, clientID, scopeStrings(scopes), ConsentVersion, now).Scan(&out.GrantID)
