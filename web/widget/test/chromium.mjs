@@ -14,3 +14,21 @@ export function must(name) {
   if (!v) throw new Error(`${name} is not set (run through make test-browser)`);
   return v;
 }
+
+// guard makes a browser context record, in outside and violations, every
+// request that would leave loopback (and aborts it) and every CSP violation
+// in any frame, the View included.
+export async function guard(context, outside, violations) {
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (LOOPBACK.has(url.hostname)) return route.continue();
+    outside.push(url.href);
+    return route.abort("blockedbyclient");
+  });
+  await context.exposeBinding("__cspViolation", (_src, v) => violations.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__cspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, doc: e.documentURI.slice(0, 80) });
+    });
+  });
+}
