@@ -19,6 +19,8 @@ func (s *Service) SignupPage(w http.ResponseWriter, r *http.Request) {
 	s.renderSignup(w, r, http.StatusOK, "", "")
 }
 
+// renderSignup shows the form again with what the person entered (never
+// the passwords), the privacy-policy tick included.
 func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status int, email, problem string) {
 	token, err := s.anonFormToken(w, r)
 	if err != nil {
@@ -27,6 +29,7 @@ func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status in
 	}
 	s.render(w, r, status, "signup", pageData{
 		Title: "Create account", FormCSRF: token, Email: email, Error: problem, PolicyVersion: s.policyVer,
+		Consent: r.PostFormValue("consent") == "yes",
 	})
 }
 
