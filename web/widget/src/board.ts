@@ -11,10 +11,9 @@
 import { h } from "./dom";
 import type { ToolResult } from "./bridge";
 import { boardFromResult, errorText, friendlyError, type Board, type Task, type View } from "./model";
+import { fetchPages, type CallTool } from "./list";
 import type { ViewPrefs } from "./host";
 import { countText, onEnter, taskMeta, taskNotes } from "./format";
-
-export type CallTool = (name: string, args: Record<string, unknown>) => Promise<ToolResult>;
 
 // HostView is what the host decides about presentation.
 export interface HostView {
@@ -41,7 +40,6 @@ interface State {
 const MAX_TITLE = 200;
 const INLINE_ROWS = 5;
 const INLINE_STEP = 10;
-const MAX_PAGES = 20;
 
 export class TaskBoard {
   private readonly state: State;
@@ -168,26 +166,9 @@ export class TaskBoard {
     const view = this.state.prefs.view;
     const cur = this.state.board;
     const want = cur && !cur.changed && cur.view === view ? cur.tasks.length : 0;
-    const tasks: Task[] = [];
-    const confirmations = new Map<string, string>();
-    let counts: Board["counts"] = null;
-    let cursor = "";
-    try {
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const res = await this.call("list_tasks", listArgs(view, cursor));
-        if (res.isError) return friendlyError(null, errorText(res.content) || "Could not load the tasks.");
-        const b = boardFromResult(res.structuredContent, res._meta);
-        if (!b) break;
-        tasks.push(...b.tasks);
-        for (const [id, tok] of b.purgeConfirmations) confirmations.set(id, tok);
-        counts = b.counts;
-        cursor = b.nextCursor;
-        if (!cursor || tasks.length >= want) break;
-      }
-    } catch (e) {
-      return friendlyError(e);
-    }
-    this.state.board = { tasks, view, purgeConfirmations: confirmations, nextCursor: cursor, counts, changed: false };
+    const got = await fetchPages(this.call, view, "", want);
+    if (typeof got === "string") return got;
+    this.state.board = got;
     return "";
   }
 
@@ -207,20 +188,15 @@ export class TaskBoard {
     s.busy = true;
     s.error = "";
     this.render();
-    try {
-      const res = await this.call("list_tasks", listArgs(b.view, b.nextCursor));
-      const next = res.isError ? null : boardFromResult(res.structuredContent, res._meta);
-      if (!next) this.fail(friendlyError(null, errorText(res.content) || "Could not load more tasks."), () => void this.showMore());
-      else {
-        const known = new Set(b.tasks.map((t) => t.id));
-        const added = next.tasks.filter((t) => !known.has(t.id));
-        for (const [id, tok] of next.purgeConfirmations) b.purgeConfirmations.set(id, tok);
-        s.board = { ...b, tasks: [...b.tasks, ...added], nextCursor: next.nextCursor, counts: next.counts ?? b.counts };
-        if (!s.host.fullscreen) s.inlineRows += INLINE_STEP;
-        this.setStatus(`Loaded ${countText(added.length, "more task")}.`);
-      }
-    } catch (e) {
-      this.fail(friendlyError(e), () => void this.showMore());
+    const next = await fetchPages(this.call, b.view, b.nextCursor, 1);
+    if (typeof next === "string") this.fail(next, () => void this.showMore());
+    else {
+      const known = new Set(b.tasks.map((t) => t.id));
+      const added = next.tasks.filter((t) => !known.has(t.id));
+      for (const [id, tok] of next.purgeConfirmations) b.purgeConfirmations.set(id, tok);
+      s.board = { ...b, tasks: [...b.tasks, ...added], nextCursor: next.nextCursor, counts: next.counts ?? b.counts };
+      if (!s.host.fullscreen) s.inlineRows += INLINE_STEP;
+      this.setStatus(`Loaded ${countText(added.length, "more task")}.`);
     }
     s.busy = false;
     this.render();
@@ -541,10 +517,4 @@ export class TaskBoard {
       ),
     );
   }
-}
-
-function listArgs(view: View, cursor: string): Record<string, unknown> {
-  const args: Record<string, unknown> = view === "trash" ? { view: "trash" } : {};
-  if (cursor) args.cursor = cursor;
-  return args;
 }
