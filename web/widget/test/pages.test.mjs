@@ -59,11 +59,22 @@ for (const scheme of ["light", "dark"]) {
         assert.equal(await page.getByRole("checkbox").isChecked(), true, "the policy tick survived the error");
         await check(page, "signup-error", where);
 
+        // A wrong password, and an app the server does not know.
+        await page.goto(`${BASE_URL}/login`);
+        await page.getByLabel("Email").fill(EMAIL);
+        await page.getByLabel("Password").fill("not the password at all");
+        await Promise.all([page.waitForURL(`${BASE_URL}/login`), page.getByRole("button", { name: "Sign in" }).click()]);
+        await page.getByRole("alert").waitFor();
+        await check(page, "login-error", where);
+        await page.goto(`${BASE_URL}/authorize?client_id=no-such-app&response_type=code`);
+        await page.getByRole("alert").waitFor();
+        await check(page, "oauth-error", where);
+
         await page.goto(`${BASE_URL}/login`);
         await page.getByLabel("Email").fill(EMAIL);
         await page.getByLabel("Password").fill(PASSWORD);
         await Promise.all([page.waitForURL(`${BASE_URL}/account`), page.getByRole("button", { name: "Sign in" }).click()]);
-        for (const path of ["/account", "/account/data", "/privacy", "/no-such-page"]) {
+        for (const path of ["/account", "/account/data", "/privacy", "/account/privacy-consent", "/no-such-page"]) {
           await page.goto(BASE_URL + path);
           await page.getByRole("button", { name: "Sign out" }).waitFor();
           await check(page, `signed-in${path.replaceAll("/", "-")}`, where);
