@@ -103,13 +103,16 @@ func startHarness(t *testing.T, backend *backend) *harness {
 	t.Cleanup(host.Close)
 	state := httptest.NewServer(backend.stateHandler(t))
 	t.Cleanup(state.Close)
-	shim, err := os.ReadFile(filepath.Join(widgetDir, "test", "host", "openai-shim.js"))
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(widgetDir, "test", "host", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
 	h := &harness{widgetDir: widgetDir, host: host.URL, state: state.URL, reports: &cspReports{}}
 	sandbox := httptest.NewUnstartedServer(nil)
-	sandbox.Config.Handler = sandboxHandler(t, host.URL+"/mcp", h.reports, func() string { return sandbox.URL }, string(shim))
+	sandbox.Config.Handler = sandboxHandler(t, host.URL+"/mcp", h.reports, func() string { return sandbox.URL }, read("openai-shim.js"), read("sandbox-proxy.js"))
 	sandbox.Start()
 	t.Cleanup(sandbox.Close)
 	h.sandbox = sandbox.URL
@@ -160,7 +163,11 @@ func (c *cspReports) all() []string {
 // only window.openai: the shim (test/host/openai-shim.js) is put before
 // the bundle, as ChatGPT injects its runtime, and talks to the host page
 // over its own messages, not the MCP Apps bridge.
-func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func() string, openaiShim string) http.Handler {
+//
+// /proxy is the outer frame of the double-iframe sandbox (sandboxProxy,
+// test/host/sandbox-proxy.js) under the same CSP, which the View it writes
+// into its inner frame inherits.
+func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func() string, openaiShim, sandboxProxy string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/sandbox", func(w http.ResponseWriter, r *http.Request) {
 		uri := r.URL.Query().Get("uri")
@@ -179,6 +186,18 @@ func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func(
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = io.WriteString(w, html)
+	})
+	mux.HandleFunc("/proxy", func(w http.ResponseWriter, r *http.Request) {
+		_, meta, err := readResource(r.Context(), mcpURL, r.URL.Query().Get("uri"))
+		if err != nil {
+			t.Errorf("sandbox proxy: %v", err)
+			http.Error(w, "cannot read the resource", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", browsertest.HostCSP(meta, self()+"/csp-report"))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sandbox</title>`+
+			`<style>html,body{margin:0;height:100%;overflow:hidden}</style></head><body><script>`+sandboxProxy+`</script></body></html>`)
 	})
 	mux.HandleFunc("/csp-report", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))

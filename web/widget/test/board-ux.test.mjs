@@ -41,20 +41,35 @@ async function stored(title) {
   return present ? { status, inTrash } : null;
 }
 
-for (const dialect of ["mcp", "openai"]) {
-  describe(`${dialect === "mcp" ? "MCP Apps host (ext-apps AppBridge)" : "window.openai-only host"}`, () => {
+const DIALECTS = {
+  mcp: "MCP Apps host (ext-apps AppBridge, View on the sandbox origin)",
+  proxy: "MCP Apps host (ext-apps AppBridge, double-iframe sandbox proxy as in basic-host)",
+  openai: "window.openai-only host",
+};
+
+for (const [dialect, title] of Object.entries(DIALECTS)) {
+  if (process.env.UX_DIALECT && process.env.UX_DIALECT !== dialect) continue;
+  describe(title, () => {
     let context, page;
     const outside = [];
     const violations = [];
-    const hostPage = dialect === "mcp" ? "index.html" : "openai.html";
-    const board = () => page.frameLocator("#view");
-    const frame = () => page.frames().find((f) => f.url().startsWith(`${SANDBOX_URL}/sandbox`));
+    const hostPage = dialect === "openai" ? "openai.html" : dialect === "proxy" ? "index.html?proxy=1" : "index.html";
+    // The View: the host's frame, or the proxy's inner frame.
+    const board = () => (dialect === "proxy" ? page.frameLocator("#view").frameLocator("iframe") : page.frameLocator("#view"));
+    const frame = () =>
+      dialect === "proxy"
+        ? page.frames().find((f) => f.parentFrame()?.url().startsWith(`${SANDBOX_URL}/proxy`))
+        : page.frames().find((f) => f.url().startsWith(`${SANDBOX_URL}/sandbox`));
     const status = () => board().getByRole("status");
     const mine = (s) => `${s} (${dialect})`;
 
     async function open(query = "") {
-      await page.goto(`${HOST_URL}/${hostPage}?sandbox=${encodeURIComponent(SANDBOX_URL)}&theme=light${query}`);
-      await page.evaluate(() => window.__host.ready);
+      const sep = hostPage.includes("?") ? "&" : "?";
+      await page.goto(`${HOST_URL}/${hostPage}${sep}sandbox=${encodeURIComponent(SANDBOX_URL)}&theme=light${query}`);
+      const err = await page.evaluate(() =>
+        Promise.race([window.__host.ready.then(() => ""), new Promise((r) => setTimeout(() => r(`host not ready: ${window.__host.log.join("; ")}`), 20_000))]),
+      );
+      assert.equal(err, "");
       await board().locator("li.task").first().waitFor();
     }
 
@@ -114,6 +129,10 @@ for (const dialect of ["mcp", "openai"]) {
       context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "en-US", timezoneId: "UTC", reducedMotion: "reduce" });
       await guard(context, outside, violations);
       page = await context.newPage();
+      if (process.env.UX_DEBUG) {
+        page.on("console", (m) => console.error(`console ${m.type()}: ${m.text()}`));
+        page.on("pageerror", (e) => console.error(`pageerror: ${e.message}`));
+      }
     });
     after(async () => context?.close());
 

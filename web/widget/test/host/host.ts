@@ -81,9 +81,22 @@ async function main(): Promise<void> {
   const initialized = new Promise<void>((resolve) => {
     bridge.oninitialized = () => resolve();
   });
-  iframe.src = `${sandboxOrigin}/sandbox?uri=${encodeURIComponent(ui.resourceUri)}`;
-  await new Promise<void>((resolve) => iframe.addEventListener("load", () => resolve(), { once: true }));
-  await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+  if (params.get("proxy") === "1") {
+    // The double-iframe sandbox of MCP Apps web hosts (ext-apps
+    // basic-host): the host reads the resource itself and hands its HTML to
+    // the sandbox proxy (sandbox-proxy.js) once that says it is ready.
+    const { contents } = await client.readResource({ uri: ui.resourceUri });
+    const html = (contents[0] as { text?: string } | undefined)?.text ?? "";
+    bridge.onsandboxready = () => void bridge.sendSandboxResourceReady({ html });
+    await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+    // The proxy runs on its own (sandbox) origin so it can write its inner frame.
+    iframe.setAttribute("sandbox", "allow-scripts allow-same-origin");
+    iframe.src = `${sandboxOrigin}/proxy?uri=${encodeURIComponent(ui.resourceUri)}`;
+  } else {
+    iframe.src = `${sandboxOrigin}/sandbox?uri=${encodeURIComponent(ui.resourceUri)}`;
+    await new Promise<void>((resolve) => iframe.addEventListener("load", () => resolve(), { once: true }));
+    await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+  }
   // After connect: with a client, AppBridge.connect installs a forwarding
   // tools/call handler, which this one replaces.
   // Spec: the host MUST reject a View's tools/call for a tool not visible to apps.
