@@ -25,8 +25,16 @@ RUN go mod download
 
 COPY . .
 
+# The version the server reports (MCP serverInfo.version). The build context
+# has no .git, so Go cannot stamp one itself: pass it, e.g.
+# --build-arg TASKBRIDGE_VERSION=$(git describe --tags --always --dirty).
+# Without it the server reports "devel".
+ARG TASKBRIDGE_VERSION=
+
 # CGO off: a fully static binary that needs no libc in the final image.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/taskbridge ./cmd/taskbridge
+RUN CGO_ENABLED=0 go build -trimpath \
+    -ldflags="-s -w -X main.version=${TASKBRIDGE_VERSION}" \
+    -o /out/taskbridge ./cmd/taskbridge
 
 # scratch has no useradd: write the account files the runtime user needs so
 # tools that resolve the uid (and Go's os/user) see a name, not an error.

@@ -13,9 +13,14 @@ import (
 	"github.com/taskbridge/taskbridge/internal/cli"
 )
 
+// version is the build's version when the linker sets it
+// (-ldflags "-X main.version=v1.2.3"; the Dockerfile does). Empty, Go's own
+// build stamp decides (internal/buildinfo).
+var version string
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.Run(ctx, cli.Env{Args: os.Args[1:], Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	err := cli.Run(ctx, cli.Env{Version: version, Args: os.Args[1:], Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "taskbridge:", err)

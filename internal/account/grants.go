@@ -10,7 +10,8 @@ import (
 	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
-// GrantView is one connected app as the account page shows it (P7).
+// GrantView is one connection of an app as the account page shows it
+// (P7); an app connected twice (two ChatGPT workspaces) is two of them.
 type GrantView struct {
 	ID         uuid.UUID
 	ClientName string

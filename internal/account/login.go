@@ -20,16 +20,21 @@ const loginFailedMessage = "Email or password is incorrect."
 func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) {
 	next, _ := SafeNext(r.URL.Query().Get("next"))
 	if sess, ok, _ := s.resume(r); ok {
-		// Already signed in: go on, through the privacy-policy consent page
-		// when the current version is not accepted yet (C3).
-		if !sess.policyAccepted {
-			http.Redirect(w, r, PolicyConsentURL(nextOrAccount(next)), http.StatusSeeOther)
-			return
-		}
-		http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
+		goOnSignedIn(w, r, sess, next)
 		return
 	}
 	s.renderLogin(w, r, http.StatusOK, "", next, "")
+}
+
+// goOnSignedIn sends a signed-in user on to next (or the account page),
+// through the privacy-policy consent page when the current version is not
+// accepted yet (C3), which then continues to next.
+func goOnSignedIn(w http.ResponseWriter, r *http.Request, sess *session, next string) {
+	if !sess.policyAccepted {
+		http.Redirect(w, r, PolicyConsentURL(nextOrAccount(next)), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
 }
 
 func nextOrAccount(next string) string {
@@ -71,7 +76,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusOK, "", next, loginFailedMessage)
 		return
 	}
-	acct, ip := newSubject(scopeAccount, email), newSubject(scopeIP, clientIP(r))
+	acct, ip := newSubject(scopeAccount, email), s.ipSubject(clientIP(r))
 
 	var (
 		userID uuid.UUID

@@ -74,12 +74,21 @@ type grantRow struct {
 	ID         string
 	ClientName string
 	ClientID   string
+	// Connection tells apart connections of one app (two ChatGPT
+	// workspaces use the same client): "connection 2 of 2", or empty
+	// when the app is connected once.
+	Connection string
 	Scopes     []string
 	CreatedAt  string
 	LastUsedAt string
 }
 
 func newGrantRows(gs []GrantView) []grantRow {
+	perClient := map[string]int{}
+	for _, g := range gs {
+		perClient[g.ClientID]++
+	}
+	seen := map[string]int{}
 	rows := make([]grantRow, len(gs))
 	for i, g := range gs {
 		scopes := make([]string, len(g.Scopes))
@@ -88,6 +97,10 @@ func newGrantRows(gs []GrantView) []grantRow {
 		}
 		rows[i] = grantRow{ID: g.ID.String(), ClientName: g.ClientName, ClientID: g.ClientID, Scopes: scopes,
 			CreatedAt: formatTime(g.CreatedAt), LastUsedAt: formatTime(g.LastUsedAt)}
+		seen[g.ClientID]++
+		if n := perClient[g.ClientID]; n > 1 {
+			rows[i].Connection = fmt.Sprintf("connection %d of %d", seen[g.ClientID], n)
+		}
 	}
 	return rows
 }

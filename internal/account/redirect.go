@@ -5,8 +5,11 @@ import (
 	"strings"
 )
 
-// maxNextLength bounds the return path carried through the login page.
-const maxNextLength = 2048
+// maxNextLength bounds the return path carried through the login, sign-up
+// and policy pages. The longest authorization request the OAuth server
+// accepts (a 512-byte client_id, a 2000-byte redirect URI and 512 bytes of
+// state, percent-encoded) must fit, or a newcomer would lose it on the way.
+const maxNextLength = 16 << 10
 
 // LoginURL is the login page that returns to next afterwards. next is kept
 // only when SafeNext accepts it.

@@ -10,32 +10,37 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 )
 
-// SignupPage shows the sign-up form (GET /signup).
+// SignupPage shows the sign-up form (GET /signup?next=...). next is where
+// the new account goes afterwards, typically the authorization request of
+// an app the newcomer is linking (from the login page's "Create an account"
+// link); it is kept only when SafeNext accepts it.
 func (s *Service) SignupPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.CurrentUser(r); ok {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
+	next, _ := SafeNext(r.URL.Query().Get("next"))
+	if sess, ok, _ := s.resume(r); ok {
+		goOnSignedIn(w, r, sess, next)
 		return
 	}
-	s.renderSignup(w, r, http.StatusOK, "", "")
+	s.renderSignup(w, r, http.StatusOK, "", next, "")
 }
 
 // renderSignup shows the form again with what the person entered (never
 // the passwords), the privacy-policy tick included.
-func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status int, email, problem string) {
+func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status int, email, next, problem string) {
 	token, err := s.anonFormToken(w, r)
 	if err != nil {
 		s.serverError(w, r, "sign-up form token", err)
 		return
 	}
 	s.render(w, r, status, "signup", pageData{
-		Title: "Create account", FormCSRF: token, Email: email, Error: problem, PolicyVersion: s.policyVer,
+		Title: "Create account", FormCSRF: token, Email: email, Next: next, Error: problem, PolicyVersion: s.policyVer,
 		Consent: r.PostFormValue("consent") == "yes",
 	})
 }
 
 // Signup creates an account from the form (POST /signup): validated email
 // and password, the privacy-policy consent recorded with its version (C3),
-// and a signed-in session, all in one transaction with its audit event.
+// and a signed-in session, all in one transaction with its audit event;
+// then on to next (the pending authorization), or the account page.
 func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.", "/signup")
@@ -45,6 +50,7 @@ func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 		s.csrfRefused(w, r)
 		return
 	}
+	next, _ := SafeNext(r.PostFormValue("next"))
 	email := NormalizeEmail(r.PostFormValue("email"))
 	password := NormalizePassword(r.PostFormValue("password"))
 	confirm := NormalizePassword(r.PostFormValue("password_confirm"))
@@ -62,7 +68,7 @@ func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if problem != "" {
-		s.renderSignup(w, r, http.StatusBadRequest, email, problem)
+		s.renderSignup(w, r, http.StatusBadRequest, email, next, problem)
 		return
 	}
 	hash, err := s.hasher.hash(r.Context(), password)
@@ -91,7 +97,7 @@ func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, ErrEmailTaken) {
 		// Without email verification this cannot be hidden from the person
 		// signing up; the per-IP rate limit bounds how fast anyone can probe.
-		s.renderSignup(w, r, http.StatusBadRequest, email, "An account with this email already exists. Sign in instead.")
+		s.renderSignup(w, r, http.StatusBadRequest, email, next, "An account with this email already exists. Sign in instead.")
 		return
 	}
 	if err != nil {
@@ -99,5 +105,5 @@ func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, cookie)
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
 }

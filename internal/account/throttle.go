@@ -59,15 +59,58 @@ const (
 	scopeIP      throttleScope = "ip"
 )
 
-// throttleSubject is one counter: its scope and the SHA-256 of its key.
+// throttleSubject is one counter: its scope and the hash of its key that
+// names its row, plus the hashes of the same key under older keys, for
+// rows written before a key rotation.
 type throttleSubject struct {
 	scope throttleScope
 	hash  []byte
+	older [][]byte
 }
 
+// newSubject is an account's counter, named by the SHA-256 of the scope and
+// the email (internal/privacy's erasure recomputes it to delete the row).
 func newSubject(scope throttleScope, key string) throttleSubject {
 	sum := sha256.Sum256([]byte(string(scope) + "\x00" + key))
 	return throttleSubject{scope: scope, hash: sum[:]}
+}
+
+// ipThrottlePurpose names the keyring MAC of a client IP address.
+const ipThrottlePurpose = "taskbridge/account/login-throttle/ip/v1"
+
+// ipSubject is a client IP's counter, named by an HMAC of the address
+// under the keyring (TASKBRIDGE_ENCRYPTION_KEYS): a plain hash of an IP is
+// reversed by hashing every address, which takes seconds. After a key
+// rotation the row written under the older key is still found, and taken
+// over under the new key at the next failure, for as long as the older key
+// stays configured (PRIVACY.md).
+func (s *Service) ipSubject(ip string) throttleSubject {
+	macs := s.keys.MACs(ipThrottlePurpose, []byte(ip))
+	return throttleSubject{scope: scopeIP, hash: macs[0], older: macs[1:]}
+}
+
+// hashes is every name s's row may have, the current one first.
+func (s throttleSubject) hashes() [][]byte { return append([][]byte{s.hash}, s.older...) }
+
+// adopt renames s's row written under an older key to s.hash, unless a row
+// under s.hash exists already, so the count goes on across a key rotation.
+// Two concurrent adopters serialise on the old row's lock; the second then
+// finds it renamed and leaves it.
+func adopt(ctx context.Context, tx pgx.Tx, s throttleSubject) error {
+	if len(s.older) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE login_throttle SET subject = $2
+		WHERE scope = $1 AND subject = (
+			SELECT subject FROM login_throttle WHERE scope = $1 AND subject = ANY($3)
+			ORDER BY last_failure_at DESC LIMIT 1)
+		AND NOT EXISTS (SELECT 1 FROM login_throttle WHERE scope = $1 AND subject = $2)`,
+		string(s.scope), s.hash, s.older)
+	if err != nil {
+		return fmt.Errorf("carry the login throttle over a key rotation: %w", err)
+	}
+	return nil
 }
 
 // lockout is an active lock: which scope and until when.
@@ -82,8 +125,9 @@ func checkLockout(ctx context.Context, tx pgx.Tx, now time.Time, subjects ...thr
 	for _, s := range subjects {
 		var until time.Time
 		err := tx.QueryRow(ctx, `
-			SELECT locked_until FROM login_throttle
-			WHERE scope = $1 AND subject = $2 AND locked_until > $3`, string(s.scope), s.hash, now).Scan(&until)
+			SELECT max(locked_until) FROM login_throttle
+			WHERE scope = $1 AND subject = ANY($2) AND locked_until > $3 HAVING max(locked_until) IS NOT NULL`,
+			string(s.scope), s.hashes(), now).Scan(&until)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
 		}
@@ -101,6 +145,9 @@ func checkLockout(ctx context.Context, tx pgx.Tx, now time.Time, subjects ...thr
 // row until tx ends, so concurrent failures on two replicas both count and
 // the lockout is computed from the true count.
 func recordFailure(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubject, p ThrottlePolicy) error {
+	if err := adopt(ctx, tx, s); err != nil {
+		return err
+	}
 	var failures int
 	err := tx.QueryRow(ctx, `
 		INSERT INTO login_throttle AS t (scope, subject, failures, last_failure_at)
@@ -132,6 +179,9 @@ func recordFailure(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubj
 // guesses all pass a check that none of them had counted yet. An attempt
 // during a lockout is refused and not counted.
 func reserveAttempt(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubject, p ThrottlePolicy) (lockout, bool, error) {
+	if err := adopt(ctx, tx, s); err != nil {
+		return lockout{}, false, err
+	}
 	var (
 		failures int
 		until    *time.Time

@@ -22,7 +22,7 @@ func (f *fixture) oldEvents(t *testing.T, n int, at time.Time) {
 			t.Fatal(err)
 		}
 	}
-	s := f.sealer(audit.SealerOptions{MaxWait: 30 * time.Second, WaitForLock: true, Now: func() time.Time { return at }})
+	s := f.sealer(audit.SealerOptions{MaxWait: untilSafe, WaitForLock: true, Now: func() time.Time { return at }})
 	if _, err := s.Seal(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -59,8 +59,8 @@ func TestSealerNeverSealsPastAnInFlightTransaction(t *testing.T) {
 	ctx := context.Background()
 	// The watermark is cluster-wide, so other databases' transactions (other
 	// test packages run in parallel) can delay a pass: passes that must seal
-	// get a generous wait; the pass that must seal nothing gets a short one.
-	s := f.sealer(audit.SealerOptions{MaxWait: 30 * time.Second})
+	// wait until it is safe; the pass that must seal nothing gets a short wait.
+	s := f.sealer(audit.SealerOptions{MaxWait: untilSafe})
 	impatient := f.sealer(audit.SealerOptions{MaxWait: 100 * time.Millisecond})
 	f.appendEvents(t, 1) // event 1
 	if res, err := s.Seal(ctx); err != nil || res.Sealed != 1 {

@@ -74,10 +74,16 @@ func (f *fixture) sealer(opts audit.SealerOptions) *audit.Sealer {
 	return audit.NewSealer(f.db.Pool, f.keys, opts)
 }
 
+// untilSafe is the MaxWait of a sealer pass that must seal what the test
+// committed. The watermark is cluster-wide and other test packages may
+// hold a transaction open for any time, so such a pass waits for the
+// state it needs, bounded only by go test's -timeout.
+const untilSafe = time.Hour
+
 // sealAll seals until nothing is left, as the server's ticker does.
 func (f *fixture) sealAll(t *testing.T) {
 	t.Helper()
-	s := f.sealer(audit.SealerOptions{MaxWait: 30 * time.Second, Batch: 1000, WaitForLock: true}) // generous: the watermark is cluster-wide
+	s := f.sealer(audit.SealerOptions{MaxWait: untilSafe, Batch: 1000, WaitForLock: true})
 	for range 100 {
 		res, err := s.Seal(context.Background())
 		if err != nil {

@@ -22,6 +22,8 @@ type Keys struct {
 	order   []string
 	chain   map[string][]byte // HMAC key of seals and checkpoints
 	subject map[string][]byte // HMAC key of actor pseudonyms
+	// ephemeral: a random key of this process only (EphemeralKeys).
+	ephemeral bool
 }
 
 // ImplicitKeyID names a key given as bare base64 (`openssl rand -base64
@@ -63,10 +65,14 @@ func EphemeralKeys() (*Keys, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("generate audit key: %w", err)
 	}
-	k := &Keys{chain: map[string][]byte{}, subject: map[string][]byte{}}
+	k := &Keys{chain: map[string][]byte{}, subject: map[string][]byte{}, ephemeral: true}
 	k.add("ephemeral", raw)
 	return k, nil
 }
+
+// Ephemeral reports whether the keys are EphemeralKeys: nothing sealed by
+// an earlier process can be verified with them.
+func (k *Keys) Ephemeral() bool { return k.ephemeral }
 
 // ActiveID names the key that seals new events.
 func (k *Keys) ActiveID() string { return k.active }

@@ -93,25 +93,35 @@ type SealResult struct {
 	HeadSeq int64 // seq of the chain head afterwards
 	Busy    bool  // another sealer held the lock; nothing was done
 	Lag     time.Duration
+	// Problems are events sealed by this pass although dated before the
+	// event ahead of them (see MaxBackdating); Verify reports them too.
+	Problems []Problem
 }
 
 // Run seals every interval until ctx ends, logging failures.
 func (s *Sealer) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	runEvery(ctx, interval, func() {
 		for {
 			res, err := s.Seal(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.opts.Log.ErrorContext(ctx, "audit sealer pass failed", slog.Any("error", err))
 				}
-				break
+				return
 			}
 			if res.Sealed < s.opts.Batch {
-				break // caught up; a full batch means more are waiting
+				return // caught up; a full batch means more are waiting
 			}
 		}
+	})
+}
+
+// runEvery calls pass at once and then every interval until ctx ends.
+func runEvery(ctx context.Context, interval time.Duration, pass func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		pass()
 		select {
 		case <-ctx.Done():
 			return
@@ -121,12 +131,17 @@ func (s *Sealer) Run(ctx context.Context, interval time.Duration) {
 }
 
 // Seal runs one pass: it seals the committed events that are safe to seal
-// (at most Batch) and writes a signed checkpoint of the new head.
+// (at most Batch) and writes a signed checkpoint of the new head. It first
+// checks the head it would extend (checkHead) and refuses, with an error
+// wrapping ErrUntrustedHead, to extend one that no valid checkpoint vouches
+// for; the lag it reports is then measured from the last head that verifies,
+// so a forged head cannot hide the events waiting behind it.
 func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res SealResult
 	var cp *checkpoint
+	var refused error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		locked, err := s.lock(ctx, tx)
 		if err != nil || !locked {
@@ -142,8 +157,20 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 			return err
 		}
 		res.HeadSeq = head.seq
+		if refused, err = checkHead(ctx, tx, s.keys, &head); err != nil {
+			return err
+		}
+		if refused != nil {
+			trusted, err := lastTrustedHead(ctx, tx, s.keys)
+			if err != nil {
+				return err
+			}
+			res.HeadSeq = trusted.seq
+			res.Lag, err = sealLag(ctx, tx, trusted.eventID)
+			return err
+		}
 		if safe > head.eventID {
-			n, next, err := s.sealRange(ctx, tx, head, safe)
+			n, next, err := s.sealRange(ctx, tx, head, safe, &res)
 			if err != nil {
 				return err
 			}
@@ -161,6 +188,9 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 	if err != nil {
 		return SealResult{}, fmt.Errorf("audit seal: %w", err)
 	}
+	for _, p := range res.Problems {
+		s.opts.Log.ErrorContext(ctx, "audit event out of time order: sealed, and reported by audit verify", slog.String("problem", p.String()))
+	}
 	if cp != nil {
 		// A copy outside the database: log storage keeps what a database
 		// superuser could otherwise truncate together with the checkpoints.
@@ -169,6 +199,9 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 	}
 	if s.opts.Metrics != nil && !res.Busy {
 		s.opts.Metrics.AuditSealed(res.HeadSeq, res.Lag)
+	}
+	if refused != nil {
+		return res, fmt.Errorf("audit seal: %w", refused)
 	}
 	return res, nil
 }
@@ -242,14 +275,16 @@ func (s *Sealer) safeUpTo(ctx context.Context, tx pgx.Tx) (int64, error) {
 }
 
 type chainHead struct {
-	seq     int64
-	eventID int64
-	hash    []byte
+	seq        int64
+	eventID    int64
+	hash       []byte
+	keyID      string
+	occurredAt time.Time // of the head's event; zero before the first seal
 }
 
 func readHead(ctx context.Context, tx pgx.Tx) (chainHead, error) {
 	h := chainHead{hash: genesis()}
-	err := tx.QueryRow(ctx, `SELECT seq, event_id, hash FROM audit_seals ORDER BY seq DESC LIMIT 1`).Scan(&h.seq, &h.eventID, &h.hash)
+	err := tx.QueryRow(ctx, `SELECT seq, event_id, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1`).Scan(&h.seq, &h.eventID, &h.hash, &h.keyID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return h, nil
 	}
@@ -260,7 +295,9 @@ func readHead(ctx context.Context, tx pgx.Tx) (chainHead, error) {
 }
 
 // sealRange links the committed events after head up to safe, in id order.
-func (s *Sealer) sealRange(ctx context.Context, tx pgx.Tx, head chainHead, safe int64) (int, chainHead, error) {
+// An event dated more than MaxBackdating before the one sealed ahead of it
+// is still sealed, so the chain goes on, and is put in res.Problems.
+func (s *Sealer) sealRange(ctx context.Context, tx pgx.Tx, head chainHead, safe int64, res *SealResult) (int, chainHead, error) {
 	rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM audit_events e
 		WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id LIMIT $3`, head.eventID, safe, s.opts.Batch)
 	if err != nil {
@@ -277,7 +314,10 @@ func (s *Sealer) sealRange(ctx context.Context, tx pgx.Tx, head chainHead, safe 
 			return 0, head, fmt.Errorf("read event to seal: %w", err)
 		}
 		next.seq++
-		next.eventID = r.ID
+		if p, bad := outOfTimeOrder(next.seq, next.occurredAt, &r); bad {
+			res.Problems = append(res.Problems, p)
+		}
+		next.eventID, next.occurredAt = r.ID, r.OccurredAt
 		next.hash = link(key, next.seq, next.hash, &r)
 		seqs, ids, hashes = append(seqs, next.seq), append(ids, r.ID), append(hashes, next.hash)
 	}

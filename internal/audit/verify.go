@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -81,28 +82,40 @@ const maxProblems = 100
 // Verify recomputes the chain from the event rows themselves: every link
 // h_n is computed from the verifier's own h_{n-1} and the row as it is now,
 // and only then compared with the stored seal. It detects an edited,
-// deleted, inserted or reordered event, a forged or removed seal, a chain
+// deleted, inserted or reordered event, an event dated before the one
+// sealed ahead of it (MaxBackdating), a forged or removed seal, a chain
 // cut short (a checkpoint or the anchor lies beyond the head) and a wrong
-// key. It reads one consistent snapshot, so it can run while sealing goes on.
+// key. It reads one consistent snapshot, so it can run while sealing goes
+// on. Its work grows with the chain; serve's Sweeper does the same checks
+// in bounded passes.
 func Verify(ctx context.Context, db Querier, keys *Keys, anchor *Anchor) (Report, error) {
 	var rep Report
+	err := inSnapshot(ctx, db, func(tx pgx.Tx) error {
+		_, err := newVerifier(keys, &rep).run(ctx, tx, nil, math.MaxInt64, anchor)
+		return err
+	})
+	return rep, err
+}
+
+// inSnapshot runs fn in one REPEATABLE READ, READ ONLY transaction.
+func inSnapshot(ctx context.Context, db Querier, fn func(pgx.Tx) error) error {
 	tx, err := db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return rep, fmt.Errorf("audit verify: %w", err)
+		return fmt.Errorf("audit verify: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	return fn(tx)
+}
 
-	v := &verifier{keys: keys, rep: &rep}
-	if err := v.loadCheckpoints(ctx, tx); err != nil {
-		return rep, err
-	}
-	if err := v.walk(ctx, tx, anchor); err != nil {
-		return rep, err
-	}
-	if err := v.findStrayEvents(ctx, tx); err != nil {
-		return rep, err
-	}
-	return rep, nil
+// position is where a walk stands: the last seal it verified, with the
+// hash it computed there and its event's id and time, and the seq up to
+// which it has looked (past seq when seals are missing there).
+type position struct {
+	seq     int64
+	eventID int64
+	hash    []byte
+	at      time.Time
+	through int64
 }
 
 type verifier struct {
@@ -111,12 +124,25 @@ type verifier struct {
 	checkpoints map[int64][]checkpointRow // seq -> checkpoints with a valid MAC
 	now         time.Time
 	maxCheck    int64
-	lastEvent   int64
+	pos         position // hash nil until the walk has a starting point
+}
+
+func newVerifier(keys *Keys, rep *Report) *verifier {
+	return &verifier{keys: keys, rep: rep, checkpoints: map[int64][]checkpointRow{}}
 }
 
 type checkpointRow struct {
-	head []byte
-	at   time.Time
+	head  []byte
+	at    time.Time
+	keyID string
+	mac   []byte
+}
+
+// valid reports whether the checkpoint's MAC verifies at seq under a
+// configured key.
+func (c checkpointRow) valid(keys *Keys, seq int64) bool {
+	key, ok := keys.chain[c.keyID]
+	return ok && hmac.Equal(checkpointMAC(key, seq, c.head, c.at), c.mac)
 }
 
 func (v *verifier) problem(p Problem) {
@@ -125,55 +151,93 @@ func (v *verifier) problem(p Problem) {
 	}
 }
 
-func (v *verifier) loadCheckpoints(ctx context.Context, tx pgx.Tx) error {
-	if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&v.now); err != nil {
-		return fmt.Errorf("read the database clock: %w", err)
+// run verifies the seals after from (nil: from the first seal present) up
+// to at most limit positions further, in tx's snapshot. When the walk
+// reaches the head it also checks the end of the chain and counts the
+// unsealed events, and returns done.
+func (v *verifier) run(ctx context.Context, tx pgx.Tx, from *position, limit int64, anchor *Anchor) (done bool, err error) {
+	var first, head int64
+	if err := tx.QueryRow(ctx, `SELECT now(), COALESCE(min(seq), 1), COALESCE(max(seq), 0) FROM audit_seals`).Scan(&v.now, &first, &head); err != nil {
+		return false, fmt.Errorf("read the chain's extent: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, seq, head_hash, created_at, key_id, mac FROM audit_checkpoints ORDER BY seq, id`)
+	lo := first - 1
+	if from != nil {
+		v.pos, lo = *from, from.through
+	}
+	hi := head
+	if limit < head-lo {
+		hi = lo + limit
+	}
+	if err := v.loadCheckpoints(ctx, tx, lo, hi); err != nil {
+		return false, err
+	}
+	startEvent := v.pos.eventID
+	if err := v.walk(ctx, tx, lo, hi, anchor); err != nil {
+		return false, err
+	}
+	if err := v.findStrayEvents(ctx, tx, startEvent); err != nil {
+		return false, err
+	}
+	if hi < head {
+		v.pos.through = hi
+		return false, nil
+	}
+	return true, v.checkEnd(ctx, tx, head, anchor)
+}
+
+// loadCheckpoints reads the checkpoints at seq lo..hi and keeps those whose
+// MAC verifies.
+func (v *verifier) loadCheckpoints(ctx context.Context, tx pgx.Tx, lo, hi int64) error {
+	rows, err := tx.Query(ctx, `SELECT id, seq, head_hash, created_at, key_id, mac FROM audit_checkpoints
+		WHERE seq BETWEEN $1 AND $2 ORDER BY seq, id`, lo, hi)
 	if err != nil {
 		return fmt.Errorf("read checkpoints: %w", err)
 	}
 	defer rows.Close()
-	v.checkpoints = map[int64][]checkpointRow{}
 	for rows.Next() {
 		var (
-			id, seq   int64
-			head, mac []byte
-			at        time.Time
-			keyID     string
+			id, seq int64
+			c       checkpointRow
 		)
-		if err := rows.Scan(&id, &seq, &head, &at, &keyID, &mac); err != nil {
+		if err := rows.Scan(&id, &seq, &c.head, &c.at, &c.keyID, &c.mac); err != nil {
 			return fmt.Errorf("read checkpoint: %w", err)
 		}
-		key, ok := v.keys.chain[keyID]
-		if !ok {
-			v.problem(Problem{Seq: seq, Kind: "key", Detail: fmt.Sprintf("checkpoint %d was signed with key %q, which is not configured", id, keyID)})
+		if !v.checkpointValid(id, seq, c) {
 			continue
 		}
-		if !hmac.Equal(checkpointMAC(key, seq, head, at), mac) {
-			v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: fmt.Sprintf("checkpoint %d does not verify: altered, forged, or a different audit key", id)})
-			continue
-		}
-		v.checkpoints[seq] = append(v.checkpoints[seq], checkpointRow{head: head, at: at})
+		v.checkpoints[seq] = append(v.checkpoints[seq], c)
 		v.maxCheck = max(v.maxCheck, seq)
 		v.rep.Checkpoints++
 	}
 	return rows.Err()
 }
 
-func (v *verifier) walk(ctx context.Context, tx pgx.Tx, anchor *Anchor) error {
+// checkpointValid reports a checkpoint whose key is missing or whose MAC
+// does not verify.
+func (v *verifier) checkpointValid(id, seq int64, c checkpointRow) bool {
+	if _, ok := v.keys.chain[c.keyID]; !ok {
+		v.problem(Problem{Seq: seq, Kind: "key", Detail: fmt.Sprintf("checkpoint %d was signed with key %q, which is not configured", id, c.keyID)})
+		return false
+	}
+	if !c.valid(v.keys, seq) {
+		v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: fmt.Sprintf("checkpoint %d does not verify: altered, forged, or a different audit key", id)})
+		return false
+	}
+	return true
+}
+
+func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *Anchor) error {
 	// The COALESCEs only make a missing event scannable; present says
 	// whether it exists.
 	rows, err := tx.Query(ctx, `SELECT s.seq, s.event_id, s.key_id, s.hash, e.id IS NOT NULL,
 		COALESCE(e.id, 0), COALESCE(e.occurred_at, 'epoch'), COALESCE(e.event_type, ''), COALESCE(e.outcome, ''),
 		e.actor, e.client_id, e.request_id, COALESCE(e.detail::text, '')
-		FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id ORDER BY s.seq`)
+		FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
+		WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq`, lo, hi)
 	if err != nil {
 		return fmt.Errorf("read seals: %w", err)
 	}
 	defer rows.Close()
-	var prev []byte
-	var prevSeq, prevEvent int64
 	for rows.Next() {
 		var (
 			seq, eventID int64
@@ -186,15 +250,18 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, anchor *Anchor) error {
 		if err := rows.Scan(targets...); err != nil {
 			return fmt.Errorf("read seal: %w", err)
 		}
+		prev := v.pos.hash
 		switch {
 		case prev == nil:
-			v.rep.FirstSeq = seq
 			prev = v.start(seq)
-		case seq != prevSeq+1:
-			v.problem(Problem{Seq: prevSeq + 1, Kind: "deleted", Detail: fmt.Sprintf("seals %d to %d are missing", prevSeq+1, seq-1)})
+		case seq != v.pos.seq+1:
+			v.problem(Problem{Seq: v.pos.seq + 1, Kind: "deleted", Detail: fmt.Sprintf("seals %d to %d are missing", v.pos.seq+1, seq-1)})
 		}
-		if eventID <= prevEvent {
-			v.problem(Problem{Seq: seq, EventID: eventID, Kind: "reordered", Detail: fmt.Sprintf("event %d is sealed after event %d", eventID, prevEvent)})
+		if v.rep.FirstSeq == 0 {
+			v.rep.FirstSeq = seq
+		}
+		if eventID <= v.pos.eventID {
+			v.problem(Problem{Seq: seq, EventID: eventID, Kind: "reordered", Detail: fmt.Sprintf("event %d is sealed after event %d", eventID, v.pos.eventID)})
 		}
 		got := stored
 		key, known := v.keys.chain[keyID]
@@ -212,6 +279,13 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, anchor *Anchor) error {
 				got = stored
 			}
 		}
+		at := v.pos.at
+		if present {
+			if p, bad := outOfTimeOrder(seq, v.pos.at, &r); bad {
+				v.problem(p)
+			}
+			at = r.OccurredAt
+		}
 		for _, c := range v.checkpoints[seq] {
 			if !hmac.Equal(c.head, got) {
 				v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: "the chain no longer matches the checkpoint at this position"})
@@ -220,19 +294,52 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, anchor *Anchor) error {
 		if anchor != nil && anchor.Seq == seq && !hmac.Equal(anchor.Hash, got) {
 			v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: "the chain does not match the external anchor"})
 		}
-		prev, prevSeq, prevEvent = got, seq, eventID
+		v.pos = position{seq: seq, eventID: eventID, hash: got, at: at, through: seq}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read seals: %w", err)
 	}
-	v.rep.HeadSeq, v.rep.HeadHash, v.lastEvent = prevSeq, prev, prevEvent
-	if v.maxCheck > prevSeq {
-		v.problem(Problem{Seq: prevSeq + 1, Kind: "truncated", Detail: fmt.Sprintf("a checkpoint vouches for %d sealed events but the chain ends at %d", v.maxCheck, prevSeq)})
-	} else if prevSeq > 0 && v.maxCheck < prevSeq {
-		v.problem(Problem{Seq: prevSeq, Kind: "checkpoint", Detail: fmt.Sprintf("the head (seq %d) is not covered by a checkpoint (the last is at %d): a checkpoint was removed", prevSeq, v.maxCheck)})
+	v.rep.HeadSeq, v.rep.HeadHash = v.pos.seq, v.pos.hash
+	return nil
+}
+
+// checkEnd runs once a walk has reached the head: no valid checkpoint or
+// anchor may lie beyond it, and a checkpoint must cover it.
+func (v *verifier) checkEnd(ctx context.Context, tx pgx.Tx, head int64, anchor *Anchor) error {
+	rows, err := tx.Query(ctx, `SELECT id, seq, head_hash, created_at, key_id, mac FROM audit_checkpoints
+		WHERE seq > $1 ORDER BY seq DESC, id LIMIT $2`, head, maxProblems)
+	if err != nil {
+		return fmt.Errorf("read checkpoints beyond the head: %w", err)
 	}
-	if anchor != nil && anchor.Seq > prevSeq {
-		v.problem(Problem{Seq: prevSeq + 1, Kind: "truncated", Detail: fmt.Sprintf("the external anchor is at seq %d but the chain ends at %d", anchor.Seq, prevSeq)})
+	beyond := int64(0)
+	for rows.Next() {
+		var (
+			id, seq int64
+			c       checkpointRow
+		)
+		if err := rows.Scan(&id, &seq, &c.head, &c.at, &c.keyID, &c.mac); err != nil {
+			rows.Close()
+			return fmt.Errorf("read checkpoint: %w", err)
+		}
+		if v.checkpointValid(id, seq, c) {
+			beyond = max(beyond, seq)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read checkpoints beyond the head: %w", err)
+	}
+	switch {
+	case beyond > head:
+		v.problem(Problem{Seq: head + 1, Kind: "truncated", Detail: fmt.Sprintf("a checkpoint vouches for %d sealed events but the chain ends at %d", beyond, head)})
+	case head > 0 && len(v.checkpoints[head]) == 0:
+		v.problem(Problem{Seq: head, Kind: "checkpoint", Detail: fmt.Sprintf("the head (seq %d) is not covered by a checkpoint (the last is at %d): a checkpoint was removed", head, v.maxCheck)})
+	}
+	if anchor != nil && anchor.Seq > head {
+		v.problem(Problem{Seq: head + 1, Kind: "truncated", Detail: fmt.Sprintf("the external anchor is at seq %d but the chain ends at %d", anchor.Seq, head)})
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE id > $1`, v.pos.eventID).Scan(&v.rep.Unsealed); err != nil {
+		return fmt.Errorf("count unsealed events: %w", err)
 	}
 	return nil
 }
@@ -257,12 +364,13 @@ func (v *verifier) start(seq int64) []byte {
 	return genesis()
 }
 
-// findStrayEvents reports events inside the sealed range that no seal
-// covers (inserted afterwards) and counts the unsealed tail.
-func (v *verifier) findStrayEvents(ctx context.Context, tx pgx.Tx) error {
+// findStrayEvents reports events in the walked range (after event
+// afterEvent, up to the last event walked) that no seal covers: inserted
+// afterwards.
+func (v *verifier) findStrayEvents(ctx context.Context, tx pgx.Tx, afterEvent int64) error {
 	rows, err := tx.Query(ctx, `SELECT e.id FROM audit_events e
-		WHERE e.id <= $1 AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)
-		ORDER BY e.id LIMIT $2`, v.lastEvent, maxProblems)
+		WHERE e.id > $1 AND e.id <= $2 AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)
+		ORDER BY e.id LIMIT $3`, afterEvent, v.pos.eventID, maxProblems)
 	if err != nil {
 		return fmt.Errorf("find unsealed events: %w", err)
 	}
@@ -272,9 +380,6 @@ func (v *verifier) findStrayEvents(ctx context.Context, tx pgx.Tx) error {
 	}
 	for _, id := range ids {
 		v.problem(Problem{EventID: id, Kind: "inserted", Detail: "an event inside the sealed range has no seal"})
-	}
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE id > $1`, v.lastEvent).Scan(&v.rep.Unsealed); err != nil {
-		return fmt.Errorf("count unsealed events: %w", err)
 	}
 	return nil
 }

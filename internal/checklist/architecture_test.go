@@ -41,12 +41,13 @@ var domainForbidden = []string{
 // direct database/sql import is refused.
 var domainForbiddenDirect = []string{"database/sql"}
 
-// wiringImporters is who may import the wiring packages: cmd/ and the
+// wiringImporters is who may import the wiring packages: cmd/, the dev
+// tooling in dev/ and the
 // packages that do today. Test files are not counted: external test
 // packages (account_test, e2e, faults, ...) drive the real router or the
 // real command, which is the point of them.
 var wiringImporters = map[string][]string{
-	"internal/cli":    {"cmd/"},
+	"internal/cli":    {"cmd/", "dev/", "internal/devrun"},
 	"internal/server": {"cmd/", "internal/cli"},
 }
 
@@ -135,21 +136,11 @@ func TestDomainImportsNoAdapter(t *testing.T) {
 	}
 
 	// The same through dependencies: what the build really links in.
-	args := []string{"list", "-deps", "-f", "{{.ImportPath}}"}
+	var pkgs []string
 	for _, d := range domainPackages {
-		args = append(args, "./"+d)
+		pkgs = append(pkgs, "./"+d)
 	}
-	cmd := exec.CommandContext(t.Context(), "go", args...)
-	cmd.Dir = repoRoot(t)
-	out, err := cmd.Output()
-	if err != nil {
-		var msg string
-		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-			msg = string(ee.Stderr)
-		}
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, msg)
-	}
-	deps := strings.Fields(string(out))
+	deps := goListDeps(t, pkgs...)
 	if !slices.Contains(deps, mod+"/internal/task") {
 		t.Fatalf("go list -deps did not list internal/task: %v", deps)
 	}
@@ -210,4 +201,22 @@ func TestWiringImportedOnlyFromAbove(t *testing.T) {
 	if !slices.Contains(importers["internal/cli"], "cmd/taskbridge") {
 		t.Errorf("cmd/taskbridge does not import internal/cli (importers found: %v): the walk is broken", importers["internal/cli"])
 	}
+}
+
+// goListDeps is every package the given ones depend on, themselves
+// included: what the build really links in.
+func goListDeps(t *testing.T, pkgs ...string) []string {
+	t.Helper()
+	args := append([]string{"list", "-deps", "-f", "{{.ImportPath}}"}, pkgs...)
+	cmd := exec.CommandContext(t.Context(), "go", args...)
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		var msg string
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			msg = string(ee.Stderr)
+		}
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, msg)
+	}
+	return strings.Fields(string(out))
 }

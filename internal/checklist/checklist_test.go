@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,14 +68,16 @@ func goSources(t *testing.T, fn func(rel, path string)) {
 	}
 }
 
-// The server never starts a process (I7): only the test harness, which runs
-// initdb and pg_ctl, may import os/exec.
+// The server never starts a process (I7): only internal/pgcluster, which
+// runs initdb and pg_ctl for the test harness and for `make run`'s private
+// development database, may import os/exec, and the taskbridge binary
+// (what the image ships) does not link it in.
 func TestNoProcessExecutionOutsideTheTestHarness(t *testing.T) {
 	forbidden := map[string]bool{"os/exec": true, "plugin": true}
 	files := 0
 	goSources(t, func(rel, path string) {
 		files++
-		if strings.HasPrefix(rel, "internal/testdb/") {
+		if strings.HasPrefix(rel, "internal/pgcluster/") {
 			return
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
@@ -90,6 +93,15 @@ func TestNoProcessExecutionOutsideTheTestHarness(t *testing.T) {
 	})
 	if files < 20 {
 		t.Fatalf("only %d Go files found: the walk is broken", files)
+	}
+	deps := goListDeps(t, "./cmd/taskbridge")
+	for _, p := range deps {
+		if strings.HasSuffix(p, "/internal/pgcluster") || strings.HasSuffix(p, "/internal/testdb") || strings.HasSuffix(p, "/internal/devrun") {
+			t.Errorf("cmd/taskbridge links in %s, which runs programs: only dev/run may", p)
+		}
+	}
+	if !slices.ContainsFunc(deps, func(p string) bool { return strings.HasSuffix(p, "/internal/cli") }) {
+		t.Fatalf("go list -deps ./cmd/taskbridge did not list internal/cli: %v", deps)
 	}
 }
 
@@ -134,7 +146,7 @@ func TestScannersArePinnedAndRunByLint(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\tgo tool -modfile=tools/go.mod gitleaks git |^\t\$\(GO\) tool -modfile=tools/go.mod gitleaks git `).MatchString(mk) {
 		t.Error("the secrets target does not scan the git history with gitleaks")
 	}
-	if !regexp.MustCompile(`(?m)^test: lint `).MatchString(mk) {
+	if !regexp.MustCompile(`(?m)^TEST_STAGES := lint `).MatchString(mk) || !regexp.MustCompile(`(?m)^test:.*\n(\t.*\n)*\tfor stage in \$\(TEST_STAGES\)`).MatchString(mk) {
 		t.Error("make test (what CI runs) no longer includes lint")
 	}
 }

@@ -98,6 +98,10 @@ func auditVerify(ctx context.Context, env Env, db *postgres.DB, keys *audit.Keys
 		for _, p := range rep.Problems {
 			fmt.Fprintln(env.Stdout, "PROBLEM", p)
 		}
+		if wrongKeyLikely(rep) {
+			fmt.Fprint(env.Stdout, wrongKeyHint)
+			return fmt.Errorf("audit trail does NOT verify with this TASKBRIDGE_AUDIT_KEY: no seal or checkpoint matches it (see the note above); %d problem(s)", len(rep.Problems))
+		}
 		return fmt.Errorf("audit trail does NOT verify: %d problem(s); first: %s", len(rep.Problems), rep.Problems[0])
 	}
 	fmt.Fprintf(env.Stdout, "audit trail OK: seals %d..%d verified against %d checkpoint(s); %d event(s) await sealing\n",
@@ -107,6 +111,30 @@ func auditVerify(ctx context.Context, env Env, db *postgres.DB, keys *audit.Keys
 	}
 	return nil
 }
+
+// wrongKeyLikely tells a wrong key from tampering: with a key other than the
+// one that sealed the chain, no checkpoint verifies and every problem is a
+// MAC mismatch. Editing rows leaves the checkpoints' own MACs valid, and
+// deleting, reordering or cutting the chain short reports other kinds.
+func wrongKeyLikely(rep audit.Report) bool {
+	if rep.Checkpoints > 0 {
+		return false
+	}
+	for _, p := range rep.Problems {
+		if p.Kind != "edited" && p.Kind != "checkpoint" {
+			return false
+		}
+	}
+	return true
+}
+
+const wrongKeyHint = `NOTE: no seal and no checkpoint matches TASKBRIDGE_AUDIT_KEY, so the chain was most likely
+  sealed with a different key, not edited: for example by a dev server that ran with an ephemeral
+  key (TASKBRIDGE_AUDIT_KEY unset and no TASKBRIDGE_DEV_SECRETS_DIR). Run verify with the key the
+  server used (make run's: . .taskbridge-dev/env). If that key is lost this chain cannot be verified:
+  a dev database can start over (rm -rf .taskbridge-dev, or a new database); in production treat it
+  as an incident (SECURE.md, Incident response).
+`
 
 // recordAdminEvent audits an operator command (L4).
 func recordAdminEvent(ctx context.Context, db *postgres.DB, keys *audit.Keys, typ string, outcome audit.Outcome, detail map[string]any) error {

@@ -43,6 +43,7 @@ type benchOptions struct {
 	keepUsers   bool
 	cpuProfile  string
 	sourceIPs   int
+	protocols   []string
 }
 
 func parseBenchFlags(env Env, args []string) (*benchOptions, error) {
@@ -63,8 +64,14 @@ func parseBenchFlags(env Env, args []string) (*benchOptions, error) {
 	fs.BoolVar(&o.keepUsers, "keep-users", false, "keep the bench users and their tasks afterwards")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file (in-process server and client)")
 	fs.IntVar(&o.sourceIPs, "source-ips", 16, "spread clients over this many loopback source addresses (127.0.0.2...), as many hosts would; per-IP rate limits apply to each")
+	protocols := fs.String("protocol", loadgen.LegacyProtocol, "MCP protocol version the clients speak: "+loadgen.LegacyProtocol+", "+
+		loadgen.CurrentProtocol+", a comma-separated list of them, or both (each measured in turn, then compared)")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	var err error
+	if o.protocols, err = parseProtocols(*protocols); err != nil {
+		return nil, err
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -190,24 +197,10 @@ func runBench(ctx context.Context, env Env, args []string) error {
 
 	opts := loadgen.Options{URL: target, Tokens: tokens, Clients: o.clients, Rate: o.rate, MaxCalls: o.maxCalls, HTTPClient: client,
 		Seed: uint64(time.Now().UnixNano()), AllowRemote: o.allowRemote}
-	if o.warmup > 0 {
-		w := opts
-		w.Duration = o.warmup
-		if _, err := loadgen.Run(ctx, w); err != nil {
-			return err
-		}
-	}
-	stopProfile, err := startCPUProfile(o.cpuProfile)
+	runs, err := measureProtocols(ctx, out, o, opts, serverDone != nil)
 	if err != nil {
 		return err
 	}
-	opts.Duration = o.duration
-	rep, err := loadgen.Run(ctx, opts)
-	stopProfile()
-	if err != nil {
-		return err
-	}
-	rep.Print(out)
 	printRSS(out, o, serverDone != nil)
 	// The ceilings come after the tool run, so nothing they write (tens of
 	// thousands of audit rows, their WAL, a backlog for the server's audit
@@ -229,7 +222,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		if ceilings.audited, err = loadgen.RawCeiling(ctx, raw); err != nil {
 			return err
 		}
-		ceilings.print(out, rep.Throughput(), o.clients, cfg.DBMaxConns)
+		ceilings.print(out, runs, o.clients, cfg.DBMaxConns)
 		waitForSealer(ctx, db, out, time.Minute)
 	}
 
@@ -244,14 +237,18 @@ type benchCeilings struct {
 	read, audited float64 // list transactions per second, without and with the audit row
 }
 
-func (c *benchCeilings) print(out io.Writer, throughput float64, clients int, poolSize int32) {
+func (c *benchCeilings) print(out io.Writer, runs []protocolRun, clients int, poolSize int32) {
 	fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (pgx pipelined: BEGIN+set_config+list query, then COMMIT: 2 round trips; %d clients, pool %d)\n", c.read, clients, poolSize)
-	if c.read > 0 {
-		fmt.Fprintf(out, "ratio:       %.0f%% of the raw database ceiling\n", 100*throughput/c.read)
+	for _, r := range runs {
+		if c.read > 0 {
+			fmt.Fprintf(out, "ratio:       %.0f%% of the raw database ceiling (%s)\n", 100*r.report.Throughput()/c.read, r.protocol)
+		}
 	}
 	fmt.Fprintf(out, "raw+audit:   %.0f list transactions/s with the audit insert sent with COMMIT\n", c.audited)
-	if c.audited > 0 {
-		fmt.Fprintf(out, "ratio:       %.0f%% of the raw ceiling with the audit row\n", 100*throughput/c.audited)
+	for _, r := range runs {
+		if c.audited > 0 {
+			fmt.Fprintf(out, "ratio:       %.0f%% of the raw ceiling with the audit row (%s)\n", 100*r.report.Throughput()/c.audited, r.protocol)
+		}
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 )
 
 // TestBenchRunsEndToEndAndCleansUp: a short in-process bench creates users
-// and tokens through the OAuth store, gets no errors, prints every figure
-// and removes its users.
+// and tokens through the OAuth store, measures the legacy and the current
+// protocol (--protocol both) with no errors in either, prints every figure
+// and the comparison of the two eras, and removes its users.
 func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and drives load for a few seconds")
@@ -20,17 +21,21 @@ func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
 	env := map[string]string{"TASKBRIDGE_ENV": "test", "DATABASE_URL": tdb.AppURL}
 	var out syncBuffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"bench", "--users", "2", "--clients", "2", "--duration", "1s",
-		"--warmup", "0", "--seed-tasks", "3", "--max-calls", "300"}, Getenv: envFrom(env), Stdout: &out, Stderr: &out})
+		"--warmup", "0", "--seed-tasks", "3", "--max-calls", "300", "--protocol", "both"}, Getenv: envFrom(env), Stdout: &out, Stderr: &out})
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"throughput:", "latency:     p50", "errors:      0\n", "peak RSS:", "raw DB:", "ratio:", "raw+audit:", "removed 4 bench users"} {
+	for _, want := range []string{"throughput:", "latency:     p50", "protocol:    2025-06-18\n", "protocol:    2026-07-28\n",
+		"cpu:         ", "eras:        2026-07-28 at ", "peak RSS:", "raw DB:", "ratio:", "raw+audit:", "removed 4 bench users"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if !regexp.MustCompile(`tool calls:  [1-9]\d* in`).MatchString(out.String()) {
-		t.Errorf("no calls counted:\n%s", out.String())
+	if n := strings.Count(out.String(), "errors:      0\n"); n != 2 {
+		t.Errorf("%d of the 2 runs without errors:\n%s", n, out.String())
+	}
+	if n := len(regexp.MustCompile(`tool calls:  [1-9]\d* in`).FindAllString(out.String(), -1)); n != 2 {
+		t.Errorf("calls counted in %d of the 2 runs:\n%s", n, out.String())
 	}
 	// The audited ceiling run wrote real audit rows, marked as its own.
 	var rawRows int
@@ -59,7 +64,7 @@ func TestBenchRefusesProdAndRemoteTargets(t *testing.T) {
 			t.Errorf("bench --url %s: %v, want a loopback refusal", target, err)
 		}
 	}
-	for _, bad := range [][]string{{"--clients", "0"}, {"--duration", "11m"}, {"--rate", "-1"}, {"--users", "5000"}, {"extra"}} {
+	for _, bad := range [][]string{{"--clients", "0"}, {"--duration", "11m"}, {"--rate", "-1"}, {"--users", "5000"}, {"extra"}, {"--protocol", "2024-01-01"}, {"--protocol", "2025-06-18,"}} {
 		err := cli.Run(context.Background(), cli.Env{Args: append([]string{"bench"}, bad...), Getenv: envFrom(dev), Stdout: &out, Stderr: &out})
 		if !errors.Is(err, cli.ErrUsage) {
 			t.Errorf("bench %v: %v, want a usage error", bad, err)

@@ -9,15 +9,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/taskbridge/taskbridge/internal/config"
 )
 
 // Env is what a command sees of the outside world.
 type Env struct {
-	Args   []string
-	Getenv func(string) string
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	// Version is the version main was linked with; "" lets Go's build stamp
+	// decide (internal/buildinfo).
+	Version string
+	Args    []string
+	Getenv  func(string) string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
 }
 
 // ErrUsage marks a command-line mistake; main exits 2 for it.
@@ -39,10 +44,11 @@ func commands() []command {
 		{"healthcheck", "exit 0 when the local server answers /readyz (for container health checks)", runHealthcheck, one(healthcheckConfig)},
 		{"keys", "keys generate [kid] | rotate: print a new key spec, or re-encrypt notes under the active key (owner role)", runKeys, keysConfig},
 		{"audit", "audit seal | verify [--anchor SEQ:HASH]: seal pending audit events, or check the whole chain", runAudit, one(auditConfig)},
-		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-]", runDoctor, nil},
+		{"doctor", "check a deployment from the outside as an MCP host would: doctor [--url URL] [--token TOKEN|-] [--submission]", runDoctor, nil},
 		{"bench", "measure authenticated tool calls: throughput, latency, errors, RSS, raw-DB ratio (writes test users; not prod)", runBench, nil},
 		{"config", "config docs [--write docs/configuration.md]: print the configuration reference (Markdown)", runConfig, nil},
 		{"users", "users create --email X | list | export --email X | delete --email X [--yes]: manage accounts (password from terminal or stdin)", runUsers, usersConfig},
+		{"plugin", "plugin package [--out FILE] [--version V]: write the ChatGPT and Codex plugin bundle (manifest, MCP configuration, skill, icons) for submission", runPlugin, one(pluginConfig)},
 		{"retention", "retention run: delete what the retention periods say is due, now (also runs inside serve)", runRetention, one(operatorConfig())},
 	}
 }
@@ -71,9 +77,19 @@ func Run(ctx context.Context, env Env) error {
 		return nil
 	}
 	for _, c := range commands() {
-		if c.name == name {
-			return c.run(ctx, env, args)
+		if c.name != name {
+			continue
 		}
+		if c.check != nil {
+			// Dev only: keys kept in TASKBRIDGE_DEV_SECRETS_DIR stand in
+			// for unset ones (made on first use).
+			getenv, err := config.WithDevSecrets(env.Getenv)
+			if err != nil {
+				return err
+			}
+			env.Getenv = getenv
+		}
+		return c.run(ctx, env, args)
 	}
 	return fmt.Errorf("%w: unknown command %q\n%s", ErrUsage, name, usage())
 }

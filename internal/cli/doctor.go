@@ -19,12 +19,13 @@ func runDoctor(ctx context.Context, env Env, args []string) error {
 	fs.SetOutput(env.Stderr)
 	mcpURL := fs.String("url", "", "the MCP URL exactly as typed into the host (default: TASKBRIDGE_PUBLIC_URL + /mcp)")
 	token := fs.String("token", "", "an access token for this server, to check the widget; \"-\" reads it from standard input (keeps it out of shell history)")
+	submission := fs.Bool("submission", false, "also require what a ChatGPT and Codex plugin submission needs (the domain-verification token, the widget domain)")
 	timeout := fs.Duration("timeout", doctor.DefaultTimeout, "time limit for each request")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: taskbridge doctor [--url URL] [--token TOKEN|-] [--timeout 10s]", ErrUsage)
+		return fmt.Errorf("%w: taskbridge doctor [--url URL] [--token TOKEN|-] [--submission] [--timeout 10s]", ErrUsage)
 	}
 	if *timeout <= 0 || *timeout > 2*time.Minute {
 		return fmt.Errorf("%w: --timeout must be between 0 and 2m", ErrUsage)
@@ -45,10 +46,11 @@ func runDoctor(ctx context.Context, env Env, args []string) error {
 	}
 
 	report, err := doctor.Run(ctx, doctor.Options{
-		URL:     *mcpURL,
-		Token:   *token,
-		Timeout: *timeout,
-		Color:   progress.IsTerminal(env.Stdout),
+		URL:        *mcpURL,
+		Token:      *token,
+		Timeout:    *timeout,
+		Submission: *submission,
+		Color:      progress.IsTerminal(env.Stdout),
 	}, env.Stdout)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/buildinfo"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -87,7 +88,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		_ = ln.Close()
 		return err
 	}
-	if err := wireMCP(ctx, cfg, log, db, keys, auditLog, reg, ln.Addr(), &deps); err != nil {
+	if err := wireMCP(ctx, cfg, log, db, keys, auditLog, reg, ln.Addr(), buildinfo.Version(env.Version), &deps); err != nil {
 		_ = ln.Close()
 		return err
 	}
@@ -126,7 +127,7 @@ func loadKeyring(cfg *config.Config, log *slog.Logger) (*keyring.Keyring, error)
 			return nil, err
 		}
 		spec = gen
-		log.Warn("TASKBRIDGE_ENCRYPTION_KEYS is unset: using an ephemeral key; task notes written now will be unreadable after a restart")
+		log.Warn("TASKBRIDGE_ENCRYPTION_KEYS is unset: using an ephemeral key; task notes written now will be unreadable after a restart (TASKBRIDGE_DEV_SECRETS_DIR keeps dev keys, as make run does)")
 	}
 	return keyring.Parse(spec)
 }

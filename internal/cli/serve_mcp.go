@@ -19,7 +19,7 @@ import (
 // TASKBRIDGE_MCP_STATE_KEY get an ephemeral key (config refuses that in
 // prod). The conformance fixture mode is checked again against the real
 // listener: it must be loopback.
-func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m mcpapi.Metrics, addr net.Addr, d *server.Deps) error {
+func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m mcpapi.Metrics, addr net.Addr, version string, d *server.Deps) error {
 	stateKey := cfg.MCP.StateKey
 	if len(stateKey) == 0 {
 		k, err := mcpapi.EphemeralStateKey()
@@ -30,13 +30,14 @@ func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *post
 		log.Warn("TASKBRIDGE_MCP_STATE_KEY is unset: using an ephemeral key; list cursors and delete confirmations end with this process")
 	}
 	h, err := mcpapi.NewHandler(mcpapi.Deps{
-		DB: db, Tasks: postgres.NewTasks(keys), StateKey: stateKey, PreviousStateKeys: cfg.MCP.PreviousStateKeys, Log: log, Audit: auditLog, Metrics: m,
+		DB: db, Tasks: postgres.NewTasks(keys).WithMaxPerUser(cfg.Privacy.MaxTasksPerUser), StateKey: stateKey, PreviousStateKeys: cfg.MCP.PreviousStateKeys, Log: log, Audit: auditLog, Metrics: m,
+		Version:                 version,
 		ResourceURL:             cfg.MCPResourceURL(),
 		ResourceMetadataURL:     cfg.PublicURL.String() + "/.well-known/oauth-protected-resource/mcp",
 		PublicURL:               cfg.PublicURL.String(),
 		HTTPScopeChallenge:      cfg.MCP.HTTPScopeChallenge,
 		RequireWidgetProvenance: cfg.MCP.RequireWidgetProvenance,
-		Widget:                  &mcpapi.Widget{URI: widget.URI(), Register: widget.RegisterResource},
+		Widget:                  &mcpapi.Widget{URI: widget.URI(), Register: widget.Register(cfg.Plugin.WidgetDomain)},
 		AccountDeletion:         accountDeletion(d.Privacy),
 		Limits: mcpapi.Limits{
 			CallsPerMinute:          cfg.OAuth.MCPPerMinute,

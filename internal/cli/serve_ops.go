@@ -25,14 +25,14 @@ func loadAuditKeys(cfg *config.Config, log *slog.Logger) (*audit.Keys, error) {
 		if cfg.Mode == config.ModeProd {
 			return nil, errNoProdKey("TASKBRIDGE_AUDIT_KEY")
 		}
-		log.Warn("TASKBRIDGE_AUDIT_KEY is unset: using an ephemeral audit key; the audit chain sealed now cannot be verified after a restart")
+		log.Warn("TASKBRIDGE_AUDIT_KEY is unset: using an ephemeral audit key; the audit chain sealed now cannot be verified after a restart (TASKBRIDGE_DEV_SECRETS_DIR keeps dev keys, as make run does)")
 		return audit.EphemeralKeys()
 	}
 	return audit.ParseKeys(cfg.Audit.Keys)
 }
 
-// background runs the server's side tasks (the audit sealer, the metrics
-// listener) until ctx ends; wait returns once they all have stopped, so
+// background runs the server's side tasks (the audit sealer and verifier,
+// the metrics listener) until ctx ends; wait returns once they all have stopped, so
 // the database pool is closed only after its last user.
 type background struct{ wg sync.WaitGroup }
 
@@ -46,8 +46,9 @@ func (b *background) goRun(fn func()) {
 
 func (b *background) wait() { b.wg.Wait() }
 
-// startOps starts the audit sealer and, when configured, the metrics
-// listener: a separate address that the public router never serves (L6).
+// startOps starts the audit sealer, the scheduled audit verify and, when
+// configured, the metrics listener: a separate address that the public
+// router never serves (L6).
 func startOps(ctx context.Context, env Env, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *audit.Keys, reg *metrics.Registry) (*background, error) {
 	bg := &background{}
 	if cfg.Metrics != "" {
@@ -65,5 +66,13 @@ func startOps(ctx context.Context, env Env, cfg *config.Config, log *slog.Logger
 	}
 	sealer := audit.NewSealer(db.Pool, keys, audit.SealerOptions{Log: log, Metrics: reg})
 	bg.goRun(func() { sealer.Run(ctx, sealInterval) })
+	// The scheduled `audit verify` (L5): every replica sweeps the chain on
+	// its own, so one stopped replica leaves the others checking. An
+	// ephemeral key (development) cannot verify what an earlier process
+	// sealed, so there is nothing to sweep with.
+	if !keys.Ephemeral() {
+		sweeper := audit.NewSweeper(db.Pool, keys, audit.SweeperOptions{Log: log, Metrics: reg})
+		bg.goRun(func() { sweeper.Run(ctx, cfg.Audit.VerifyInterval) })
+	}
 	return bg, nil
 }

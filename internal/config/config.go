@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -48,12 +49,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	EncryptionKeys string // keyring spec, see internal/keyring
+	DevSecretsDir  string // dev only: where unset keys are kept (see DevSecretsDirVar)
 
 	MCP      MCPConfig
 	Accounts AccountsConfig
 	OAuth    OAuthConfig
 	Audit    AuditConfig
 	Privacy  PrivacyConfig
+	Plugin   PluginConfig
 }
 
 // MCPResourceURL is the canonical URL of the MCP endpoint: the OAuth
@@ -94,6 +97,10 @@ func Load(getenv Getenv, uses ...Use) (*Config, error) {
 		errs = append(errs, c.crossCheck()...)
 	}
 	errs = append(errs, c.required(unset, uses)...)
+	if _, set := lookup(getenv, "TASKBRIDGE_ENV"); !set && slices.ContainsFunc(errs, productionRule) {
+		// The usual cause: an operator command run beside a dev server.
+		errs = append([]error{errors.New("TASKBRIDGE_ENV: unset, so production rules apply (the lines below); for a local or development database set TASKBRIDGE_ENV=dev")}, errs...)
+	}
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
 	}
@@ -112,6 +119,11 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() []error { return e.Problems }
+
+// productionRule reports whether err is one of production's refusals, which
+// all say so ("production requires", "required in production", "refused in
+// production").
+func productionRule(err error) bool { return strings.Contains(err.Error(), "production") }
 
 func lookup(getenv Getenv, name string) (string, bool) {
 	v := strings.TrimSpace(getenv(name))

@@ -21,6 +21,7 @@ const (
 	UseNoteKeys                 // TASKBRIDGE_ENCRYPTION_KEYS
 	UseAuditKey                 // TASKBRIDGE_AUDIT_KEY
 	UseStateKey                 // TASKBRIDGE_MCP_STATE_KEY
+	UseListing                  // TASKBRIDGE_PLUGIN_TERMS_URL and _SUPPORT_URL: the plugin listing's links
 )
 
 // Serving is every use of serve: the server's role, the public URL and

@@ -27,7 +27,7 @@ type Var struct {
 // Vars is the single declaration of every variable, in documentation order.
 func Vars() []Var {
 	var all []Var
-	for _, group := range [][]Var{coreVars(), accountsVars(), mcpVars(), oauthVars(), auditVars(), privacyVars()} {
+	for _, group := range [][]Var{coreVars(), accountsVars(), mcpVars(), oauthVars(), auditVars(), privacyVars(), pluginVars()} {
 		all = append(all, group...)
 	}
 	return all
@@ -73,7 +73,7 @@ func coreVars() []Var {
 			set: func(c *Config, s string) error {
 				return parseDuration(&c.ShutdownTimeout, s, time.Second, 5*time.Minute)
 			}},
-		{Name: "TASKBRIDGE_ENCRYPTION_KEYS", Help: "Keys that encrypt task notes at rest: kid:base64(32 bytes)[,kid:...], the first is active. Required in prod; dev and test use an ephemeral key when unset.", Secret: true,
+		{Name: "TASKBRIDGE_ENCRYPTION_KEYS", Help: "Keys that encrypt task notes at rest (and, through a derived MAC key, name per-IP failed-login counters): kid:base64(32 bytes)[,kid:...], the first is active. Required in prod; when unset, dev keeps one in TASKBRIDGE_DEV_SECRETS_DIR if set, else dev and test use an ephemeral key.", Secret: true,
 			Required: Requirement{Use: UseNoteKeys, ProdOnly: true, Why: "generate one with `taskbridge keys generate`"},
 			set: func(c *Config, s string) error {
 				if s == "" {
@@ -85,6 +85,7 @@ func coreVars() []Var {
 				c.EncryptionKeys = s
 				return nil
 			}},
+		devSecretsVar(),
 	}
 }
 

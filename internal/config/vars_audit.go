@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/taskbridge/taskbridge/internal/audit"
 )
 
@@ -9,6 +11,9 @@ type AuditConfig struct {
 	// Keys is the audit key spec (see audit.ParseKeys); empty outside prod
 	// means an ephemeral key.
 	Keys string
+	// VerifyInterval is how often serve runs a pass of its scheduled
+	// verify (audit.Sweeper).
+	VerifyInterval time.Duration
 }
 
 func auditVars() []Var {
@@ -28,6 +33,10 @@ func auditVars() []Var {
 				}
 				c.Audit.Keys = s
 				return nil
+			}},
+		{Name: "TASKBRIDGE_AUDIT_VERIFY_INTERVAL", Default: "5m", Help: "How often serve re-verifies the next part of the audit chain (at most 100000 seals a pass, from the first seal to the head and round again), feeding taskbridge_audit_verify_problems and taskbridge_audit_verified_timestamp_seconds (1m to 1d; it cannot be switched off).",
+			set: func(c *Config, s string) error {
+				return parsePeriod(&c.Audit.VerifyInterval, s, time.Minute, day, false)
 			}},
 	}
 }

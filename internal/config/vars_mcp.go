@@ -37,8 +37,9 @@ type MCPConfig struct {
 	// key rotates without refusing the cursors and confirmations in flight.
 	PreviousStateKeys [][]byte
 	// HTTPScopeChallenge also answers a tools/call the token lacks the scope
-	// for with HTTP 403 insufficient_scope (off: ChatGPT expects the in-band
-	// tool error, which is always sent).
+	// for with HTTP 403 insufficient_scope, which the go-sdk and TypeScript
+	// v2 clients step up on (off: ChatGPT expects the in-band tool error,
+	// which is always sent; see mcpapi http.go for the clients).
 	HTTPScopeChallenge bool
 	// RequireWidgetProvenance refuses purge_task calls without the host's
 	// widget marker in the call's _meta.
@@ -89,11 +90,11 @@ func mcpVars() []Var {
 				}
 				return nil
 			}},
-		{Name: "TASKBRIDGE_MCP_HTTP_SCOPE_CHALLENGE", Default: "false", Help: "Also answer a tool call the token lacks the scope for with HTTP 403 + WWW-Authenticate insufficient_scope (for hosts that step up on 403). The in-band tool error ChatGPT uses is always sent.",
+		{Name: "TASKBRIDGE_MCP_HTTP_SCOPE_CHALLENGE", Default: "false", Help: "Also answer a tool call the token lacks the scope for with HTTP 403 + WWW-Authenticate insufficient_scope and a JSON error. The go-sdk client (v1.8) and the TypeScript @modelcontextprotocol/client (v2) then ask the user to consent to the wider scope; @modelcontextprotocol/sdk v1 clients holding a refresh token refresh instead (which cannot widen it) and fail, and ChatGPT shows the 403 as a failure. The in-band tool error ChatGPT uses is always sent.",
 			set: func(c *Config, s string) error { return parseBool(&c.MCP.HTTPScopeChallenge, s) }},
 		{Name: "TASKBRIDGE_MCP_REQUIRE_WIDGET_PROVENANCE", Default: "false", Help: "Refuse permanent deletion (purge_task) unless the host marks the call as coming from the widget (_meta openai/widgetSessionId), in addition to the signed confirmation.",
 			set: func(c *Config, s string) error { return parseBool(&c.MCP.RequireWidgetProvenance, s) }},
-		{Name: "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_GRANT", Default: "2", Help: "Tool calls one connected app (one user's grant to one client) may run at once on a replica (1-100), each holding at most one database connection; the calls of a JSON-RPC batch count one by one. More wait for a free slot up to 5 seconds, then get a rate-limit tool error, so a flood from one app never takes the connections other users' calls need.",
+		{Name: "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_GRANT", Default: "2", Help: "Tool calls one connection (one authorization of an app by a user, kept across token refreshes) may run at once on a replica (1-100), each holding at most one database connection; the calls of a JSON-RPC batch count one by one. More wait for a free slot up to 5 seconds, then get a rate-limit tool error, so a flood from one app never takes the connections other users' calls need.",
 			set: func(c *Config, s string) error { return parseInt(&c.MCP.ConcurrentCallsPerGrant, s, 1, 100) }},
 		{Name: "TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_USER", Default: "4", Help: "Tool calls one user may run at once on a replica over all their connected apps (1-100), as TASKBRIDGE_MCP_CONCURRENT_CALLS_PER_GRANT; it must stay below TASKBRIDGE_DB_MAX_CONNS, so one user never holds the whole pool.",
 			set: func(c *Config, s string) error { return parseInt(&c.MCP.ConcurrentCallsPerUser, s, 1, 100) }},

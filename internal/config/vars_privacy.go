@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/taskbridge/taskbridge/internal/task"
 )
 
 // PrivacyConfig holds the retention periods and the retention schedule (D3).
@@ -30,6 +32,9 @@ type PrivacyConfig struct {
 	APIPerMinute int
 	// ExportsPerHour caps one user's exports (account page and API).
 	ExportsPerHour int
+	// MaxTasksPerUser bounds what one account stores, the trash included
+	// (I8); PRIVACY.md publishes the default.
+	MaxTasksPerUser int
 }
 
 const day = 24 * time.Hour
@@ -65,10 +70,12 @@ func privacyVars() []Var {
 				c.Privacy.RetentionBatch = int(v)
 				return nil
 			}},
-		{Name: "TASKBRIDGE_RATE_API_PER_MINUTE", Default: "30", Help: "Requests to /api (export, account deletion request) accepted per connected app (one user's grant to one client) per minute, per replica; more get 429.",
+		{Name: "TASKBRIDGE_RATE_API_PER_MINUTE", Default: "30", Help: "Requests to /api (export, account deletion request) accepted per connection (one authorization of an app by a user, kept across token refreshes) per minute, per replica; more get 429.",
 			set: intIn(func(c *Config) *int { return &c.Privacy.APIPerMinute }, 1, 10000)},
 		{Name: "TASKBRIDGE_EXPORTS_PER_HOUR", Default: "10", Help: "Data exports one user may start per hour, per replica, from the account page and /api/export together (1-1000); one export of an account runs at a time. More get 429.",
 			set: intIn(func(c *Config) *int { return &c.Privacy.ExportsPerHour }, 1, 1000)},
+		{Name: "TASKBRIDGE_MAX_TASKS_PER_USER", Default: strconv.Itoa(task.DefaultMaxTasksPerUser), Help: "Tasks one account may store, the trash included (1-1000000); at the limit, creating a task is refused with a message saying how to make room. Publish a changed value in PRIVACY.md.",
+			set: intIn(func(c *Config) *int { return &c.Privacy.MaxTasksPerUser }, 1, 1000000)},
 	}
 }
 

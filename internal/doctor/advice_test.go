@@ -145,17 +145,17 @@ func TestDoctorNamesWhereARedirectLeads(t *testing.T) {
 }
 
 // TestDoctorFailsAPathIssuerWithoutMetadata: for an issuer with a path,
-// hosts try three URLs; when none serves the metadata the run fails,
-// naming the one route that makes it work.
+// RFC 8414 puts the metadata outside the path; when it is not served there
+// the run fails, naming the one route that makes it work. (taskbridge
+// serves no OpenID discovery, so there is no URL inside the prefix.)
 func TestDoctorFailsAPathIssuerWithoutMetadata(t *testing.T) {
 	f := newFake(t, deployment{prmEdit: func(doc map[string]any) {
 		doc["authorization_servers"] = []any{strings.TrimSuffix(doc["resource"].(string), "/mcp") + "/tasks"}
 	}})
-	issuer := f.URL + "/tasks"
 	rep, out := runDoctor(t, f, "", "")
-	wantExactCheck(t, rep, out, "as", doctor.Fail,
-		"none of the URLs hosts try for the issuer "+issuer+" serves its metadata",
-		"route "+issuer+"/.well-known/openid-configuration to taskbridge's /.well-known/openid-configuration in the proxy (it serves taskbridge under /tasks)")
+	wantExactCheck(t, rep, out, "as.metadata", doctor.Fail,
+		"GET "+f.URL+"/.well-known/oauth-authorization-server/tasks answered 404",
+		"taskbridge is served under /tasks, and hosts look for this document outside it: have the proxy route /.well-known/oauth-authorization-server/tasks to taskbridge's /.well-known/oauth-authorization-server")
 }
 
 // TestDoctorOnADocumentThatDisagreesWithARightPublicURL: a metadata

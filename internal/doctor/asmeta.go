@@ -21,6 +21,7 @@ type authServerDoc struct {
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	ClientIDMetadataDocumentSupported bool     `json:"client_id_metadata_document_supported"`
 }
 
 // requiredScopes are the scopes the server's tools need, from the
@@ -42,8 +43,8 @@ func andList(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// checkAuthServer is step d: the issuer the metadata names, its RFC 8414
-// document and its OIDC discovery document.
+// checkAuthServer is step d: the issuer the metadata names and its RFC
+// 8414 document.
 func (r *run) checkAuthServer(ctx context.Context) {
 	if r.prm == nil {
 		r.skip("as", "no usable protected-resource metadata to find the authorization server")
@@ -62,32 +63,12 @@ func (r *run) checkAuthServer(ctx context.Context) {
 	}
 	r.issuer = issuer
 
-	// The URLs hosts try, in the MCP authorization spec's order: RFC 8414
-	// and OIDC discovery with the well-known part inserted before the
-	// issuer's path, then, for an issuer with a path (taskbridge behind a
-	// path prefix), OIDC discovery appended to it.
-	path := strings.TrimSuffix(issuer.EscapedPath(), "/")
-	origin := originOf(issuer)
-	docs := []struct{ id, url string }{
-		{"as.metadata", origin + "/.well-known/oauth-authorization-server" + path},
-		{"as.oidc", origin + "/.well-known/openid-configuration" + path},
-	}
-	if path != "" {
-		docs = append(docs, struct{ id, url string }{"as.oidc.appended", issuerRaw + "/.well-known/openid-configuration"})
-	}
-	// The walk goes on with the first parsed document even when it has
-	// faults, so one run reports everything there is to fix. Without a
-	// path hosts need the first URL; with one, any of them.
-	for i, d := range docs {
-		doc := r.fetchASMeta(ctx, d.id, d.url, issuerRaw, i == 0 && path == "")
-		if r.asMeta == nil {
-			r.asMeta = doc
-		}
-	}
-	if r.asMeta == nil && path != "" {
-		r.fail("as", fmt.Sprintf("none of the URLs hosts try for the issuer %s serves its metadata", issuerRaw),
-			fmt.Sprintf("route %s to taskbridge's /.well-known/openid-configuration in the proxy (it serves taskbridge under %s)", issuerRaw+"/.well-known/openid-configuration", path))
-	}
+	// RFC 8414 puts the well-known part before the issuer's path, so
+	// behind a path prefix this URL is outside what the proxy forwards.
+	// taskbridge serves no OpenID discovery (it issues no ID tokens), so
+	// this is the one document hosts can find.
+	docURL := originOf(issuer) + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(issuer.EscapedPath(), "/")
+	r.asMeta = r.fetchASMeta(ctx, "as.metadata", docURL, issuerRaw, true)
 }
 
 // fetchASMeta fetches one metadata document and checks what hosts check.

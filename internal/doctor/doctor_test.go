@@ -69,8 +69,8 @@ func TestDoctorHappyPath(t *testing.T) {
 	f := newFake(t, deployment{})
 	rep, out := runDoctor(t, f, "", testToken)
 	wantNoFailures(t, rep, out)
-	for _, id := range []string{"url", "mcp.challenge", "prm.challenge", "prm.root", "as.metadata", "as.oidc",
-		"as.registration", "widget.tools", "widget.version", "widget.mime", "widget.csp", "tls", "tls.hsts"} {
+	for _, id := range []string{"url", "mcp.challenge", "mcp.discover", "prm.challenge", "as.metadata", "as.cimd",
+		"as.registration", "plugin.challenge", "tools.annotations", "tools.profile", "widget.tools", "widget.domain", "widget.version", "widget.mime", "widget.csp", "tls", "tls.hsts"} {
 		if c, ok := rep.Find(id); !ok || c.Status != doctor.Pass {
 			t.Errorf("check %s: %+v (found %v), want PASS\n%s", id, c, ok, out)
 		}
@@ -213,8 +213,6 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "metadata is broken JSON", d: deployment{override: map[string]http.HandlerFunc{
 			prmPathPart + "/mcp": serve(http.StatusOK, "application/json", `{"resource":`)}},
 			id: "prm.challenge", status: doctor.Fail, fix: fixed("serve the RFC 9728 document unchanged"), detail: "not valid JSON"},
-		{name: "root metadata 404", d: deployment{override: map[string]http.HandlerFunc{prmPathPart: notFound}},
-			id: "prm.root", status: doctor.Warn, fix: fixed("a proxy may not forward /.well-known/ to the app")},
 		{name: "path metadata 404 without resource_metadata", d: deployment{
 			challenge: func(string) (string, bool) { return `Bearer realm="x"`, true },
 			override:  map[string]http.HandlerFunc{prmPathPart + "/mcp": notFound}},
@@ -235,8 +233,6 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "AS metadata is broken JSON", d: deployment{override: map[string]http.HandlerFunc{
 			"/.well-known/oauth-authorization-server": serve(http.StatusOK, "application/json", `{"issuer":`)}},
 			id: "as.metadata", status: doctor.Fail, fix: fixed("serve the RFC 8414 document unchanged"), detail: "not valid JSON"},
-		{name: "OIDC discovery 404", d: deployment{override: map[string]http.HandlerFunc{"/.well-known/openid-configuration": notFound}},
-			id: "as.oidc", status: doctor.Warn, fix: fixed("some hosts look here")},
 		{name: "issuer mismatch", d: deployment{asEdit: func(doc map[string]any) { doc["issuer"] = "https://old.example" }},
 			id: "as.metadata.issuer", status: doctor.Fail, fix: func(f *fake) string {
 				return "TASKBRIDGE_PUBLIC_URL is https://old.example but the host reached " + f.URL + ": set TASKBRIDGE_PUBLIC_URL=" + f.URL
@@ -314,7 +310,7 @@ func TestDoctorReportsFailures(t *testing.T) {
 		{name: "widget served as plain html", token: testToken, d: deployment{widgetMIME: "text/html"},
 			id: "widget.mime", status: doctor.Fail, fix: fixed("text/html;profile=mcp-app")},
 		{name: "stale template URI in the tools", token: testToken, d: deployment{widgetURI: "ui://taskbridge/board-ffffffffffff.html"},
-			id: "widget.resource", status: doctor.Fail, fix: fixed("press Refresh on the app in ChatGPT")},
+			id: "widget.resource", status: doctor.Fail, fix: fixed("press Refresh on the plugin's details page in ChatGPT")},
 		{name: "unversioned widget URI", token: testToken, d: deployment{
 			widgetURI: "ui://taskbridge/board.html",
 			toolMeta: func(m map[string]any) {

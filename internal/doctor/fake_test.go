@@ -23,6 +23,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/taskbridge/taskbridge/internal/doctor"
 	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
@@ -74,7 +75,12 @@ type deployment struct {
 	widgetURI  string // the URI the resource is served under ("" = widgetURI)
 	widgetMIME string
 	widgetMeta func(m map[string]any)
+	noHints    bool // tools carry no annotations
+	noProfile  bool // no tool is marked openai/profile
 }
+
+// fakeChallengeToken is what the fake serves at the domain-verification path.
+const fakeChallengeToken = "oai-apps-challenge-0123456789"
 
 // fake is a running deployment plus what it saw.
 type fake struct {
@@ -99,10 +105,9 @@ func newFake(t *testing.T, d deployment) *fake {
 	mux.Handle("POST /mcp", f.mcpHandler())
 	mux.Handle("GET /mcp", f.mcpHandler())
 	mux.HandleFunc("GET "+prmPathPart+"/mcp", f.prm)
-	mux.HandleFunc("GET "+prmPathPart, f.prm)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", f.asMeta)
-	mux.HandleFunc("GET /.well-known/openid-configuration", f.asMeta)
 	mux.HandleFunc("POST /register", f.registerHandler)
+	mux.HandleFunc("GET "+doctor.AppsChallengePath, serve(http.StatusOK, "text/plain; charset=utf-8", fakeChallengeToken))
 	f.Server = httptest.NewUnstartedServer(f.headers(mux))
 	f.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	if d.cert != nil {
@@ -184,6 +189,7 @@ func (f *fake) asMeta(w http.ResponseWriter, r *http.Request) {
 		"grant_types_supported":                          []any{"authorization_code", "refresh_token"},
 		"token_endpoint_auth_methods_supported":          []any{"none", "client_secret_post", "client_secret_basic"},
 		"authorization_response_iss_parameter_supported": true,
+		"client_id_metadata_document_supported":          true,
 	}
 	if f.d.asEdit != nil {
 		f.d.asEdit(doc)
@@ -270,7 +276,9 @@ func (f *fake) mcpServer() *mcp.Server {
 		},
 		"openai/widgetCSP":           map[string]any{"connect_domains": []any{}, "resource_domains": []any{}},
 		"openai/widgetPrefersBorder": true,
+		"openai/widgetDomain":        "https://tasks.example.com",
 	}
+	resMeta["ui"].(map[string]any)["domain"] = "https://tasks.example.com"
 	if f.d.widgetMeta != nil {
 		f.d.widgetMeta(resMeta)
 	}
@@ -280,9 +288,19 @@ func (f *fake) mcpServer() *mcp.Server {
 		return &mcp.CallToolResult{}, nil
 	}
 	object := map[string]any{"type": "object"}
+	hints := func() *mcp.ToolAnnotations {
+		if f.d.noHints {
+			return nil
+		}
+		no := false
+		return &mcp.ToolAnnotations{ReadOnlyHint: true, DestructiveHint: &no, OpenWorldHint: &no}
+	}
 	if !f.d.noTools {
-		s.AddTool(&mcp.Tool{Name: "list_tasks", InputSchema: object}, noop)
-		s.AddTool(&mcp.Tool{Name: "show_task_board", InputSchema: object, Meta: toolMeta}, noop)
+		s.AddTool(&mcp.Tool{Name: "list_tasks", InputSchema: object, Annotations: hints()}, noop)
+		s.AddTool(&mcp.Tool{Name: "show_task_board", InputSchema: object, Meta: toolMeta, Annotations: hints()}, noop)
+		if !f.d.noProfile {
+			s.AddTool(&mcp.Tool{Name: "get_account_profile", InputSchema: object, Annotations: hints(), Meta: mcp.Meta{"openai/profile": true}}, noop)
+		}
 	}
 	html := widgetHTML
 	if f.d.emptyWidget {

@@ -25,13 +25,12 @@ const corsProbeOrigin = "https://doctor.invalid"
 const prmWellKnown = "/.well-known/oauth-protected-resource"
 
 // checkResourceMetadata is step c. Hosts use the challenge's URL when there
-// is one, otherwise the path-specific then the root well-known URL; the
-// doctor fetches all three so that every kind of host is covered.
+// is one, otherwise the path-specific well-known URL; the doctor fetches
+// both so that every kind of host is covered. (The root well-known URL
+// would describe the origin, RFC 9728 §3.3; taskbridge serves none.)
 func (r *run) checkResourceMetadata(ctx context.Context) {
 	checked := r.mcpURL.String()
-	origin := originOf(r.mcpURL)
-	pathURL := origin + prmWellKnown + strings.TrimRight(r.mcpURL.EscapedPath(), "/")
-	rootURL := origin + prmWellKnown
+	pathURL := originOf(r.mcpURL) + prmWellKnown + strings.TrimRight(r.mcpURL.EscapedPath(), "/")
 
 	// The challenge's URL, or without one the path-specific URL, is
 	// required: that fetch either fails with its own fix or yields a
@@ -43,10 +42,6 @@ func (r *run) checkResourceMetadata(ctx context.Context) {
 	if r.challengePRM != pathURL {
 		r.usePRM(r.fetchPRM(ctx, "prm.path", pathURL, checked, r.challengePRM == ""))
 	}
-	// RFC 9728 strictly wants the root document to describe the origin;
-	// taskbridge (like ChatGPT's docs) describes the MCP URL there. Accept
-	// both, and judge only what it says about the authorization server.
-	r.usePRM(r.fetchPRM(ctx, "prm.root", rootURL, checked, false))
 }
 
 // usePRM keeps the first document that names an authorization server, so
@@ -104,10 +99,9 @@ func (r *run) fetchPRM(ctx context.Context, id, rawURL, checked string, required
 }
 
 // checkResource compares the document's resource with the MCP URL
-// checked, byte for byte, as hosts do. The root document may instead name
-// the origin (strict RFC 9728 reading).
+// checked, byte for byte, as hosts do.
 func (r *run) checkResource(id, docURL, resource, checked string) bool {
-	if resource == checked || (id == "prm.root" && resource == originOf(r.mcpURL)) {
+	if resource == checked {
 		return true
 	}
 	detail := fmt.Sprintf("%s says resource %q but the MCP URL checked is %q; hosts compare them byte for byte and stop", docURL, resource, checked)
@@ -152,19 +146,18 @@ func (r *run) notFoundFix(id, rawURL string, required bool) string {
 		path = u.EscapedPath()
 	}
 	prefix := strings.TrimSuffix(r.mcpURL.EscapedPath(), "/mcp")
+	if strings.HasPrefix(id, "as.") && r.issuer != nil {
+		prefix = strings.TrimSuffix(r.issuer.EscapedPath(), "/")
+	}
 	switch {
 	case r.mcpMissing && id == "prm.path":
 		return "there is no metadata for this path either, as nothing serves MCP there (see mcp.challenge): the path is wrong"
-	case r.mcpMissing:
-		return "nothing here names the MCP URL either: type TASKBRIDGE_PUBLIC_URL + /mcp into the host, with the path prefix your proxy serves taskbridge under, if any"
 	case prefix != "" && !strings.HasPrefix(path, prefix+"/"):
 		// RFC 8414 and RFC 9728 put the well-known part before the path,
 		// outside the prefix the proxy forwards.
 		return fmt.Sprintf("taskbridge is served under %s, and hosts look for this document outside it: have the proxy route %s to taskbridge's %s", prefix, path, strings.Replace(path, prefix, "", 1))
 	case required:
 		return "hosts need this document: make sure the proxy forwards /.well-known/ to taskbridge"
-	case strings.HasPrefix(id, "as."):
-		return "some hosts look here for the authorization server's metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app"
 	}
 	return "some hosts look here when the 401 carries no resource_metadata; taskbridge serves it, so a proxy may not forward /.well-known/ to the app"
 }

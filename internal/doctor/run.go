@@ -20,6 +20,11 @@ type Options struct {
 	Token string
 	// Timeout bounds each request; zero means 10 s.
 	Timeout time.Duration
+	// Submission checks what a ChatGPT and Codex plugin submission needs
+	// besides a working connection: without it, a missing
+	// domain-verification token or widget domain is a SKIP with the advice,
+	// with it a FAIL.
+	Submission bool
 	// Color turns on coloured status words (the CLI sets it for terminals).
 	Color bool
 	// Transport carries every request; nil is a transport with normal TLS
@@ -91,9 +96,13 @@ func (r *run) walk(ctx context.Context) {
 		r.checkTLS()
 		return
 	}
+	r.checkDiscover(ctx)
 	r.checkResourceMetadata(ctx)
 	r.checkAuthServer(ctx)
+	r.checkCIMD()
 	r.checkRegistration(ctx)
+	r.checkAppsChallenge(ctx)
+	r.checkToolSurface(ctx)
 	r.checkWidget(ctx)
 	r.checkTLS()
 }

@@ -16,7 +16,7 @@ import (
 const WidgetMIMEType = "text/html;profile=mcp-app"
 
 // refreshAdvice is how to get a host to load a new widget template.
-const refreshAdvice = "hosts cache widget templates by their ui:// URI: after a widget change the URI must change (taskbridge versions it by content hash), then press Refresh on the app in ChatGPT (Settings -> Apps -> your app) or reconnect the connector in Claude"
+const refreshAdvice = "hosts cache widget templates by their ui:// URI: after a widget change the URI must change (taskbridge versions it by content hash), then press Refresh on the plugin's details page in ChatGPT or reconnect the connector in Claude"
 
 // versionedURI matches a ui:// URI that changes with the content: a hash
 // or version in the file name, or a ?v= query.
@@ -30,14 +30,15 @@ func (r *run) checkWidget(ctx context.Context) {
 		r.skip("widget", "pass --token to check the widget (stale widget templates are the second most common failure: "+refreshAdvice+")")
 		return
 	}
-	if r.mcpURL.Scheme != "https" && !isLoopback(r.mcpURL.Hostname()) {
+	token, ok := r.tokenToSend()
+	if !ok {
 		r.skip("widget", "not sending the token over plain http to "+r.mcpURL.Host+"; fix the URL first")
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*r.opts.Timeout)
 	defer cancel()
 
-	httpClient := newClient(r.mcpURL, bearerTransport{token: r.opts.Token, next: r.opts.Transport}, r.opts.Timeout)
+	httpClient := newClient(r.mcpURL, bearerTransport{token: token, next: r.opts.Transport}, r.opts.Timeout)
 	client := mcp.NewClient(&mcp.Implementation{Name: "taskbridge-doctor", Version: "1"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:             r.mcpURL.String(),
@@ -148,7 +149,7 @@ func (r *run) checkWidgetResource(ctx context.Context, session *mcp.ClientSessio
 			detail = fmt.Sprintf("resources/read %s failed: %v", uri, err)
 		}
 		r.fail("widget.resource", detail,
-			"a tool names a template the server does not serve (a stale URI): register the widget with widget.RegisterResource and name it with widget.URI() in every tool; "+refreshAdvice)
+			"a tool names a template the server does not serve (a stale URI): register the widget with widget.Register and name it with widget.URI() in every tool; "+refreshAdvice)
 		return
 	}
 	item := res.Contents[0]
@@ -169,6 +170,7 @@ func (r *run) checkWidgetResource(ctx context.Context, session *mcp.ClientSessio
 		r.pass("widget.mime", uri+" is "+WidgetMIMEType)
 	}
 	r.checkWidgetCSP(uri, item.Meta, listed)
+	r.checkWidgetDomain(uri, item.Meta, listed)
 }
 
 // checkWidgetCSP wants both CSP dialects, each declaring no outside domain:
@@ -193,7 +195,7 @@ func (r *run) checkWidgetCSP(uri string, item, listed mcp.Meta) {
 		if !found {
 			ok = false
 			r.fail(id, fmt.Sprintf("%s declares no %s", uri, d.name),
-				"declare both dialects on the resource (widget.ResourceMeta()): ChatGPT reads openai/widgetCSP, MCP Apps hosts read ui.csp, and each falls back to a default that may block the widget")
+				"declare both dialects on the resource (widget.ResourceMeta): ChatGPT reads openai/widgetCSP, MCP Apps hosts read ui.csp, and each falls back to a default that may block the widget")
 			continue
 		}
 		for _, f := range d.fields {

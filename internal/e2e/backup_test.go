@@ -43,35 +43,50 @@ func TestBackupRestoreDrill(t *testing.T) {
 	if res := callTool(t, app.Session, "create_task", map[string]any{"title": "Restore drill", "notes": notes}); res.IsError {
 		t.Fatalf("create_task: %s", toolText(res))
 	}
-	if out := runAudit(t, auditKey, "seal"); out.err != nil {
-		t.Fatalf("audit seal: %v\n%s", out.err, out.out)
-	}
+	sealThrough(t)
 
+	// The dump and the live counts it is compared with come from one
+	// snapshot: the server's background work (its sealer seals the event
+	// `audit seal` itself records) may change the database at any moment.
+	admin := tdb.Admin(t)
+	snap, err := admin.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = snap.Rollback(ctx) }()
+	var snapshot string
+	if err := snap.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+		t.Fatal(err)
+	}
+	const counts = `SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM tasks), (SELECT count(*) FROM oauth_grants),
+		(SELECT count(*) FROM audit_events), (SELECT count(*) FROM audit_seals), (SELECT max(version) FROM schema_migrations)`
+	read := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) [6]int64 {
+		var c [6]int64
+		if err := q.QueryRow(ctx, counts).Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	live := read(snap)
 	dump := filepath.Join(t.TempDir(), "taskbridge.dump")
-	if out, err := exec.CommandContext(ctx, pgDump, "--format=custom", "--file", dump, "--dbname", tdb.AdminURL).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, pgDump, "--format=custom", "--snapshot", snapshot, "--file", dump, "--dbname", tdb.AdminURL).CombinedOutput(); err != nil {
 		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	if err := snap.Rollback(ctx); err != nil {
+		t.Fatal(err)
 	}
 	drill := tdb.NewEmpty(t)
 	if out, err := exec.CommandContext(ctx, pgRestore, "--exit-on-error", "--dbname", drill.AdminURL, dump).CombinedOutput(); err != nil {
 		t.Fatalf("pg_restore: %v\n%s", err, out)
 	}
-
-	const counts = `SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM tasks), (SELECT count(*) FROM oauth_grants),
-		(SELECT count(*) FROM audit_events), (SELECT count(*) FROM audit_seals), (SELECT max(version) FROM schema_migrations)`
-	read := func(url string) [6]int64 {
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		var c [6]int64
-		if err := conn.QueryRow(ctx, counts).Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]); err != nil {
-			t.Fatal(err)
-		}
-		return c
+	restoredConn, err := pgx.Connect(ctx, drill.AdminURL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	live, restored := read(tdb.AdminURL), read(drill.AdminURL)
-	if live != restored || restored[1] == 0 || restored[4] == 0 {
+	defer restoredConn.Close(ctx)
+	if restored := read(restoredConn); live != restored || restored[1] == 0 || restored[4] == 0 {
 		t.Fatalf("restored counts (users, tasks, grants, audit events, seals, schema version) %v, live %v", restored, live)
 	}
 

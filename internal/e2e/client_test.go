@@ -1,7 +1,9 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,25 +80,8 @@ func linkApp(t *testing.T, srv *server, b *browser, p person, choice consentChoi
 		}
 		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
 	}
-	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
-		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
-			RedirectURIs: []string{appRedirect}, TokenEndpointAuthMethod: "none",
-			GrantTypes: []string{"authorization_code", "refresh_token"}, ClientName: appName,
-		}},
-		AuthorizationCodeFetcher: fetch,
-		RequestRefreshToken:      true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.OAuth = h
-	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-desk-app", Version: "1.0.0"}, nil)
-	sess, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: srv.MCPURL(), OAuthHandler: h}, nil)
-	if err != nil {
-		t.Fatalf("connect and link: %v", err)
-	}
-	t.Cleanup(func() { _ = sess.Close() })
-	app.Session = sess
+	app.OAuth = appOAuth(t, fetch)
+	app.Session = connectApp(t, srv, app.OAuth)
 	if app.Links() != 1 {
 		t.Fatalf("the person was asked to authorize %d times while linking", app.Links())
 	}
@@ -109,12 +94,53 @@ func linkApp(t *testing.T, srv *server, b *browser, p person, choice consentChoi
 	return app
 }
 
-// rawToolsList sends tools/list to /mcp over plain HTTP with token, as any
-// client would, and returns the response status, WWW-Authenticate and body.
-func rawToolsList(t *testing.T, srv *server, token string) (int, string, string) {
+// appOAuth is the go-sdk's OAuth handler of the app: it registers
+// dynamically as a native app and asks fetch for each authorization.
+func appOAuth(t *testing.T, fetch auth.AuthorizationCodeFetcher) *auth.AuthorizationCodeHandler {
 	t.Helper()
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`
-	req, err := http.NewRequest(http.MethodPost, srv.MCPURL(), strings.NewReader(body))
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+			RedirectURIs: []string{appRedirect}, TokenEndpointAuthMethod: "none",
+			GrantTypes: []string{"authorization_code", "refresh_token"}, ClientName: appName,
+		}},
+		AuthorizationCodeFetcher: fetch,
+		RequestRefreshToken:      true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// connectApp connects the go-sdk MCP client through h, which links the app
+// on the first 401.
+func connectApp(t *testing.T, srv *server, h *auth.AuthorizationCodeHandler) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-desk-app", Version: "1.0.0"}, nil)
+	sess, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: srv.MCPURL(), OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect and link: %v", err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	return sess
+}
+
+// mcpAnswer is an HTTP answer of /mcp as any client sees it.
+type mcpAnswer struct {
+	Status                 int
+	Challenge, ContentType string
+	Body                   string
+}
+
+// postMCP sends one JSON-RPC message to /mcp over plain HTTP with token,
+// as any client would.
+func postMCP(t *testing.T, srv *server, token string, msg any) mcpAnswer {
+	t.Helper()
+	body, err := json.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, srv.MCPURL(), bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +153,14 @@ func rawToolsList(t *testing.T, srv *server, token string) (int, string, string)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(raw)
+	return mcpAnswer{Status: resp.StatusCode, Challenge: resp.Header.Get("WWW-Authenticate"),
+		ContentType: resp.Header.Get("Content-Type"), Body: string(raw)}
+}
+
+// rawToolsList sends tools/list to /mcp and returns the response status,
+// WWW-Authenticate and body.
+func rawToolsList(t *testing.T, srv *server, token string) (int, string, string) {
+	t.Helper()
+	a := postMCP(t, srv, token, map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": map[string]any{}})
+	return a.Status, a.Challenge, a.Body
 }

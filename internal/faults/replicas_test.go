@@ -104,24 +104,13 @@ func TestTwoReplicasShareTokensRevocationAndTheAuditChain(t *testing.T) {
 		t.Fatalf("B before the revocation: %v", err) // B has the token in its cache now
 	}
 	revokedAt := revoke(t, public, client, tok.Refresh)
-	var refusedStart time.Time
-	deadline := revokedAt.Add(oauth.TokenCacheTTL + 5*time.Second) // a generous stop; the bound is asserted below
-	for time.Now().Before(deadline) {
-		start := time.Now()
-		_, err := onB.Call(context.Background(), "list_tasks", map[string]any{"limit": 1})
-		if loadgen.Kind(err) == "http_401" {
-			refusedStart = start
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if refusedStart.IsZero() {
-		t.Fatal("replica B never refused the token revoked on A")
-	}
-	lag := refusedStart.Sub(revokedAt)
-	t.Logf("replica B refused the revoked token %s after A answered the revocation", lag.Round(time.Millisecond))
-	if lag > oauth.TokenCacheTTL+50*time.Millisecond {
-		t.Errorf("replica B accepted a revoked token for %s; the bound is %s", lag, oauth.TokenCacheTTL)
+	// B verified the token before A answered the revocation, so B trusts
+	// it for at most TokenCacheTTL after that: any call that starts once
+	// the bound has passed must be refused. Waiting out the bound is the
+	// behaviour under test, not synchronisation with background work.
+	time.Sleep(time.Until(revokedAt.Add(oauth.TokenCacheTTL)))
+	if _, err := onB.Call(context.Background(), "list_tasks", map[string]any{"limit": 1}); loadgen.Kind(err) != "http_401" {
+		t.Errorf("replica B still accepts a token revoked on A %s ago (bound %s): %v", time.Since(revokedAt).Round(time.Millisecond), oauth.TokenCacheTTL, err)
 	}
 
 	// Both sealers ran; the chain verifies under the shared key.

@@ -47,10 +47,11 @@ type Principal struct {
 // Has reports whether the principal was granted s.
 func (p Principal) Has(s Scope) bool { return slices.Contains(p.Scopes, s) }
 
-// AppKey names the principal's connected app, for per-app limits: the
-// grant (one user's connection to one client, stable across token
-// refreshes), or user and client for an authenticator without grants. It
-// never leaves the process.
+// AppKey names the principal's connection, for per-connection limits:
+// the grant (one authorization of one client by one user, stable across
+// token refreshes; two ChatGPT workspaces of one user are two grants), or
+// user and client for an authenticator without grants. It never leaves
+// the process.
 func (p Principal) AppKey() string {
 	if p.GrantID != uuid.Nil {
 		return "grant:" + p.GrantID.String()

@@ -7,7 +7,9 @@ package keyring
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,16 +28,17 @@ var ErrOpen = errors.New("ciphertext failed authentication")
 
 // Keyring holds the active key and any older keys still needed to open rows.
 type Keyring struct {
-	active string
-	order  []string
-	aeads  map[string]cipher.AEAD
+	active  string
+	order   []string
+	aeads   map[string]cipher.AEAD
+	macKeys map[string][]byte // derived from each key for MAC, never used to encrypt
 }
 
 // Parse reads "kid:base64key[,kid:base64key...]"; the first key is active.
 // Key ids are short names (letters, digits, '-', '_'), keys are 32 bytes of
 // standard or URL-safe base64.
 func Parse(spec string) (*Keyring, error) {
-	k := &Keyring{aeads: map[string]cipher.AEAD{}}
+	k := &Keyring{aeads: map[string]cipher.AEAD{}, macKeys: map[string][]byte{}}
 	for i, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		id, b64, ok := strings.Cut(part, ":")
@@ -57,6 +60,7 @@ func Parse(spec string) (*Keyring, error) {
 			return nil, fmt.Errorf("key %q: %w", id, err)
 		}
 		k.aeads[id] = aead
+		k.macKeys[id] = deriveMACKey(raw)
 		k.order = append(k.order, id)
 	}
 	k.active = k.order[0]
@@ -107,6 +111,39 @@ func (k *Keyring) Open(sealed []byte, keyID string, aad []byte) ([]byte, error) 
 		return nil, ErrOpen
 	}
 	return pt, nil
+}
+
+// MAC is a keyed hash (HMAC-SHA256) of data under the active key, for a
+// lookup key that must not be recomputable from the database alone: an
+// unkeyed hash of something with few possible values (an IPv4 address)
+// is reversed by trying them all. purpose keeps different uses apart.
+func (k *Keyring) MAC(purpose string, data []byte) []byte {
+	return k.mac(k.active, purpose, data)
+}
+
+// MACs is MAC under every key, the active one first: what a lookup tries
+// while rows keyed before a rotation remain.
+func (k *Keyring) MACs(purpose string, data []byte) [][]byte {
+	out := make([][]byte, 0, len(k.order))
+	for _, id := range k.order {
+		out = append(out, k.mac(id, purpose, data))
+	}
+	return out
+}
+
+func (k *Keyring) mac(id, purpose string, data []byte) []byte {
+	m := hmac.New(sha256.New, k.macKeys[id])
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// deriveMACKey separates the MAC key from the AES key it comes from.
+func deriveMACKey(raw []byte) []byte {
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte("taskbridge/keyring/mac/v1"))
+	return m.Sum(nil)
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {

@@ -80,3 +80,24 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 		}
 	}
 }
+
+func TestMACIsKeyedPerPurposeAndRotates(t *testing.T) {
+	oldSpec, newSpec := mustGenerate(t, "k1"), mustGenerate(t, "k2")
+	old, err := Parse(oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := Parse(newSpec + "," + oldSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := []byte("203.0.113.7")
+	a := old.MAC("login-ip", ip)
+	if len(a) != 32 || bytes.Equal(a, old.MAC("other-purpose", ip)) || !bytes.Equal(a, old.MAC("login-ip", ip)) {
+		t.Fatal("MAC is not a stable per-purpose 32-byte value")
+	}
+	macs := rotated.MACs("login-ip", ip)
+	if len(macs) != 2 || bytes.Equal(macs[0], a) || !bytes.Equal(macs[1], a) || !bytes.Equal(macs[0], rotated.MAC("login-ip", ip)) {
+		t.Fatal("MACs: want the active key's MAC first, then the older key's")
+	}
+}

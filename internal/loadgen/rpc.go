@@ -11,9 +11,20 @@ import (
 	"strconv"
 )
 
-// protocolVersion is sent on every request: the server is stateless, so
-// there is no initialize round trip to negotiate it.
-const protocolVersion = "2025-06-18"
+// Protocol versions a Caller speaks. The server is stateless, so there is
+// no initialize round trip: a legacy request names its version in the
+// Mcp-Protocol-Version header only; a current one (SEP-2575) also carries
+// it, the client's capabilities and info in the request's _meta, and the
+// Mcp-Method and Mcp-Name headers.
+const (
+	LegacyProtocol  = "2025-06-18"
+	CurrentProtocol = "2026-07-28"
+)
+
+// currentMeta is the per-request _meta of a CurrentProtocol call, encoded
+// once: the load generator shares the CPU with the server it measures.
+var currentMeta = json.RawMessage(`{"io.modelcontextprotocol/protocolVersion":"` + CurrentProtocol + `",` +
+	`"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"taskbridge-bench","version":"1"}}`)
 
 // maxResponseBytes bounds what one answer may make the client buffer.
 const maxResponseBytes = 4 << 20
@@ -35,7 +46,9 @@ type Caller struct {
 	URL    string
 	Token  string
 	Client *http.Client
-	nextID int64
+	// Protocol is LegacyProtocol (the default) or CurrentProtocol.
+	Protocol string
+	nextID   int64
 }
 
 type rpcRequest struct {
@@ -46,8 +59,9 @@ type rpcRequest struct {
 }
 
 type callParams struct {
-	Name      string `json:"name"`
-	Arguments any    `json:"arguments"`
+	Name      string          `json:"name"`
+	Arguments any             `json:"arguments"`
+	Meta      json.RawMessage `json:"_meta,omitempty"`
 }
 
 type rpcResponse struct {
@@ -92,7 +106,15 @@ var (
 
 func (c *Caller) call(ctx context.Context, tool string, args any, decode bool) (json.RawMessage, error) {
 	c.nextID++
-	body, err := json.Marshal(rpcRequest{JSONRPC: "2.0", ID: c.nextID, Method: "tools/call", Params: callParams{Name: tool, Arguments: args}})
+	protocol := c.Protocol
+	if protocol == "" {
+		protocol = LegacyProtocol
+	}
+	params := callParams{Name: tool, Arguments: args}
+	if protocol >= CurrentProtocol {
+		params.Meta = currentMeta
+	}
+	body, err := json.Marshal(rpcRequest{JSONRPC: "2.0", ID: c.nextID, Method: "tools/call", Params: params})
 	if err != nil {
 		return nil, &CallError{Kind: "encode", Detail: err.Error()}
 	}
@@ -103,7 +125,11 @@ func (c *Caller) call(ctx context.Context, tool string, args any, decode bool) (
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json, text/event-stream")
-	h.Set("Mcp-Protocol-Version", protocolVersion)
+	h.Set("Mcp-Protocol-Version", protocol)
+	if protocol >= CurrentProtocol {
+		h.Set("Mcp-Method", "tools/call")
+		h.Set("Mcp-Name", tool)
+	}
 	h.Set("Authorization", "Bearer "+c.Token)
 	resp, err := c.Client.Do(req)
 	if err != nil {

@@ -61,6 +61,8 @@ type Options struct {
 	OnCall func(CallRecord)
 	// AllowRemote permits a URL that is not a loopback address.
 	AllowRemote bool
+	// Protocol is the MCP version the clients speak (Caller.Protocol).
+	Protocol string
 }
 
 // CallRecord is one completed call.
@@ -99,7 +101,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for i := range workers {
 		w := &worker{
 			id: i, mix: o.Mix, onCall: o.OnCall,
-			caller: &Caller{URL: o.URL, Token: o.Tokens[i%len(o.Tokens)], Client: o.HTTPClient},
+			caller: &Caller{URL: o.URL, Token: o.Tokens[i%len(o.Tokens)], Client: o.HTTPClient, Protocol: o.Protocol},
 			rng:    rand.New(rand.NewPCG(o.Seed, uint64(i))), // #nosec G404 -- picks which tool to call next; nothing secret
 
 			byTool: map[string]int{}, byKind: map[string]int{},

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -34,8 +34,9 @@ type toolHandler[In, Out any] func(context.Context, *mcp.CallToolRequest, In) (*
 // structs whose shape is the output schema by construction, so it is not
 // validated again at run time; the golden and result-shape tests pin it.
 //
-// The registered handler is also kept in s.tools, where the direct
-// tools/call path (fastcall.go) finds it: both paths run the same code.
+// The registered handler runs the per-call policy first (guard,
+// policy.go). It is also kept in s.tools, where the direct tools/call path
+// (fastcall.go) finds it: both paths run the same code.
 //
 // A tool whose result carries user-written text (sp.userData) gets the
 // text content built from the same encoding as structuredContent (the
@@ -48,9 +49,10 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 		if err != nil {
 			panic(fmt.Sprintf("output schema of %s: %v", sp.name, err))
 		}
+		dropNull(schema)
 		tt.OutputSchema = schema
 	}
-	handler := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	handler := s.guard(sp, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
 		if err := decodeArguments(req.Params.Arguments, &in); err != nil {
 			res := &mcp.CallToolResult{}
@@ -79,28 +81,46 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 			res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
 		}
 		return res, nil
-	}
+	})
 	s.tools[sp.name] = handler
 	srv.AddTool(&tt, handler)
 }
 
-var errArgumentsNotObject = errors.New("arguments must be a JSON object")
+// dropNull turns each inferred "type": ["null", T] (a Go slice or pointer)
+// into plain T. The outputs never hold null: every slice is built non-nil
+// and the one pointer (batchItem.task) is omitted when absent. Strict
+// validators such as MCP Inspector's warn on the type arrays.
+func dropNull(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	if i := slices.Index(s.Types, "null"); i >= 0 && len(s.Types) == 2 {
+		s.Type, s.Types = s.Types[1-i], nil
+	}
+	for _, p := range s.Properties {
+		dropNull(p)
+	}
+	dropNull(s.Items)
+}
+
+var errArgumentsNotObject = &toolError{msg: "the arguments must be a JSON object"}
 
 // undecodable answers, and audits, a call whose arguments did not decode
 // (an unknown field, a wrong type, not an object): a call like any other,
 // so it leaves its "tool.call" row (L4). The row names the tool and
-// "invalid": "arguments", never the decoder's message, which quotes field
-// names the caller chose; the caller gets that message to act on.
+// "invalid": "arguments", never the message, which quotes field names the
+// caller chose; the caller gets that message to act on (argerrors.go).
 func (s *service) undecodable(ctx context.Context, req *mcp.CallToolRequest, tool string, err error) error {
 	c, berr := s.begin(ctx, req, tool)
 	if berr != nil {
 		return berr
 	}
-	return s.failed(ctx, c, refuse("validating \"arguments\": %v", err), map[string]any{"invalid": "arguments"})
+	return s.failed(ctx, c, err, map[string]any{"invalid": "arguments"})
 }
 
 // decodeArguments decodes a tool's arguments strictly: an object (or
-// nothing), no unknown fields, no trailing data.
+// nothing), no unknown fields, no trailing data. Its errors are refusals
+// that name the argument and what it must be.
 func decodeArguments(raw json.RawMessage, into any) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
@@ -112,10 +132,10 @@ func decodeArguments(raw json.RawMessage, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return err
+		return argumentError(err, into)
 	}
 	if dec.More() {
-		return errors.New("unexpected data after the arguments object")
+		return refuse("unexpected data after the arguments object")
 	}
 	return nil
 }

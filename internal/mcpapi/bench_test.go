@@ -29,29 +29,44 @@ func BenchmarkToolCall(b *testing.B) {
 			b.Fatalf("seed: %d %s", w.Code, w.Body.String())
 		}
 	}
-	for _, c := range []struct {
-		name string
-		body []byte
-	}{
-		{"list_tasks_25", toolCall("list_tasks", map[string]any{"limit": 25})},
-		{"get_task", toolCall("get_task", map[string]any{"id": created.Task.ID})},
-		{"update_task", toolCall("update_task", map[string]any{"id": created.Task.ID, "priority": "high"})},
-		{"search", toolCall("search", map[string]any{"query": "bench 1"})},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetParallelism(4) // calls in flight at once, as under load: a lone caller makes the scheduler spin
-			before := cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if w := e.post(c.body, false); w.Code != http.StatusOK {
-						b.Errorf("%d %s", w.Code, w.Body.String())
-						return
+	type bench struct {
+		name, tool string
+		args       map[string]any
+	}
+	cases := []bench{
+		{"list_tasks_25", "list_tasks", map[string]any{"limit": 25}},
+		{"get_task", "get_task", map[string]any{"id": created.Task.ID}},
+		{"update_task", "update_task", map[string]any{"id": created.Task.ID, "priority": "high"}},
+		{"search", "search", map[string]any{"query": "bench 1"}},
+	}
+	// Each call in both protocol eras: 2026-07-28 carries per-request _meta
+	// and more headers, and its result resultType and serverInfo.
+	for _, era := range []string{"2025-06-18", currentEra} {
+		for _, c := range cases {
+			params := map[string]any{"name": c.tool, "arguments": c.args}
+			if meta := eraMeta(era); meta != nil {
+				params["_meta"] = meta
+			}
+			body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params})
+			if err != nil {
+				b.Fatal(err)
+			}
+			header := eraHeaders(era, c.tool)
+			b.Run(era+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetParallelism(4) // calls in flight at once, as under load: a lone caller makes the scheduler spin
+				before := cpuTime()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if w := e.postWith(body, false, header); w.Code != http.StatusOK {
+							b.Errorf("%d %s", w.Code, w.Body.String())
+							return
+						}
 					}
-				}
+				})
+				b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-us/op")
 			})
-			b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-us/op")
-		})
+		}
 	}
 }
 

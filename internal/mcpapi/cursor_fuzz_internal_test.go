@@ -132,7 +132,7 @@ func BenchmarkShapeListResult(b *testing.B) {
 		}
 		res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: dataText(raw)}},
 			StructuredContent: json.RawMessage(raw), Meta: s.boardMeta(user, tasks, "live", "")}
-		if _, err := appendToolResponse(nil, int64(1), res); err != nil {
+		if _, _, err := s.appendResponse(nil, int64(1), res, nil, false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -186,6 +186,13 @@ func (e *pairEnv) compare(t *testing.T, name string, x exchange, volatile bool) 
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("%s: body differs\n direct: %s\n    sdk: %s", name, truncated(got.Body.String()), truncated(want.Body.String()))
 	}
+	if got.Code == http.StatusOK {
+		era := "2025-06-18"
+		if x.header != nil {
+			era = x.header.Get("Mcp-Protocol-Version")
+		}
+		checkStrictAnswer(t, name, era, got.Body.Bytes())
+	}
 }
 
 func (e *pairEnv) answeredTools() []string {
@@ -203,10 +210,12 @@ func callBody(id string, name string, args string) string {
 }
 
 // TestDirectToolCallMatchesSDK: for the requests the direct path answers
-// (reads, writes, tool errors, argument errors, string and integer ids,
-// _meta) and for the ones it must leave to the SDK (unknown tools, missing
-// scopes, other protocol versions, bad headers, unexpected members), the
-// HTTP answer is the one the go-sdk gives.
+// (reads, writes, tool errors, argument errors, scope refusals, string and
+// integer ids, _meta), in the legacy era and again as 2026-07-28 requests,
+// and for the ones it must leave to the SDK (unknown tools, other protocol
+// versions, bad headers, unexpected members, per-request metadata or
+// standard headers the SDK refuses), the HTTP answer is the one the go-sdk
+// gives, and a strict client of the era accepts it.
 func TestDirectToolCallMatchesSDK(t *testing.T) {
 	tdb.Reset(t)
 	e := newPairEnv(t)
@@ -252,12 +261,17 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 		{"read-only token reading", exchange{scopes: readOnly, body: callBody("19", "list_tasks", `{}`)}},
 		{"account deletion request", exchange{body: callBody("19", "request_account_deletion", `{}`)}},
 		{"account deletion with an argument", exchange{body: callBody("19", "request_account_deletion", `{"user_id":"x"}`)}},
+		{"missing scope", exchange{scopes: readOnly, body: callBody("31", "create_task", `{"title":"x"}`)}},
+		{"write-only token reading", exchange{scopes: writeOnly, body: callBody("31", "list_tasks", `{}`)}},
 	}
 	for _, c := range answered {
-		before := len(e.answeredTools())
-		e.compare(t, c.name, c.x, false)
-		if len(e.answeredTools()) != before+1 {
-			t.Errorf("%s: the direct path did not answer it", c.name)
+		for _, x := range []exchange{c.x, inEra(c.x)} {
+			before := len(e.answeredTools())
+			name := c.name + " in era " + x.header.Get("Mcp-Protocol-Version")
+			e.compare(t, name, x, false)
+			if len(e.answeredTools()) != before+1 {
+				t.Errorf("%s: the direct path did not answer it", name)
+			}
 		}
 	}
 
@@ -272,10 +286,12 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 		{"create invalid", callBody("24", "create_task", `{"title":""}`)},
 	}
 	for _, w := range writes {
-		before := len(e.answeredTools())
-		e.compare(t, w.name, exchange{body: w.body}, true)
-		if len(e.answeredTools()) != before+1 {
-			t.Errorf("%s: the direct path did not answer it", w.name)
+		for _, x := range []exchange{{body: w.body}, inEra(exchange{body: w.body})} {
+			before := len(e.answeredTools())
+			e.compare(t, w.name, x, true)
+			if len(e.answeredTools()) != before+1 {
+				t.Errorf("%s: the direct path did not answer it", w.name)
+			}
 		}
 	}
 
@@ -284,7 +300,6 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 		x    exchange
 	}{
 		{"unknown tool", exchange{body: callBody("30", "drop_tables", `{}`)}},
-		{"missing scope", exchange{scopes: readOnly, body: callBody("31", "create_task", `{"title":"x"}`)}},
 		{"future protocol version", exchange{header: http.Header{"Content-Type": {"application/json"},
 			"Accept": {"application/json, text/event-stream"}, "Mcp-Protocol-Version": {"2099-01-01"}}, body: callBody("32", "list_tasks", `{}`)}},
 		{"unsupported old version", exchange{header: http.Header{"Content-Type": {"application/json"},
@@ -305,7 +320,45 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 		{"progress token", exchange{body: `{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"list_tasks","_meta":{"progressToken":1}}}`}},
 		{"no params", exchange{body: `{"jsonrpc":"2.0","id":43,"method":"tools/call"}`}},
 		{"notification", exchange{body: `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"list_tasks"}}`}},
+		{"legacy request with a per-request version", exchange{body: `{"jsonrpc":"2.0","id":44,"method":"tools/call","params":{"name":"list_tasks",` +
+			`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`}},
 	}
+	current := inEra(exchange{body: callBody("50", "list_tasks", `{}`)})
+	withHeader := func(k, v string) exchange {
+		x := current
+		x.header = current.header.Clone()
+		if v == "" {
+			x.header.Del(k)
+		} else {
+			x.header.Set(k, v)
+		}
+		return x
+	}
+	withMeta := func(meta string) exchange {
+		x := current
+		x.body = `{"jsonrpc":"2.0","id":51,"method":"tools/call","params":{"name":"list_tasks","arguments":{},"_meta":` + meta + `}}`
+		return x
+	}
+	declined = append(declined, []struct {
+		name string
+		x    exchange
+	}{
+		{"2026-07-28 without Mcp-Method", withHeader("Mcp-Method", "")},
+		{"2026-07-28 with another Mcp-Method", withHeader("Mcp-Method", "tools/list")},
+		{"2026-07-28 without Mcp-Name", withHeader("Mcp-Name", "")},
+		{"2026-07-28 with another Mcp-Name", withHeader("Mcp-Name", "get_task")},
+		{"2026-07-28 with an Mcp-Param header", withHeader("Mcp-Param-Limit", "3")},
+		{"2026-07-28 with an inbound session id", withHeader("Mcp-Session-Id", "abc")},
+		{"2026-07-28 without _meta", exchange{header: current.header, body: callBody("52", "list_tasks", `{}`)}},
+		{"2026-07-28 without the per-request version", withMeta(`{"io.modelcontextprotocol/clientCapabilities":{}}`)},
+		{"2026-07-28 with another per-request version", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2025-11-25","io.modelcontextprotocol/clientCapabilities":{}}`)},
+		{"2026-07-28 without client capabilities", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}`)},
+		{"2026-07-28 with null client capabilities", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":null}`)},
+		{"2026-07-28 with client capabilities not an object", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[1]}`)},
+		{"2026-07-28 with a malformed capability", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":5}}`)},
+		{"2026-07-28 with malformed client info", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":"me"}`)},
+		{"2026-07-28 with null client info", withMeta(`{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":null}`)},
+	}...)
 	for _, c := range declined {
 		before := len(e.answeredTools())
 		e.compare(t, c.name, c.x, false)
@@ -316,12 +369,11 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 }
 
 // TestRealClientCallsTakeTheDirectPath: the go-sdk client's ordinary
-// tools/call, in the protocol versions hosts speak today, is the request
-// the direct path exists for; if a header or member the client sends made
-// it decline, every call would pay the SDK's per-request cost again
-// (docs/performance.md). Protocol 2026-07-28 (the go-sdk client's
-// default) adds per-request metadata and header rules (SEP-2575): the SDK
-// answers it, correctly, at its own cost.
+// tools/call, in the current protocol (2026-07-28, the client's default,
+// with its per-request metadata and headers) and the legacy versions hosts
+// still speak, is the request the direct path exists for; if a header or
+// member the client sends made it decline, every call would pay the SDK's
+// per-request cost again (docs/performance.md).
 func TestRealClientCallsTakeTheDirectPath(t *testing.T) {
 	var mu sync.Mutex
 	var answered []string
@@ -333,7 +385,7 @@ func TestRealClientCallsTakeTheDirectPath(t *testing.T) {
 		})
 	})
 	user := e.newUser(t)
-	for _, version := range []string{"2025-06-18", "2025-11-25", ""} {
+	for _, version := range []string{"2025-06-18", "2025-11-25", currentEra, ""} {
 		mu.Lock()
 		answered = nil
 		mu.Unlock()
@@ -352,9 +404,6 @@ func TestRealClientCallsTakeTheDirectPath(t *testing.T) {
 		callOK(t, s, "list_tasks", map[string]any{}, nil)
 		_ = s.Close()
 		want := []string{"create_task", "get_task", "list_tasks"}
-		if version == "" {
-			want = nil
-		}
 		mu.Lock()
 		if !reflect.DeepEqual(answered, want) {
 			t.Errorf("protocol %q: the direct path answered %v, want %v", version, answered, want)
@@ -363,12 +412,14 @@ func TestRealClientCallsTakeTheDirectPath(t *testing.T) {
 	}
 }
 
-// FuzzDirectToolCallMatchesSDK: whatever the body, the direct path and the
-// SDK agree on the status code and on whether the answer is a result, a
-// tool error or a JSON-RPC error. (Bodies may write tasks, so the two
-// answers can differ in ids; TestDirectToolCallMatchesSDK compares whole
-// bodies.)
+// FuzzDirectToolCallMatchesSDK: whatever the body, in the legacy era or
+// as a 2026-07-28 request (its headers, Mcp-Name taken from the body), the
+// direct path and the SDK agree on the status code and on whether the
+// answer is a result (and its resultType), a tool error or a JSON-RPC
+// error. (Bodies may write tasks, so the two answers can differ in ids;
+// TestDirectToolCallMatchesSDK compares whole bodies.)
 func FuzzDirectToolCallMatchesSDK(f *testing.F) {
+	current := func(body string) string { return inEra(exchange{body: body}).body }
 	for _, seed := range []string{
 		callBody("1", "list_tasks", `{}`),
 		callBody(`"x"`, "get_task", `{"id":"00000000-0000-0000-0000-000000000000"}`),
@@ -381,11 +432,21 @@ func FuzzDirectToolCallMatchesSDK(f *testing.F) {
 		`{"jsonrpc":"2.0","id":1e2,"method":"tools/call","params":{"name":"list_tasks"}}`,
 		`[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks"}}]`,
 	} {
-		f.Add([]byte(seed))
+		f.Add([]byte(seed), false)
+		f.Add([]byte(current(seed)), true)
 	}
+	f.Add([]byte(`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_tasks","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",`+
+		`"io.modelcontextprotocol/clientCapabilities":{"roots":{"listChanged":"yes"}},"io.modelcontextprotocol/clientInfo":{"name":1}}}}`), true)
 	e := newPairEnv(f)
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Fuzz(func(t *testing.T, body []byte, current bool) {
 		x := exchange{body: string(body)}
+		if current {
+			var msg struct {
+				Params struct{ Name string } `json:"params"`
+			}
+			_ = json.Unmarshal(body, &msg)
+			x.header = eraHeaders(currentEra, msg.Params.Name)
+		}
 		want, got := e.send(e.sdk, x), e.send(e.direct, x)
 		if got.Code != want.Code {
 			t.Fatalf("status %d, the SDK answers %d for %q", got.Code, want.Code, body)
@@ -400,7 +461,8 @@ func FuzzDirectToolCallMatchesSDK(f *testing.F) {
 func answerKind(body []byte) string {
 	var msg struct {
 		Result *struct {
-			IsError bool `json:"isError"`
+			IsError    bool   `json:"isError"`
+			ResultType string `json:"resultType"`
 		} `json:"result"`
 		Error *struct{ Code int } `json:"error"`
 	}
@@ -411,9 +473,9 @@ func answerKind(body []byte) string {
 	case msg.Error != nil:
 		return fmt.Sprintf("JSON-RPC error %d", msg.Error.Code)
 	case msg.Result != nil && msg.Result.IsError:
-		return "tool error"
+		return "tool error, resultType " + msg.Result.ResultType
 	case msg.Result != nil:
-		return "result"
+		return "result, resultType " + msg.Result.ResultType
 	}
 	return "neither result nor error"
 }

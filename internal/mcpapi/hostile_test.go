@@ -72,14 +72,17 @@ func newRawEnv(tb testing.TB) *rawEnv {
 
 // post sends body to the handler; chunked sends it without a length.
 func (e *rawEnv) post(body []byte, chunked bool) *httptest.ResponseRecorder {
+	return e.postWith(body, chunked, eraHeaders("2025-06-18", ""))
+}
+
+// postWith is post with the given headers.
+func (e *rawEnv) postWith(body []byte, chunked bool, header http.Header) *httptest.ResponseRecorder {
 	var rd io.Reader = bytes.NewReader(body)
 	if chunked {
 		rd = io.MultiReader(rd) // hides the length: NewRequest sets none
 	}
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", rd)
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Accept", "application/json, text/event-stream")
-	r.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	r.Header = header.Clone()
 	p := identity.Principal{UserID: e.user, ClientID: clientIDValue, GrantID: uuid.New(),
 		Scopes: []identity.Scope{identity.ScopeTasksRead, identity.ScopeTasksWrite}}
 	r = r.WithContext(identity.WithPrincipal(logging.WithRequestID(r.Context(), "req-hostile"), p))

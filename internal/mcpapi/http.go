@@ -8,21 +8,26 @@ import (
 	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/taskbridge/taskbridge/internal/httpx"
 )
 
-// httpLayer wraps the go-sdk handler with four things the SDK does not do:
+// httpLayer wraps the go-sdk handler with the things the SDK does not do:
 //
 //  1. It refuses a request without an authenticated principal (401), in
 //     case the handler is ever mounted without the bearer middleware.
 //  2. Optionally (Deps.HTTPScopeChallenge), a tools/call naming a tool the
-//     token cannot use is answered at the HTTP level with 403 and
-//     WWW-Authenticate: Bearer error="insufficient_scope", scope=...,
-//     resource_metadata=... . This is the form the MCP authorization spec
-//     and the go-sdk and TypeScript clients step up on. It is opt-in
-//     because ChatGPT opens its re-link UI only for the in-band tool error
-//     (scope.go) and shows a transport 403 as a failure; the in-band form is
-//     always on. Turn this on for hosts that step up on 403 (Claude, SDK
-//     clients).
+//     token cannot use is answered at the HTTP level with 403, a JSON error
+//     body and WWW-Authenticate: Bearer error="insufficient_scope",
+//     scope=..., resource_metadata=... (the MCP authorization spec's
+//     step-up). The go-sdk client (v1.8) and the TypeScript
+//     @modelcontextprotocol/client (v2) authorize again with the union of
+//     the scopes, so the person sees the consent page. The TypeScript
+//     @modelcontextprotocol/sdk (v1) refreshes its token instead when it
+//     holds a refresh token, which cannot widen the scope, and fails on the
+//     second 403. ChatGPT opens its re-link UI only for the in-band tool
+//     error (scope.go) and shows a transport 403 as a failure. So it is
+//     opt-in; the in-band form is always on.
 //  3. It copies each tool's _meta.securitySchemes to a top-level
 //     securitySchemes field in tools/list responses: the Apps SDK reads the
 //     top-level field, which mcp.Tool cannot express.
@@ -30,6 +35,9 @@ import (
 //     when the request is the plain common case (fastcall.go).
 //  5. It applies the batch rules and the per-app budget of tool calls
 //     (limits.go) before any message runs.
+//  6. It answers an earlier protocol version it does not speak, and an
+//     unknown method in a legacy one, with the JSON-RPC error a client can
+//     read (protocol.go).
 func (s *service) httpLayer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
@@ -53,6 +61,9 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		calls, batch := peekRequests(body)
+		if !refuseUnsupportedVersion(w, r, calls, batch) || !refuseUnknownLegacyMethod(w, r, calls, batch) { // protocol.go
+			return
+		}
 		if !s.admitRequest(w, r, p, calls, batch) {
 			return
 		}
@@ -64,7 +75,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 				if sp, known := s.specs[c.Params.Name]; known && !p.Has(sp.scope) {
 					s.recordDenied(r.Context(), p, sp)
 					w.Header().Set("WWW-Authenticate", s.challenge(sp))
-					http.Error(w, "insufficient_scope", http.StatusForbidden)
+					httpx.WriteError(w, r, http.StatusForbidden, "insufficient_scope", scopeDescription(sp))
 					return
 				}
 			}
@@ -76,7 +87,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 			ctx, flag := withUnavailableFlag(r.Context())
 			uw := &unavailableWriter{ResponseWriter: w, flag: flag}
 			r = r.WithContext(ctx)
-			if s.serveToolCall(uw, r, body, p) { // fastcall.go
+			if s.serveToolCall(uw, r, body) { // fastcall.go
 				return
 			}
 			next.ServeHTTP(uw, r)
@@ -93,7 +104,8 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 }
 
 type peekedRequest struct {
-	Method string `json:"method"`
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
 	Params struct {
 		Name string `json:"name"`
 	} `json:"params"`

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/go-chi/httprate"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
@@ -37,8 +37,8 @@ import (
 //     deadline), then gets a rate-limit tool error. A call holds at most
 //     one pooled connection at a time, so one app, and one user, hold at
 //     most that many connections: a flood queues behind itself, and other
-//     users' calls find the pool free. Both call paths (fastcall.go, the
-//     SDK's through admitMiddleware) take the slots, around the scope check
+//     users' calls find the pool free. The per-call policy (policy.go),
+//     which both call paths run, takes the slots, around the scope check
 //     too, whose refusal writes an audit row.
 //
 // A call refused here writes no audit row: writing it would take the
@@ -119,11 +119,7 @@ func (s *service) admitRequest(w http.ResponseWriter, r *http.Request, p identit
 // a JSON-RPC Invalid Request error (id null: no single request it
 // answers).
 func writeInvalidRequest(w http.ResponseWriter, message string) {
-	msg, _ := json.Marshal(message)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":` + string(msg) + "}}\n"))
+	writeRPCError(w, http.StatusBadRequest, json.RawMessage("null"), jsonrpc.Error{Code: jsonrpc.CodeInvalidRequest, Message: message})
 }
 
 // admitCall waits for a slot of p's app and of p's user. It returns the
@@ -151,32 +147,4 @@ func (s *service) refusedCall(ctx context.Context, tool string) {
 	}
 	s.Metrics.ToolCall(tool, "rate_limited")
 	s.Log.WarnContext(ctx, "tool call: no free slot for its connection or user", slog.String("tool", tool))
-}
-
-// rateLimitedResult is the tool error of a call refused by admitCall.
-func rateLimitedResult() *mcp.CallToolResult {
-	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: rateLimitedText}}}
-}
-
-// admitMiddleware takes the slots for a tools/call on the SDK's path.
-func (s *service) admitMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
-	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-		if method != "tools/call" {
-			return next(ctx, method, req)
-		}
-		p, err := principalOf(ctx, tokenInfo(req))
-		if err != nil {
-			return next(ctx, method, req) // scopeMiddleware refuses it
-		}
-		name := ""
-		if params, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
-			name = params.Name
-		}
-		release, ok := s.admitCall(ctx, p, name)
-		if !ok {
-			return rateLimitedResult(), nil
-		}
-		defer release()
-		return next(ctx, method, req)
-	}
 }

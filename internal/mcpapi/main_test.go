@@ -43,6 +43,7 @@ const (
 	userHeader    = "X-Test-User"
 	scopesHeader  = "X-Test-Scopes"
 	grantHeader   = "X-Test-Grant" // optional; else every request is a new grant
+	pathHeader    = "X-Test-Path"  // "sdk": the handler that leaves every tools/call to the go-sdk
 	clientIDValue = "test-client"
 )
 
@@ -61,15 +62,29 @@ type env struct {
 	// protocol is the MCP version clients ask for; "" is the go-sdk's
 	// latest.
 	protocol string
+	// sdk sends every request to the handler that leaves tools/call to the
+	// go-sdk (else the direct path, fastcall.go, answers what it can).
+	sdk bool
 }
 
-// onBothPaths runs test once per way a tools/call is answered: in
-// 2025-06-18 (what hosts speak today) the direct path answers
-// (fastcall.go); in 2026-07-28, the go-sdk client's default, the SDK does.
-// Both must enforce everything the test checks.
-func onBothPaths(t *testing.T, test func(t *testing.T, protocol string)) {
-	t.Run("direct", func(t *testing.T) { test(t, "2025-06-18") })
-	t.Run("sdk", func(t *testing.T) { test(t, "") })
+// path is one way a tools/call is answered: by the direct path
+// (fastcall.go) or the go-sdk, in a protocol era.
+type path struct {
+	protocol string
+	sdk      bool
+}
+
+func (e *env) use(p path) { e.protocol, e.sdk = p.protocol, p.sdk }
+
+// onBothPaths runs test once per way a tools/call is answered: the direct
+// path (fastcall.go) and the go-sdk, each in the legacy era hosts speak
+// today (2025-06-18) and the current one (2026-07-28). All must enforce
+// everything the test checks.
+func onBothPaths(t *testing.T, test func(t *testing.T, via path)) {
+	for _, era := range []string{"2025-06-18", "2026-07-28"} {
+		t.Run("direct/"+era, func(t *testing.T) { test(t, path{protocol: era}) })
+		t.Run("sdk/"+era, func(t *testing.T) { test(t, path{protocol: era, sdk: true}) })
+	}
 }
 
 type testClock struct{ t time.Time }
@@ -129,13 +144,31 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, o := range opts {
 		o(&deps)
 	}
-	h, err := mcpapi.NewHandler(deps)
+	return &env{db: db, deps: deps, srv: newTestServer(t, deps), clock: clock}
+}
+
+// newTestServer serves d's handler, and (for requests with pathHeader
+// "sdk") the same handler with the direct path off, on one database.
+func newTestServer(t *testing.T, d mcpapi.Deps) *httptest.Server {
+	t.Helper()
+	direct, err := mcpapi.NewHandler(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(testPrincipal(h))
+	mcpapi.SDKOnly(&d)
+	sdk, err := mcpapi.NewHandler(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(testPrincipal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(pathHeader) == "sdk" {
+			sdk.ServeHTTP(w, r)
+			return
+		}
+		direct.ServeHTTP(w, r)
+	})))
 	t.Cleanup(srv.Close)
-	return &env{db: db, deps: deps, srv: srv, clock: clock}
+	return srv
 }
 
 // testAccountDeletion stands in for internal/privacy's deletion request:
@@ -163,12 +196,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 type headerTransport struct {
 	user   uuid.UUID
 	scopes []identity.Scope
+	sdk    bool // the go-sdk answers (pathHeader)
 }
 
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set(userHeader, h.user.String())
 	r.Header.Set(scopesHeader, identity.JoinScopes(h.scopes))
+	if h.sdk {
+		r.Header.Set(pathHeader, "sdk")
+	}
 	r.Header.Set("Authorization", "Bearer test-token") // read only by TestTokenInfoCrossCheck's verifier
 	return http.DefaultTransport.RoundTrip(r)
 }
@@ -179,7 +216,7 @@ func (e *env) client(t *testing.T, user uuid.UUID, scopes []identity.Scope) *mcp
 	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	sess, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{
 		Endpoint:   e.srv.URL,
-		HTTPClient: &http.Client{Transport: headerTransport{user: user, scopes: scopes}},
+		HTTPClient: &http.Client{Transport: headerTransport{user: user, scopes: scopes, sdk: e.sdk}},
 		MaxRetries: -1, DisableStandaloneSSE: true,
 	}, &mcp.ClientSessionOptions{ProtocolVersion: e.protocol})
 	if err != nil {

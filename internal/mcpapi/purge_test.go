@@ -107,9 +107,9 @@ func TestPurgeConfirmationIsBoundToTheTrashing(t *testing.T) {
 	onBothPaths(t, testPurgeConfirmationIsBoundToTheTrashing)
 }
 
-func testPurgeConfirmationIsBoundToTheTrashing(t *testing.T, protocol string) {
+func testPurgeConfirmationIsBoundToTheTrashing(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	id, oldTok := trashedTask(t, s, "trashed twice")
 	callOK(t, s, "restore_task", map[string]any{"id": id}, nil)

@@ -20,7 +20,7 @@ type listInput struct {
 	Tag       string `json:"tag,omitempty" jsonschema:"only tasks carrying this tag"`
 	Query     string `json:"query,omitempty" jsonschema:"text to find in titles and tags (plain text, not a pattern)"`
 	View      string `json:"view,omitempty" jsonschema:"live (default) or trash"`
-	Limit     int    `json:"limit,omitempty" jsonschema:"page size, 1-100 (default 25)"`
+	Limit     *int   `json:"limit,omitempty" jsonschema:"page size, 1-100 (default 25)"`
 	Cursor    string `json:"cursor,omitempty" jsonschema:"next_cursor from the previous page of the same query"`
 }
 
@@ -141,7 +141,8 @@ func listSchema() *jsonschema.Schema {
 		setString(prop(s, "tag"), task.MaxTagLen)
 		setString(prop(s, "query"), task.MaxQueryLen)
 		setEnum(prop(s, "view"), "live", "trash")
-		lim := prop(s, "limit")
+		lim := prop(s, "limit") // a pointer only to tell absent from 0
+		lim.Type, lim.Types = "integer", nil
 		lo, hi := 1.0, float64(task.MaxPageSize)
 		lim.Minimum, lim.Maximum = &lo, &hi
 		setString(prop(s, "cursor"), maxCursorInputLen)

@@ -14,13 +14,15 @@ import (
 // Scopes are decided here, on the server, for every call (A3, P8), from the
 // principal's granted scopes and the tool's declared scope, whatever the
 // client or the model claims. Tools the token cannot use are left out of
-// tools/list, and a call to one is refused before the handler runs, as a
-// tool error (no zero-valued structuredContent) carrying the challenge
+// tools/list, and a call to one is refused by the per-call policy
+// (policy.go) before the tool runs, as a tool error (no zero-valued structuredContent) carrying the challenge
 // ChatGPT uses to offer re-linking with more scopes:
 //
 //	_meta["mcp/www_authenticate"] = Bearer error="insufficient_scope", scope="tasks.write", resource_metadata="...", error_description="..."
 //
-// The HTTP 403 form of the same challenge is in http.go.
+// The HTTP 403 form of the same challenge is in http.go. The middleware
+// below filters tools/list and audits calls to unknown tools; the scope of
+// a call is checked in policy.go, which both call paths run.
 
 func (s *service) scopeMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
@@ -48,18 +50,8 @@ func (s *service) scopeMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if !ok {
 				break
 			}
-			sp, known := s.specs[params.Name]
-			if !known {
+			if _, known := s.specs[params.Name]; !known {
 				s.recordUnknownTool(ctx, req)
-				break // the SDK answers "unknown tool"
-			}
-			p, err := principalOf(ctx, tokenInfo(req))
-			if err != nil {
-				return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: "not authenticated"}}}, nil
-			}
-			if !p.Has(sp.scope) {
-				s.recordDenied(ctx, p, sp)
-				return s.insufficientScope(sp), nil
 			}
 		}
 		return next(ctx, method, req)
@@ -79,12 +71,20 @@ const unknownToolName = "unknown"
 
 // recordUnknownTool audits a tools/call naming no tool of this server (L4).
 // Every such call reaches here, on either path: the direct path leaves
-// unknown names to the SDK (fastcall.go).
+// unknown names to the SDK (fastcall.go). There is no handler, so no
+// per-call policy: the row is written under the caller's slots like a
+// call's (limits.go), or, with none free in time, not at all (logged and
+// counted as rate limited); the SDK answers "unknown tool" either way.
 func (s *service) recordUnknownTool(ctx context.Context, req mcp.Request) {
 	p, err := principalOf(ctx, tokenInfo(req))
 	if err != nil {
 		return // no caller to record; the HTTP layer refuses these anyway
 	}
+	release, ok := s.admitCall(ctx, p, unknownToolName)
+	if !ok {
+		return
+	}
+	defer release()
 	c := &call{tool: unknownToolName, principal: p, requestID: logging.RequestID(ctx)}
 	s.record(ctx, c, audit.OutcomeFailure, map[string]any{"reason": "unknown_tool"})
 }

@@ -25,9 +25,9 @@ func TestValidationErrorsAreToolErrors(t *testing.T) {
 	onBothPaths(t, testValidationErrorsAreToolErrors)
 }
 
-func testValidationErrorsAreToolErrors(t *testing.T, protocol string) {
+func testValidationErrorsAreToolErrors(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	a := create(t, s, map[string]any{"title": "a"})
@@ -107,9 +107,9 @@ func testValidationErrorsAreToolErrors(t *testing.T, protocol string) {
 
 func TestCrossUserIDsAreNotFound(t *testing.T) { onBothPaths(t, testCrossUserIDsAreNotFound) }
 
-func testCrossUserIDsAreNotFound(t *testing.T, protocol string) {
+func testCrossUserIDsAreNotFound(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	owner := e.client(t, e.newUser(t), readWrite)
 	mine := create(t, owner, map[string]any{"title": "owner's task"})
 	trashed := create(t, owner, map[string]any{"title": "owner's trashed task"})
@@ -160,9 +160,9 @@ func testCrossUserIDsAreNotFound(t *testing.T, protocol string) {
 
 func TestScopeRefusalInBand(t *testing.T) { onBothPaths(t, testScopeRefusalInBand) }
 
-func testScopeRefusalInBand(t *testing.T, protocol string) {
+func testScopeRefusalInBand(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	u := e.newUser(t)
 	reader := e.client(t, u, readOnly)
 	res := call(t, reader, "create_task", map[string]any{"title": "should not exist"})
@@ -246,7 +246,7 @@ func TestUnauthenticatedRequestIs401(t *testing.T) {
 func TestToolsListFilteredByScope(t *testing.T) {
 	e := newEnv(t)
 	u := e.newUser(t)
-	read := []string{"fetch", "get_task", "list_tasks", "search", "show_task_board"}
+	read := []string{"fetch", "get_account_profile", "get_task", "list_tasks", "search", "show_task_board"}
 	write := []string{"complete_task", "complete_tasks", "create_task", "create_tasks", "delete_task", "purge_task", "reopen_task",
 		"request_account_deletion", "restore_task", "update_task"}
 	for _, c := range []struct {
@@ -284,7 +284,7 @@ func TestAuditRowSharesTheEffectTransaction(t *testing.T) {
 	onBothPaths(t, testAuditRowSharesTheEffectTransaction)
 }
 
-func testAuditRowSharesTheEffectTransaction(t *testing.T, protocol string) {
+func testAuditRowSharesTheEffectTransaction(t *testing.T, via path) {
 	e := newEnv(t, func(d *mcpapi.Deps) {
 		mcpapi.SetAuditAppender(d, func(ctx context.Context, q audit.Execer, ev audit.Event) error {
 			if ev.Type == "tool.call" && ev.Outcome == audit.OutcomeSuccess {
@@ -293,7 +293,7 @@ func testAuditRowSharesTheEffectTransaction(t *testing.T, protocol string) {
 			return testAudit.Append(ctx, q, ev)
 		})
 	})
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	msg := callErr(t, s, "create_task", map[string]any{"title": "must roll back"})
 	if !strings.Contains(msg, "nothing was changed") || !strings.Contains(msg, "request id req-") {
@@ -317,10 +317,10 @@ func testAuditRowSharesTheEffectTransaction(t *testing.T, protocol string) {
 // scopes present in both count.
 func TestTokenInfoCrossCheck(t *testing.T) { onBothPaths(t, testTokenInfoCrossCheck) }
 
-func testTokenInfoCrossCheck(t *testing.T, protocol string) {
+func testTokenInfoCrossCheck(t *testing.T, via path) {
 	var info auth.TokenInfo
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	verifier := func(context.Context, string, *http.Request) (*auth.TokenInfo, error) { return &info, nil }
 	chained := httptest.NewServer(testPrincipal(auth.RequireBearerToken(verifier, nil)(e.srv.Config.Handler)))
 	t.Cleanup(chained.Close)

@@ -5,15 +5,18 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/buildinfo"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -54,6 +57,9 @@ type Deps struct {
 	// PreviousStateKeys still verify (never sign), while StateKey rotates.
 	PreviousStateKeys [][]byte
 	Log               *slog.Logger
+	// Version is the server's version as clients see it (serverInfo);
+	// empty means buildinfo.Version("").
+	Version string
 	// ResourceURL is the canonical MCP endpoint URL (the token audience).
 	ResourceURL string
 	// ResourceMetadataURL is the protected-resource metadata URL named in
@@ -67,7 +73,8 @@ type Deps struct {
 	// resource is served.
 	Widget *Widget
 	// HTTPScopeChallenge additionally answers a tools/call for a tool the
-	// token cannot use with HTTP 403 insufficient_scope (see scope.go).
+	// token cannot use with HTTP 403 insufficient_scope (see http.go for
+	// which clients step up on it).
 	HTTPScopeChallenge bool
 	// RequireWidgetProvenance refuses purge_task unless the call's _meta
 	// carries the host's widget marker (see purge.go).
@@ -79,6 +86,13 @@ type Deps struct {
 	// Limits bound one caller's work on this replica (limits.go); zero
 	// fields are no limit.
 	Limits Limits
+	// Middleware is receiving middleware for the MCP server, outermost
+	// first, run around the server's own. Add middleware here, never with
+	// mcp.Server.AddReceivingMiddleware: the direct tools/call path
+	// (fastcall.go) runs this same chain, so a middleware sees every
+	// request on either path. On the direct path a tools/call request has
+	// no Session (the call has none; see fastcall.go).
+	Middleware []mcp.Middleware
 
 	// Audit records every tool call in the transaction of its effect.
 	Audit audit.Appender
@@ -103,6 +117,13 @@ type service struct {
 	tools    map[string]mcp.ToolHandler // the registered handlers, for fastcall.go
 	widget   string
 	limits   workLimits
+	impl     *mcp.Implementation
+	implJSON []byte // impl encoded, for the direct path's 2026-07-28 results
+	// directCall is the receiving middleware chain around the registered
+	// tool handler, as the direct path runs it (fastcall.go).
+	directCall   mcp.MethodHandler
+	metaVerdicts metaVerdicts
+	responses    responseBuffers
 }
 
 // maxRequestBytes bounds one JSON-RPC request. A batch of 25 tasks with
@@ -141,6 +162,9 @@ func NewHandler(d Deps) (http.Handler, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Version == "" {
+		d.Version = buildinfo.Version("")
 	}
 	if d.appendAudit == nil {
 		d.appendAudit = d.Audit.Append
@@ -195,12 +219,28 @@ const serverInstructions = `taskbridge manages the signed-in user's personal tas
 	`only the user can delete permanently, from the task board.`
 
 func (s *service) newMCPServer() (*mcp.Server, error) {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: "1"}, &mcp.ServerOptions{
-		Instructions: serverInstructions,
-		Logger:       sdkLogger(s.Log),
-		// No logging capability: the server does not stream logs to clients.
-		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
-		SetCacheable: setCacheable,
+	// The capabilities are declared, not inferred: the go-sdk would infer
+	// listChanged for tools and resources, which a stateless server never
+	// sends, and would then hold every subscriptions/listen open until the
+	// request timeout. Declared: tools, and resources when the widget is
+	// served. No logging: the server does not stream logs to clients. No
+	// prompts or completions (undeclaredMethods answers them -32601).
+	caps := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
+	if s.Widget != nil && s.Widget.Register != nil {
+		caps.Resources = &mcp.ResourceCapabilities{}
+	}
+	s.impl = &mcp.Implementation{Name: "taskbridge", Title: "taskbridge tasks", Version: s.Version}
+	implJSON, err := json.Marshal(s.impl)
+	if err != nil {
+		return nil, fmt.Errorf("encode the server's implementation: %w", err)
+	}
+	s.implJSON = implJSON
+	srv := mcp.NewServer(s.impl, &mcp.ServerOptions{
+		Instructions:              serverInstructions,
+		Logger:                    sdkLogger(s.Log),
+		Capabilities:              caps,
+		SupportedProtocolVersions: acceptedVersions(),
+		SetCacheable:              setCacheable,
 	})
 	s.specs = map[string]toolSpec{}
 	s.tools = map[string]mcp.ToolHandler{}
@@ -209,12 +249,19 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 	s.addBatchTools(srv)
 	s.addPurgeTool(srv)
 	s.addAccountTools(srv)
+	s.addProfileTool(srv)
 	if s.Widget != nil && s.Widget.Register != nil {
 		s.Widget.Register(srv)
 	}
-	// Outermost first: a call takes its slots before the scope check,
-	// whose refusal writes an audit row (limits.go).
-	srv.AddReceivingMiddleware(s.admitMiddleware, s.scopeMiddleware)
+	// The one list of receiving middleware, outermost first. The direct
+	// path composes the same list around the registered tool handler.
+	middleware := append(slices.Clone(s.Middleware), s.scopeMiddleware)
+	srv.AddReceivingMiddleware(middleware...)
+	srv.AddReceivingMiddleware(undeclaredMethods) // outermost: prompts and completions never reach a tool
+	s.directCall = s.callRegisteredTool
+	for _, m := range slices.Backward(middleware) {
+		s.directCall = m(s.directCall)
+	}
 	return srv, nil
 }
 
@@ -224,15 +271,27 @@ func (s *service) newMCPServer() (*mcp.Server, error) {
 // "public"; here the default is private and immediately stale (D8), because
 // these answers can be per user: tools/list depends on the token's scopes.
 //
-// One exception: a resources/read whose handler declared its own scope
-// keeps it. The resource handler is the one place that knows whether its
+// server/discover does not vary by user or token (versions, capabilities,
+// server identity and instructions change only with a deployment), so it
+// is public for an hour, as the specification's example has it.
+//
+// One exception among the others: a resources/read whose handler declared
+// its own scope keeps it. The resource handler is the one place that knows whether its
 // bytes are per user; the widget template (web/widget) is the same file for
 // every user, holds no user data, and declares public for a day under a
 // URI versioned by content, so hosts and intermediaries may share it. A
 // resource handler that declares nothing is private like everything else.
+const discoverTTL = time.Hour
+
 func setCacheable(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
-	if _, ok := req.(*mcp.ReadResourceRequest); ok && c.CacheScope != "" {
+	switch req.(type) {
+	case *mcp.ServerRequest[*mcp.DiscoverParams]:
+		c.CacheScope, c.TTLMs = "public", int(discoverTTL.Milliseconds())
 		return
+	case *mcp.ReadResourceRequest:
+		if c.CacheScope != "" {
+			return
+		}
 	}
 	c.CacheScope = "private"
 	c.TTLMs = 0

@@ -1,11 +1,8 @@
 package mcpapi_test
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/taskbridge/taskbridge/internal/mcpapi"
 )
 
 // rekeyed is e's handler on the same database and clock with other state
@@ -18,13 +15,7 @@ func (e *env) rekeyed(t *testing.T, key string, previous ...string) *env {
 	for _, p := range previous {
 		d.PreviousStateKeys = append(d.PreviousStateKeys, []byte(p))
 	}
-	h, err := mcpapi.NewHandler(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(testPrincipal(h))
-	t.Cleanup(srv.Close)
-	return &env{db: e.db, deps: d, srv: srv, clock: e.clock, protocol: e.protocol}
+	return &env{db: e.db, deps: d, srv: newTestServer(t, d), clock: e.clock, protocol: e.protocol, sdk: e.sdk}
 }
 
 // TestStateKeyRotatesWithoutRefusingWhatWasSigned (S2): with
@@ -36,10 +27,10 @@ func TestStateKeyRotatesWithoutRefusingWhatWasSigned(t *testing.T) {
 	onBothPaths(t, testStateKeyRotation)
 }
 
-func testStateKeyRotation(t *testing.T, protocol string) {
+func testStateKeyRotation(t *testing.T, via path) {
 	oldKey, newKey, otherKey := strings.Repeat("k", 32), strings.Repeat("n", 32), strings.Repeat("o", 32)
 	e := newEnv(t) // signs with oldKey
-	e.protocol = protocol
+	e.use(via)
 	user := e.newUser(t)
 	s := e.client(t, user, readWrite)
 	for _, title := range []string{"one", "two", "three"} {

@@ -23,6 +23,8 @@ type toolSpec struct {
 	appOnly bool
 	// template: the result renders the task board.
 	template bool
+	// profile: the tool names the signed-in account (openai/profile).
+	profile bool
 	// userData: the result carries user-written text, so its text content
 	// is prefixed with userDataNote and fenced (results.go dataText).
 	userData bool
@@ -60,6 +62,9 @@ func (s *service) register(sp toolSpec) *mcp.Tool {
 	}
 	if len(ui) > 0 {
 		meta["ui"] = ui
+	}
+	if sp.profile {
+		meta["openai/profile"] = true
 	}
 	return &mcp.Tool{
 		Name:        sp.name,

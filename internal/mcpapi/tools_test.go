@@ -68,9 +68,9 @@ func create(t *testing.T, s *mcp.ClientSession, args map[string]any) taskJSON {
 
 func TestToolHappyPaths(t *testing.T) { onBothPaths(t, testToolHappyPaths) }
 
-func testToolHappyPaths(t *testing.T, protocol string) {
+func testToolHappyPaths(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 
 	notes := strings.Repeat("n", 500)
@@ -156,7 +156,7 @@ func testToolHappyPaths(t *testing.T, protocol string) {
 		Metadata        struct{ Status string }
 	}
 	callOK(t, s, "fetch", map[string]any{"id": a.ID}, &fe)
-	if fe.ID != a.ID || !strings.Contains(fe.Text, notes) || fe.Metadata.Status != "open" {
+	if fe.ID != a.ID || fe.Text != fe.Title+"\n\n"+a.NotesExcerpt || fe.Metadata.Status != "open" {
 		t.Fatalf("fetch: %+v", fe)
 	}
 
@@ -200,9 +200,9 @@ func TestListPaginationWithSignedCursor(t *testing.T) {
 	onBothPaths(t, testListPaginationWithSignedCursor)
 }
 
-func testListPaginationWithSignedCursor(t *testing.T, protocol string) {
+func testListPaginationWithSignedCursor(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	s := e.client(t, e.newUser(t), readWrite)
 	seen := map[string]bool{}
 	for i := 0; i < 5; i++ {
@@ -236,9 +236,9 @@ func TestAuditRowPerToolCallWithoutFreeText(t *testing.T) {
 	onBothPaths(t, testAuditRowPerToolCallWithoutFreeText)
 }
 
-func testAuditRowPerToolCallWithoutFreeText(t *testing.T, protocol string) {
+func testAuditRowPerToolCallWithoutFreeText(t *testing.T, via path) {
 	e := newEnv(t)
-	e.protocol = protocol
+	e.use(via)
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	a := create(t, s, map[string]any{"title": "secret plan", "notes": "very private"})
@@ -280,10 +280,10 @@ func TestRefusedCallsBeforeTheHandlerAreAudited(t *testing.T) {
 	onBothPaths(t, testRefusedCallsBeforeTheHandlerAreAudited)
 }
 
-func testRefusedCallsBeforeTheHandlerAreAudited(t *testing.T, protocol string) {
+func testRefusedCallsBeforeTheHandlerAreAudited(t *testing.T, via path) {
 	metrics := &recordingMetrics{flags: map[string]int{}, calls: map[string]int{}}
 	e := newEnv(t, func(d *mcpapi.Deps) { d.Metrics = metrics })
-	e.protocol = protocol
+	e.use(via)
 	u := e.newUser(t)
 	s := e.client(t, u, readWrite)
 	other := uuid.NewString()
@@ -392,7 +392,7 @@ func TestCacheScopeIsPrivate(t *testing.T) {
 	const undeclared = "ui://taskbridge/test-undeclared.html"
 	e := newEnv(t, func(d *mcpapi.Deps) {
 		d.Widget = &mcpapi.Widget{URI: widget.URI(), Register: func(s *mcp.Server) {
-			widget.RegisterResource(s)
+			widget.Register("")(s)
 			s.AddResource(&mcp.Resource{URI: undeclared, Name: "undeclared", MIMEType: "text/plain"},
 				func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 					return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: undeclared, MIMEType: "text/plain", Text: "x"}}}, nil

@@ -84,8 +84,20 @@ func checkLen(field, s string, max int) error {
 	return nil
 }
 
+// pageSize is list_tasks' limit argument: absent is the default page size
+// (0 to task.Filter), and a given value must be 1 to task.MaxPageSize.
+func pageSize(limit *int) (int, error) {
+	if limit == nil {
+		return 0, nil
+	}
+	if *limit < 1 || *limit > task.MaxPageSize {
+		return 0, refuse("limit must be between 1 and %d", task.MaxPageSize)
+	}
+	return *limit, nil
+}
+
 // parseFilter validates list_tasks/show_task_board arguments into a
-// normalized filter.
+// normalized filter; limit 0 is the default page size.
 func parseFilter(status, dueBefore, dueAfter, tag, query, view string, limit int) (task.Filter, string, error) {
 	var f task.Filter
 	var err error
@@ -206,6 +218,7 @@ func parsePatch(in updateInput) (task.Patch, []string, error) {
 func asToolError(err error) error {
 	var te *toolError
 	var ve *task.ValidationError
+	var le *task.LimitError
 	switch {
 	case errors.As(err, &te):
 		return te
@@ -219,7 +232,7 @@ func asToolError(err error) error {
 		// The same answer whether the id never existed or belongs to someone
 		// else: row-level security makes them indistinguishable (A8, I4).
 		return &toolError{msg: "task not found: check the id (use list_tasks to find it)"}
-	case errors.Is(err, task.ErrConflict):
+	case errors.Is(err, task.ErrConflict), errors.As(err, &le):
 		return &toolError{msg: err.Error()}
 	}
 	return err

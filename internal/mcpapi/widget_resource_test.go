@@ -39,7 +39,7 @@ type resourceMeta struct {
 // Apps SDK key (a stale or unversioned link would show hosts an old build).
 func TestWidgetLinkedAndServedByTheRealHandler(t *testing.T) {
 	e := newEnv(t, func(d *mcpapi.Deps) {
-		d.Widget = &mcpapi.Widget{URI: widget.URI(), Register: widget.RegisterResource}
+		d.Widget = &mcpapi.Widget{URI: widget.URI(), Register: widget.Register("")}
 	})
 	s := e.client(t, e.newUser(t), readWrite)
 	ctx := context.Background()

@@ -64,6 +64,8 @@ func recordEverything(t *testing.T, reg *metrics.Registry) {
 	reg.RetentionDeleted("trashed_tasks", 3)
 	reg.RefreshTokenReuse()
 	reg.AuditSealed(42, 1500*time.Millisecond)
+	reg.AuditVerifyProblems(2)
+	reg.AuditChainVerified(time.Unix(1700000000, 0))
 }
 
 var (
@@ -103,6 +105,8 @@ func TestScrapeCarriesNoIdentifiersInLabels(t *testing.T) {
 		`taskbridge_refresh_token_reuse_total 1`,
 		`taskbridge_audit_head_seq 42`,
 		`taskbridge_audit_seal_lag_seconds 1.5`,
+		`taskbridge_audit_verify_problems 2`,
+		`taskbridge_audit_verified_timestamp_seconds 1.7e+09`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("scrape lacks %s", want)
@@ -178,7 +182,7 @@ func TestAlertRulesReferenceExistingMetrics(t *testing.T) {
 			}
 		}
 	}
-	for _, must := range []string{metrics.AuthFailures, metrics.HTTPRequests, metrics.TokenReuse, metrics.AuditSealLag, metrics.RateLimitHits, metrics.AuditHeadSeq, metrics.LoginFailures} {
+	for _, must := range []string{metrics.AuthFailures, metrics.HTTPRequests, metrics.TokenReuse, metrics.AuditSealLag, metrics.RateLimitHits, metrics.AuditHeadSeq, metrics.LoginFailures, metrics.AuditProblems, metrics.AuditVerified} {
 		if !seen[must] {
 			t.Errorf("no alert rule uses %s", must)
 		}

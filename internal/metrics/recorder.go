@@ -14,6 +14,8 @@ type Recorder interface {
 	RetentionDeleted(kind string, n int)
 	RefreshTokenReuse()
 	AuditSealed(headSeq int64, lag time.Duration)
+	AuditVerifyProblems(n int)
+	AuditChainVerified(at time.Time)
 }
 
 // Nop records nothing.
@@ -27,6 +29,8 @@ func (Nop) InjectionFlag(string)             {}
 func (Nop) RetentionDeleted(string, int)     {}
 func (Nop) RefreshTokenReuse()               {}
 func (Nop) AuditSealed(int64, time.Duration) {}
+func (Nop) AuditVerifyProblems(int)          {}
+func (Nop) AuditChainVerified(time.Time)     {}
 
 var _ Recorder = Nop{}
 var _ Recorder = (*Registry)(nil)

@@ -24,6 +24,8 @@ type Registry struct {
 	tokenReuse       prometheus.Counter
 	auditHead        prometheus.Gauge
 	auditLag         prometheus.Gauge
+	auditProblems    prometheus.Gauge
+	auditVerified    prometheus.Gauge
 }
 
 // Names of the metrics, for alert rules and tests.
@@ -39,6 +41,8 @@ const (
 	TokenReuse       = "taskbridge_refresh_token_reuse_total" // #nosec G101 -- a metric name, not a credential
 	AuditHeadSeq     = "taskbridge_audit_head_seq"
 	AuditSealLag     = "taskbridge_audit_seal_lag_seconds"
+	AuditProblems    = "taskbridge_audit_verify_problems"
+	AuditVerified    = "taskbridge_audit_verified_timestamp_seconds"
 )
 
 // New returns a registry with every taskbridge metric plus the Go runtime
@@ -67,9 +71,14 @@ func New() *Registry {
 	r.auditHead = prometheus.NewGauge(prometheus.GaugeOpts{Name: AuditHeadSeq,
 		Help: "Sequence number of the audit chain head. It only grows; a decrease means the trail was cut."})
 	r.auditLag = prometheus.NewGauge(prometheus.GaugeOpts{Name: AuditSealLag,
-		Help: "Age in seconds of the oldest committed audit event not yet sealed."})
+		Help: "Age in seconds of the oldest committed audit event not yet sealed, counted from the last chain head that verifies."})
+	r.auditProblems = prometheus.NewGauge(prometheus.GaugeOpts{Name: AuditProblems,
+		Help: "Problems the scheduled audit verify found in its current or last complete sweep of the chain; 0 only after a whole sweep found none."})
+	r.auditVerified = prometheus.NewGauge(prometheus.GaugeOpts{Name: AuditVerified,
+		Help: "Unix time at which the scheduled audit verify last completed a sweep of the whole chain without a problem; 0 before the first."})
 	r.reg.MustRegister(r.httpRequests, r.httpDuration, r.toolCalls, r.authFailures, r.loginFailures,
 		r.rateLimited, r.injectionFlags, r.retentionDeleted, r.tokenReuse, r.auditHead, r.auditLag,
+		r.auditProblems, r.auditVerified,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -103,3 +112,7 @@ func (r *Registry) AuditSealed(headSeq int64, lag time.Duration) {
 	r.auditHead.Set(float64(headSeq))
 	r.auditLag.Set(lag.Seconds())
 }
+
+func (r *Registry) AuditVerifyProblems(n int) { r.auditProblems.Set(float64(n)) }
+
+func (r *Registry) AuditChainVerified(at time.Time) { r.auditVerified.Set(float64(at.Unix())) }

@@ -283,7 +283,7 @@ func TestB10_09_TokenResponsesNoStoreJSON(t *testing.T) {
 
 func TestB10_10_MetadataDocuments(t *testing.T) {
 	e := newEnv(t)
-	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+	for _, path := range []string{"/.well-known/oauth-authorization-server"} {
 		resp, m := e.getJSON(path)
 		if resp.StatusCode != http.StatusOK || m["issuer"] != e.url || m["authorization_endpoint"] != e.url+"/authorize" {
 			t.Fatalf("%s: %d %v", path, resp.StatusCode, m)
@@ -298,7 +298,7 @@ func TestB10_10_MetadataDocuments(t *testing.T) {
 			t.Errorf("%s: advertises jwks_uri", path)
 		}
 	}
-	for _, path := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"} {
+	for _, path := range []string{"/.well-known/oauth-protected-resource/mcp"} {
 		resp, m := e.getJSON(path)
 		if resp.StatusCode != http.StatusOK || m["resource"] != e.cfg.MCPResourceURL() || m["authorization_servers"].([]any)[0] != e.url {
 			t.Fatalf("%s: %d %v", path, resp.StatusCode, m)
@@ -328,4 +328,23 @@ func TestB10_10_MetadataDocuments(t *testing.T) {
 		t.Errorf("unknown metadata path: %d %v", resp.StatusCode, m)
 	}
 	_ = context.Background
+}
+
+// TestNoDocumentsThatWouldMisdescribeTheServer: no OpenID discovery (this
+// server issues no ID tokens, so a document there would be an OpenID
+// provider lacking jwks_uri, id_token_signing_alg_values_supported and
+// subject_types_supported) and no root protected-resource document (RFC
+// 9728 §3.3 makes it describe the origin, which is not a resource here).
+// Both are 404 with a JSON error.
+func TestNoDocumentsThatWouldMisdescribeTheServer(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/.well-known/openid-configuration", "/.well-known/oauth-protected-resource"} {
+		resp, m := e.getJSON(path)
+		if resp.StatusCode != http.StatusNotFound || m["error"] == nil {
+			t.Errorf("GET %s: %d %v, want 404 with a JSON error", path, resp.StatusCode, m)
+		}
+		if m["issuer"] != nil || m["resource"] != nil {
+			t.Errorf("GET %s still serves metadata: %v", path, m)
+		}
+	}
 }

@@ -100,12 +100,16 @@ func TestB10_19_PrincipalCarriesOnlyGrantedScopes(t *testing.T) {
 	if info == nil || info.UserID != user.String() || len(info.Scopes) != 1 || info.Extra["client_id"] != c.ID || info.Expiration.IsZero() {
 		t.Fatalf("go-sdk TokenInfo: %+v", info)
 	}
-	// A later read-only consent narrows the grant: a write token from
-	// before loses write on its next request.
+	// Each consent governs its own connection (two ChatGPT workspaces share
+	// one client): a later read-only consent makes a read-only connection
+	// and neither narrows nor widens the write connection from before.
 	rw := e.login(user, c, true)
-	e.login(user, c, false)
-	if e.mcp("Bearer "+rw.Access).StatusCode != http.StatusOK || got["scopes"] != "tasks.read" {
-		t.Fatalf("narrowed grant still gives %v", got)
+	ro2 := e.login(user, c, false)
+	if e.mcp("Bearer "+rw.Access).StatusCode != http.StatusOK || got["scopes"] != "tasks.read tasks.write" {
+		t.Fatalf("the write connection after another connection's read-only consent: %v", got)
+	}
+	if e.mcp("Bearer "+ro2.Access).StatusCode != http.StatusOK || got["scopes"] != "tasks.read" {
+		t.Fatalf("the read-only connection: %v", got)
 	}
 }
 

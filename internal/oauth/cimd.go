@@ -44,12 +44,7 @@ func isMetadataClientID(id string) bool {
 		u.Hostname() == "" || u.Path == "" || u.Path == "/" || u.String() != id {
 		return false
 	}
-	for _, seg := range strings.Split(u.EscapedPath(), "/") {
-		if seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
+	return !hasDotSegment(u.EscapedPath())
 }
 
 // cimdFetcher fetches metadata documents over an SSRF-guarded client.
@@ -100,22 +95,62 @@ var specialPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach private IPv4
+	// Local-use NAT64 (RFC 8215): the site chooses where in the address the
+	// IPv4 address sits, so there is no one embedded address to judge.
 	netip.MustParsePrefix("64:ff9b:1::/48"),
 	netip.MustParsePrefix("100::/64"),
-	netip.MustParsePrefix("2001::/23"), // protocol assignments, Teredo
+	netip.MustParsePrefix("2001::/23"), // protocol assignments (Teredo is judged first)
 	netip.MustParsePrefix("2001:db8::/32"),
-	netip.MustParsePrefix("2002::/16"), // 6to4 can embed private IPv4
 	netip.MustParsePrefix("3fff::/20"),
 	netip.MustParsePrefix("fec0::/10"),
+}
+
+// IPv6 forms that carry an IPv4 address a connection to them reaches
+// (IPv4-mapped ::ffff:0:0/96 is unmapped before any of these).
+var (
+	ipv4Compatible = netip.MustParsePrefix("::/96")           // deprecated, still routed by some stacks
+	ipv4Translated = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT
+	nat64          = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
+	teredo         = netip.MustParsePrefix("2001::/32")
+)
+
+// embeddedIPv4 returns the IPv4 addresses an IPv6 address embeds: the last
+// 32 bits of the IPv4-compatible, IPv4-translated and NAT64 forms, bits
+// 16-47 of 6to4, and Teredo's server and (inverted) client address.
+func embeddedIPv4(ip netip.Addr) []netip.Addr {
+	if !ip.Is6() {
+		return nil
+	}
+	b := ip.As16()
+	switch {
+	case ipv4Compatible.Contains(ip), ipv4Translated.Contains(ip), nat64.Contains(ip):
+		return []netip.Addr{netip.AddrFrom4([4]byte(b[12:16]))}
+	case sixToFour.Contains(ip):
+		return []netip.Addr{netip.AddrFrom4([4]byte(b[2:6]))}
+	case teredo.Contains(ip):
+		client := [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}
+		return []netip.Addr{netip.AddrFrom4([4]byte(b[4:8])), netip.AddrFrom4(client)}
+	}
+	return nil
 }
 
 // PublicAddress is the default outbound address policy: only ordinary
 // public unicast addresses. Loopback, private (RFC 1918, ULA), link-local
 // (including 169.254.169.254 cloud metadata), multicast, unspecified,
-// documentation, CGNAT and translation ranges are refused.
+// documentation, CGNAT and special-purpose ranges are refused. An IPv6
+// address that embeds IPv4 addresses (mapped, compatible, translated,
+// NAT64, 6to4, Teredo) is judged by those: ::7f00:1 is 127.0.0.1.
 func PublicAddress(ip netip.Addr) bool {
 	ip = ip.Unmap()
+	if v4s := embeddedIPv4(ip); v4s != nil {
+		for _, v4 := range v4s {
+			if !PublicAddress(v4) {
+				return false
+			}
+		}
+		return true
+	}
 	if !ip.IsValid() || !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() ||
 		ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
 		return false

@@ -132,7 +132,7 @@ func TestCIMD_DocumentRules(t *testing.T) {
 	})
 	t.Run("not a document URL", func(t *testing.T) {
 		e := newEnv(t)
-		for _, id := range []string{"http://app.example.com/client.json", "https://app.example.com/", "https://app.example.com/a/../b", "https://app.example.com/c?x=1"} {
+		for _, id := range []string{"http://app.example.com/client.json", "https://app.example.com/", "https://app.example.com/a/../b", "https://app.example.com/a/%2e%2e/b", "https://app.example.com/c?x=1"} {
 			resp := e.getAs(e.browser(e.newUser()), e.authorizeURL(testClient{ID: id, Redirect: "https://app.example.com/callback"}, newPKCE(), url.Values{}))
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s: %d", id, resp.StatusCode)
@@ -149,6 +149,16 @@ func TestPublicAddressPolicy(t *testing.T) {
 		"224.0.0.1": false, "ff02::1": false, "100.64.0.1": false, "198.18.0.1": false, "192.0.2.1": false,
 		"::ffff:127.0.0.1": false, "::ffff:10.0.0.1": false, "64:ff9b::a00:1": false, "2002:a00:1::": false,
 		"255.255.255.255": false, "2001:db8::1": false,
+		// IPv6 forms that embed an IPv4 address are judged by it.
+		"::7f00:1": false, "::a00:1": false, "::a9fe:a9fe": false, "::808:808": true, // IPv4-compatible
+		"::ffff:0:7f00:1": false, "::ffff:0:808:808": true, // IPv4-translated
+		"64:ff9b::7f00:1": false, "64:ff9b::a9fe:a9fe": false, "64:ff9b::808:808": true, // NAT64
+		"64:ff9b:1::808:808": false, "64:ff9b:1:a00:1::": false, // local-use NAT64: never
+		"2002:7f00:1::1": false, "2002:c0a8:101::": false, "2002:808:808::1": true, // 6to4
+		"2001:0:808:808::f7ff:fefe": true,  // Teredo, server and client 8.8.8.8 and 8.0.1.1
+		"2001:0:808:808::80ff:fffe": false, // Teredo client 127.0.0.1
+		"2001:0:a00:1::f7ff:fefe":   false, // Teredo server 10.0.0.1
+		"2001:1::1":                 false, // other protocol assignments stay refused
 	} {
 		if got := oauth.PublicAddress(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("%s: %v, want %v", addr, got, want)

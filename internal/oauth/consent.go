@@ -14,7 +14,7 @@ const writeScopeField = "grant_write"
 
 // scopeWording is each scope in plain words, as the consent page shows it.
 var scopeWording = map[identity.Scope]string{
-	identity.ScopeTasksRead:  "See your tasks: titles, notes, due dates, priorities and tags.",
+	identity.ScopeTasksRead:  "See your tasks: titles, notes, due dates, priorities and tags, and your email address shortened (like ja…@example.com), so the app can tell your accounts apart.",
 	identity.ScopeTasksWrite: "Create, change, complete and delete your tasks, and ask for your account to be deleted (you confirm that yourself, with your password).",
 }
 
@@ -26,6 +26,7 @@ type consentScope struct {
 
 type consentPage struct {
 	ClientName                                 string
+	NameWarning                                string
 	Unverified                                 bool
 	PublishedBy                                string
 	RedirectScheme, RedirectHost, RedirectRest string
@@ -53,6 +54,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 	if page.ClientName == "" {
 		page.ClientName = "An unnamed app"
 	}
+	page.NameWarning = nameWarning(page.ClientName)
 	page.RedirectScheme, page.RedirectHost, page.RedirectRest = splitRedirectForDisplay(req.RedirectURI)
 	if u, err := url.Parse(req.RedirectURI); err == nil {
 		page.Loopback = isLoopbackHost(u.Hostname())

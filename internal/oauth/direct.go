@@ -73,11 +73,16 @@ func (s *Server) IssueDirect(ctx context.Context, clientID string, userID uuid.U
 		if client.Name != DirectClientName {
 			return errors.New("oauth: direct tokens are issued only to the direct client")
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $5)
-			ON CONFLICT (user_id, client_id) WHERE revoked_at IS NULL
-			DO UPDATE SET scopes = EXCLUDED.scopes, updated_at = EXCLUDED.updated_at
-			RETURNING id`, userID, clientID, scopeStrings(scopes), ConsentVersion, now).Scan(&out.GrantID)
+		// One grant per user under the direct client: every direct token
+		// for the user is one connection of the operator's tooling.
+		err = tx.QueryRow(ctx, `UPDATE oauth_grants SET scopes = $3, updated_at = $4
+			WHERE id = (SELECT id FROM oauth_grants WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL
+				ORDER BY created_at, id LIMIT 1 FOR UPDATE)
+			RETURNING id`, userID, clientID, scopeStrings(scopes), now).Scan(&out.GrantID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`, userID, clientID, scopeStrings(scopes), ConsentVersion, now).Scan(&out.GrantID)
+		}
 		if err != nil {
 			return fmt.Errorf("upsert grant: %w", err)
 		}

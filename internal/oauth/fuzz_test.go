@@ -21,6 +21,7 @@ func FuzzRedirectURIValidation(f *testing.F) {
 		"https://a.example:0443/cb", "https://a.example/../x", "https://a.example\\@b.example/", "https://a.example/\u202e",
 		"https:///cb", "https://a.example?x=1", "myapp://cb", "https://chatgpt.com/connector_platform_oauth_redirect",
 		"http://loCAlhosT", "http://[::01]", // other spellings of loopback
+		"https://a.example/a/%2e%2e/cb", "https://a.example/%2E", "https://a.example/a%5c..%5ccb", // encoded dot segments
 	} {
 		f.Add(seed)
 	}
@@ -41,6 +42,15 @@ func FuzzRedirectURIValidation(f *testing.F) {
 		for _, r := range raw {
 			if r < 0x21 || r > 0x7e {
 				t.Fatalf("accepted a control or non-ASCII character in %q", raw)
+			}
+		}
+		dec, err := url.PathUnescape(u.EscapedPath())
+		if err != nil {
+			t.Fatalf("accepted a path that does not decode: %q", raw)
+		}
+		for _, seg := range strings.FieldsFunc(dec, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if seg == "." || seg == ".." {
+				t.Fatalf("accepted a dot segment, once decoded: %q", raw)
 			}
 		}
 		if got, ok := oauth.MatchRedirectURI([]string{raw}, raw); !ok || got != raw {

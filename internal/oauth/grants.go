@@ -14,7 +14,9 @@ import (
 	"github.com/taskbridge/taskbridge/internal/logging"
 )
 
-// GrantView is one connected app on the user's account page (P7).
+// GrantView is one connection of an app on the user's account page (P7):
+// each authorization has its own grant, so one app connected twice (two
+// ChatGPT workspaces) is two GrantViews with the same ClientID.
 type GrantView struct {
 	ID         uuid.UUID
 	ClientName string
@@ -35,7 +37,7 @@ type ConsentRecord struct {
 	OccurredAt     time.Time
 }
 
-// ListGrants lists the user's active grants, oldest first.
+// ListGrants lists the user's active grants (connections), oldest first.
 func (s *Server) ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView, error) {
 	var out []GrantView
 	err := s.store.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
@@ -91,9 +93,10 @@ func (s *Server) ListConsentRecords(ctx context.Context, userID uuid.UUID) ([]Co
 	return out, nil
 }
 
-// RevokeGrant disconnects an app: the grant and every token family under it
-// end at once, so the next request with any of its tokens gets 401 (P7). A
-// grant of another user is ErrNotFound (row-level security).
+// RevokeGrant disconnects one connection of an app: the grant and every
+// token family under it end at once, so the next request with any of its
+// tokens gets 401 (P7); the app's other connections are untouched. A grant
+// of another user is ErrNotFound (row-level security).
 func (s *Server) RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) error {
 	now := s.now().UTC()
 	defer s.tokens.invalidate() // this replica honours the revocation at once

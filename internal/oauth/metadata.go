@@ -41,8 +41,9 @@ type protectedResourceMetadata struct {
 
 var authMethods = []string{authMethodNone, authMethodSecretPost, authMethodSecretBasic}
 
-// AuthServerMetadata serves RFC 8414 metadata, also at the OpenID discovery
-// path where some clients look first. The issuer is the public URL exactly,
+// AuthServerMetadata serves RFC 8414 metadata, the discovery MCP hosts try
+// first. It is not served as OpenID discovery: this server issues no ID
+// tokens (README "OpenID Connect"). The issuer is the public URL exactly,
 // the string the protected resource metadata names too (RFC 9207 mix-up
 // defence depends on it).
 func (s *Server) AuthServerMetadata(w http.ResponseWriter, r *http.Request) {
@@ -68,11 +69,12 @@ func (s *Server) AuthServerMetadata(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// ProtectedResourceMetadata serves RFC 9728 metadata at both the root and
-// the path-specific well-known URL. Both name the MCP endpoint as the
-// resource: hosts such as ChatGPT send the document's resource back
-// verbatim as the RFC 8707 resource parameter, and the authorization server
-// accepts exactly one audience (A9).
+// ProtectedResourceMetadata serves RFC 9728 metadata at the path-specific
+// well-known URL, the one every challenge names. It names the MCP endpoint
+// as the resource: hosts such as ChatGPT send it back verbatim as the RFC
+// 8707 resource parameter, and the authorization server accepts exactly
+// one audience (A9). There is no root document: RFC 9728 §3.3 makes it
+// describe the origin, an audience this server does not issue tokens for.
 func (s *Server) ProtectedResourceMetadata(w http.ResponseWriter, r *http.Request) {
 	iss := s.cfg.Issuer()
 	w.Header().Set("Cache-Control", "public, max-age=300")

@@ -2,8 +2,12 @@ package oauth_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/privacy"
 )
 
 // TestPurgesAreBatchedAndStopAtTheBoundary: each purge removes at most its
@@ -51,5 +55,63 @@ func TestPurgesAreBatchedAndStopAtTheBoundary(t *testing.T) {
 	}
 	if count(`SELECT count(*) FROM oauth_token_families`) != 3 {
 		t.Fatal("a family went before its absolute lifetime")
+	}
+}
+
+// TestRegisteredClientsLiveWhileTheyMayBeUsed runs the real retention pass
+// (A2): ChatGPT registers once per connection, possibly long before anyone
+// signs in, and a host that finds its registration gone can only show
+// invalid_client. With the default settings a registration nobody has used
+// for 60 days still leads to the consent page; one that completed a grant
+// stays as long as the grant exists, long after the unused-registration
+// period; an unused one goes once that period has passed.
+func TestRegisteredClientsLiveWhileTheyMayBeUsed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	keys, err := audit.EphemeralKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := privacy.NewRetention(privacy.RetentionOptions{DB: e.db, OAuth: e.oauth.Store(), Audit: audit.NewLog(keys)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := func() {
+		t.Helper()
+		if _, err := r.Run(ctx, e.clock.Now(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The retention pass refuses a clock ahead of the database's, so time
+	// passes by moving the registrations back.
+	age := func(d time.Duration, clients ...testClient) {
+		t.Helper()
+		for _, c := range clients {
+			if _, err := tdb.Admin(t).Exec(ctx, `UPDATE oauth_clients SET created_at = created_at - $2::interval,
+				expires_at = expires_at - $2::interval WHERE client_id = $1`, c.ID, d.String()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	user := e.newUser()
+	b := e.browser(user)
+	registeredEarly := e.publicClient()
+	linked := e.publicClient()
+	if tok := e.login(user, linked, false); tok.Refresh == "" {
+		t.Fatal("no refresh token")
+	}
+
+	age(60*24*time.Hour, registeredEarly, linked)
+	pass()
+	e.consent(b, e.authorizeURL(registeredEarly, newPKCE(), nil)) // fails the test unless the consent page shows
+
+	age(e.cfg.OAuth.ClientUnusedTTL, registeredEarly, linked)
+	pass()
+	if resp := e.getAs(b, e.authorizeURL(registeredEarly, newPKCE(), nil)); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a registration unused for longer than %s: %d, want the local error page", e.cfg.OAuth.ClientUnusedTTL, resp.StatusCode)
+	}
+	tok := e.login(user, linked, false)
+	if e.mcp("Bearer "+tok.Access).StatusCode != http.StatusOK {
+		t.Fatal("the client with a grant does not work after the retention pass")
 	}
 }

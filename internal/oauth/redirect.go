@@ -78,12 +78,34 @@ func ValidateRedirectURI(raw string) error {
 	if p := u.Port(); p != "" && (len(p) > 5 || p[0] == '0') {
 		return reasonf("has an invalid port")
 	}
-	for _, seg := range strings.Split(u.EscapedPath(), "/") {
-		if seg == "." || seg == ".." {
-			return reasonf("must not contain dot segments")
-		}
+	if hasDotSegment(u.EscapedPath()) {
+		return reasonf("must not contain dot segments, also not percent-encoded ones")
 	}
 	return nil
+}
+
+// hasDotSegment reports whether a path has a "." or ".." segment, also one
+// spelled with percent-encoding (%2e%2e, %252e%252e) or set apart by an
+// encoded slash or backslash (%2F..%2F): a server or browser that decodes
+// before it resolves the path would see a dot segment there. The path is
+// decoded until decoding changes nothing; one that does not decode counts
+// as having one.
+func hasDotSegment(escapedPath string) bool {
+	for {
+		for _, seg := range strings.Split(strings.ReplaceAll(escapedPath, "\\", "/"), "/") {
+			if seg == "." || seg == ".." {
+				return true
+			}
+		}
+		decoded, err := url.PathUnescape(escapedPath)
+		if err != nil {
+			return true
+		}
+		if decoded == escapedPath {
+			return false
+		}
+		escapedPath = decoded
+	}
 }
 
 // isLoopbackHost is localhost or a loopback IP literal.
@@ -97,8 +119,12 @@ func isLoopbackHost(h string) bool {
 
 // MatchRedirectURI finds the registered redirect URI a request names. The
 // comparison is byte for byte (RFC 9700 §2.1); the single exception is the
-// port of an http loopback IP literal (127.0.0.1 or [::1]), which native
-// apps pick at run time (RFC 8252 §7.3). It returns the URI to redirect to.
+// port of an http loopback redirect (127.0.0.1, [::1] or localhost), which
+// native apps pick at run time (RFC 8252 §7.3): Claude Code's metadata
+// document lists http://localhost/callback and sends
+// http://localhost:PORT/callback. Only the port may differ; scheme, host
+// spelling, path and query must be as registered. It returns the URI to
+// redirect to.
 func MatchRedirectURI(registered []string, requested string) (string, bool) {
 	if requested == "" {
 		return "", false
@@ -120,22 +146,19 @@ func MatchRedirectURI(registered []string, requested string) (string, bool) {
 	return "", false
 }
 
-// loopbackWithoutPort returns an http loopback-IP URI with its port removed,
-// for the port-insensitive comparison; ok is false for any other URI.
+// loopbackWithoutPort returns an http loopback URI (an IP literal or the
+// name localhost, as spelt) with its port removed, for the
+// port-insensitive comparison; ok is false for any other URI.
 func loopbackWithoutPort(raw string) (string, bool) {
 	if !strings.HasPrefix(raw, "http://") || ValidateRedirectURI(raw) != nil {
 		return "", false
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "", false
-	}
-	ip, err := netip.ParseAddr(u.Hostname())
-	if err != nil || !ip.IsLoopback() {
+	if err != nil || !isLoopbackHost(u.Hostname()) {
 		return "", false
 	}
 	u.Host = u.Hostname()
-	if ip.Is6() {
+	if strings.Contains(u.Host, ":") {
 		u.Host = "[" + u.Host + "]"
 	}
 	return u.String(), true

@@ -192,6 +192,9 @@ func validateRegistration(req *registrationRequest) (*Client, *protocolError) {
 			// app may not present itself under that name.
 			return nil, errClientMetadata("client_name is reserved")
 		}
+		if reason := refusedNameReason(name); reason != "" {
+			return nil, errClientMetadata(reason)
+		}
 		c.Name = name
 	}
 	if req.Scope != nil && *req.Scope != "" {

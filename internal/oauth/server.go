@@ -30,7 +30,7 @@ import (
 // ConsentVersion names the wording of the consent page. It is stored with
 // every grant and consent record, so what a user agreed to can be proven
 // later (P4); change it whenever consent.html changes meaning.
-const ConsentVersion = "consent-2026-11-v1"
+const ConsentVersion = "consent-2026-12-v1"
 
 // Authenticator is the seam to the account package: who is signed in, and
 // where to send someone who is not.
@@ -119,10 +119,14 @@ func (s *Server) resourceMetadataURL() string {
 	return ResourceMetadataURL(s.cfg)
 }
 
+// ResourceMetadataPath is where the MCP endpoint's protected resource
+// metadata is served: the RFC 9728 path form for /mcp.
+const ResourceMetadataPath = "/.well-known/oauth-protected-resource/mcp"
+
 // ResourceMetadataURL is the absolute URL of the MCP endpoint's protected
 // resource metadata, as challenges point at it.
 func ResourceMetadataURL(cfg *config.Config) string {
-	return cfg.Issuer() + "/.well-known/oauth-protected-resource/mcp"
+	return cfg.Issuer() + ResourceMetadataPath
 }
 
 // resolveResource applies RFC 8707: an absent resource means this server's

@@ -67,6 +67,36 @@ func insertConsentRecord(ctx context.Context, tx pgx.Tx, userID uuid.UUID, grant
 	return nil
 }
 
+// connectionGrant records a new connection of clientID by userID and
+// returns its grant. Each authorization is a connection with its own grant
+// (and the refresh family its code starts is under it), so two connections
+// of one client are listed, limited and revoked separately: every ChatGPT
+// workspace uses the same metadata-document client_id and redirect URI. A
+// grant of the same client with nothing live under it (no unredeemed code,
+// no unexpired token of an unrevoked family) is taken over as the new
+// connection, so linking again after the tokens lapsed does not pile up
+// entries on the account page; one another approval is taking over right
+// now is skipped.
+func connectionGrant(ctx context.Context, tx pgx.Tx, userID uuid.UUID, clientID string, scopes []string, now time.Time) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `UPDATE oauth_grants SET scopes = $3, consent_version = $4, created_at = $5, updated_at = $5, last_used_at = NULL
+		WHERE id = (SELECT g.id FROM oauth_grants g
+			WHERE g.user_id = $1 AND g.client_id = $2 AND g.revoked_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.grant_id = g.id AND c.used_at IS NULL AND c.expires_at > $5)
+			AND NOT EXISTS (SELECT 1 FROM oauth_tokens t JOIN oauth_token_families f ON f.id = t.family_id
+				WHERE t.grant_id = g.id AND t.revoked_at IS NULL AND t.expires_at > $5 AND f.revoked_at IS NULL AND f.expires_at > $5)
+			ORDER BY g.created_at, g.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id`, userID, clientID, scopes, ConsentVersion, now).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`, userID, clientID, scopes, ConsentVersion, now).Scan(&id)
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("record grant: %w", err)
+	}
+	return id, nil
+}
+
 // recordDenial keeps the user's "Cancel" as a consent record and audit event.
 func (st *Store) recordDenial(ctx context.Context, userID uuid.UUID, req *authorizeRequest, now time.Time) error {
 	return st.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
@@ -80,22 +110,16 @@ func (st *Store) recordDenial(ctx context.Context, userID uuid.UUID, req *author
 	})
 }
 
-// approve records the grant (one per user and client: a new consent
-// replaces the scopes of the active one), keeps the consent record, marks
-// the client as used so its registration no longer expires, and issues a
-// single-use authorization code bound to client, redirect URI, PKCE
-// challenge, resource, scopes and user.
+// approve records the grant of this connection (connectionGrant), keeps
+// the consent record, marks the client as used so its registration no
+// longer expires, and issues a single-use authorization code bound to
+// client, redirect URI, PKCE challenge, resource, scopes and user.
 func (st *Store) approve(ctx context.Context, userID uuid.UUID, req *authorizeRequest, granted []identity.Scope, now time.Time, codeTTL time.Duration) (string, error) {
 	code, codeHash := newSecret(prefixCode)
 	err := st.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
-		var grantID uuid.UUID
-		err := tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $5)
-			ON CONFLICT (user_id, client_id) WHERE revoked_at IS NULL
-			DO UPDATE SET scopes = EXCLUDED.scopes, consent_version = EXCLUDED.consent_version, updated_at = EXCLUDED.updated_at
-			RETURNING id`, userID, req.Client.ID, scopeStrings(granted), ConsentVersion, now).Scan(&grantID)
+		grantID, err := connectionGrant(ctx, tx, userID, req.Client.ID, scopeStrings(granted), now)
 		if err != nil {
-			return fmt.Errorf("upsert grant: %w", err)
+			return err
 		}
 		if err := insertConsentRecord(ctx, tx, userID, &grantID, req.Client, "grant", scopeStrings(granted), ConsentVersion, now); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package packaging_test
 
 import (
-	"encoding/base64"
 	"net"
 	"net/netip"
 	"net/url"
@@ -17,23 +16,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
-
-	"github.com/taskbridge/taskbridge/internal/keyring"
 )
-
-// composeSecrets are the variables docker-compose.yml must take from .env
-// and may never default. TestComposeSecretListIsComplete keeps this list in
-// step with the file.
-func composeSecrets() []string {
-	return []string{
-		"POSTGRES_PASSWORD",
-		"TASKBRIDGE_OWNER_DB_PASSWORD",
-		"TASKBRIDGE_APP_DB_PASSWORD",
-		"TASKBRIDGE_ENCRYPTION_KEYS",
-		"TASKBRIDGE_AUDIT_KEY",
-		"TASKBRIDGE_MCP_STATE_KEY",
-	}
-}
 
 // secretName matches variable names that carry credentials.
 func secretName(name string) bool {
@@ -46,14 +29,9 @@ func sentinel(name string) string {
 	return "sentinel-" + strings.ToLower(name)
 }
 
-// sentinelEnv is an environment with every secret set to its sentinel.
-func sentinelEnv() map[string]string {
-	env := map[string]string{}
-	for _, name := range composeSecrets() {
-		env[name] = sentinel(name)
-	}
-	return env
-}
+// devSecretsRoot is where every service mounts the dev-secrets volume;
+// each reads only its own directory below it.
+const devSecretsRoot = "/run/taskbridge-dev"
 
 // loadCompose loads docker-compose.yml as `docker compose` would, with env as
 // the only source of interpolated values (no .env file, no process env).
@@ -64,7 +42,7 @@ func loadCompose(t *testing.T, env map[string]string) (*types.Project, error) {
 		WorkingDir:  root,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
 		Environment: types.Mapping(env),
-	})
+	}, loader.WithProfiles([]string{"ops"}))
 }
 
 func mustLoadCompose(t *testing.T, env map[string]string) *types.Project {
@@ -106,20 +84,42 @@ func composeText(t *testing.T) string {
 	return b.String()
 }
 
-func TestComposeHasTheThreeServices(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
+func TestComposeHasItsServices(t *testing.T) {
+	p := mustLoadCompose(t, nil)
 	got := p.ServiceNames()
 	sort.Strings(got)
-	if want := []string{"app", "db", "migrate"}; !slices.Equal(got, want) {
+	if want := []string{"app", "db", "migrate", "ops"}; !slices.Equal(got, want) {
 		t.Fatalf("services = %v, want %v", got, want)
+	}
+	if ops := service(t, p, "ops"); !slices.Equal(ops.Profiles, []string{"ops"}) {
+		t.Errorf("ops profiles = %v: `docker compose up` must not start it", ops.Profiles)
 	}
 	if regexp.MustCompile(`(?m)^version:`).MatchString(readRepoFile(t, "docker-compose.yml")) {
 		t.Error("docker-compose.yml has a top-level version key; the Compose spec dropped it")
 	}
 }
 
+// TestComposeNeverPullsItsOwnImage: the services that do not build
+// taskbridge:local never try to pull it (TestComposeBuildsEachImageOnce
+// checks one service builds it); the builder builds rather than pulls.
+func TestComposeNeverPullsItsOwnImage(t *testing.T) {
+	p := mustLoadCompose(t, nil)
+	for name, s := range p.Services {
+		if s.Image != "taskbridge:local" {
+			continue
+		}
+		want := types.PullPolicyNever
+		if s.Build != nil {
+			want = types.PullPolicyBuild
+		}
+		if s.PullPolicy != want {
+			t.Errorf("%s: pull_policy = %q, want %s", name, s.PullPolicy, want)
+		}
+	}
+}
+
 func TestComposeDatabaseIsHealthCheckedAndPersistent(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
+	p := mustLoadCompose(t, nil)
 	db := service(t, p, "db")
 
 	hc := db.HealthCheck
@@ -165,7 +165,7 @@ func TestComposeDatabaseIsHealthCheckedAndPersistent(t *testing.T) {
 }
 
 func TestComposeStartsInOrder(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
+	p := mustLoadCompose(t, nil)
 	migrate := service(t, p, "migrate")
 	app := service(t, p, "app")
 
@@ -193,7 +193,7 @@ func TestComposeStartsInOrder(t *testing.T) {
 }
 
 func TestComposePublishesOnlyOnLoopback(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
+	p := mustLoadCompose(t, nil)
 	app := service(t, p, "app")
 
 	var appPublished bool
@@ -235,72 +235,31 @@ func TestComposePublishesOnlyOnLoopback(t *testing.T) {
 	}
 }
 
-// TestComposeRequiresEverySecret proves no secret has a default: without it,
-// loading fails and names the variable.
-func TestComposeRequiresEverySecret(t *testing.T) {
-	if _, err := loadCompose(t, sentinelEnv()); err != nil {
-		t.Fatalf("with every secret set, load failed: %v", err)
+// TestComposeNeedsNoSecretFromTheHost: `docker compose up` on a clean clone
+// loads with an empty environment and no .env, and the file interpolates no
+// credential at all: the stack makes its own (dev/db-entrypoint.sh, the
+// server's TASKBRIDGE_DEV_SECRETS_DIR).
+func TestComposeNeedsNoSecretFromTheHost(t *testing.T) {
+	if _, err := loadCompose(t, nil); err != nil {
+		t.Fatalf("with an empty environment, load failed: %v", err)
 	}
-	for _, name := range composeSecrets() {
-		for _, tc := range []struct {
-			how string
-			set bool
-		}{{"unset", false}, {"empty", true}} {
-			env := sentinelEnv()
-			delete(env, name)
-			if tc.set {
-				env[name] = ""
-			}
-			_, err := loadCompose(t, env)
-			if err == nil {
-				t.Errorf("%s %s: docker compose would start anyway (a default value?)", name, tc.how)
-				continue
-			}
-			if !strings.Contains(err.Error(), name) {
-				t.Errorf("%s %s: error does not name the variable: %v", name, tc.how, err)
-			}
-		}
-	}
-}
-
-// TestComposeSecretListIsComplete checks every credential-like variable the
-// file interpolates is in composeSecrets and is written ${VAR:?message}.
-func TestComposeSecretListIsComplete(t *testing.T) {
 	text := composeText(t)
 	if m := regexp.MustCompile(`(^|[^$])\$[A-Za-z_]`).FindString(text); m != "" {
-		t.Errorf("docker-compose.yml uses $VAR without braces (%q); write ${VAR:?message}", m)
+		t.Errorf("docker-compose.yml uses $VAR without braces (%q)", m)
 	}
-	seen := map[string]bool{}
-	for _, m := range regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}`).FindAllStringSubmatch(text, -1) {
-		name, modifier := m[1], m[2]
-		if !secretName(name) {
-			continue
+	for _, m := range regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`).FindAllStringSubmatch(text, -1) {
+		if secretName(m[1]) {
+			t.Errorf("docker-compose.yml interpolates %s: the dev stack makes its secrets itself", m[1])
 		}
-		seen[name] = true
-		if !strings.HasPrefix(modifier, ":?") || len(strings.TrimSpace(modifier[2:])) == 0 {
-			t.Errorf("${%s%s}: a secret must be written ${%s:?message} (required, no default)", name, modifier, name)
-		}
-	}
-	for _, name := range composeSecrets() {
-		if !seen[name] {
-			t.Errorf("%s is listed as a compose secret but docker-compose.yml never uses it", name)
-		}
-		delete(seen, name)
-	}
-	for name := range seen {
-		t.Errorf("docker-compose.yml interpolates %s, which is not in composeSecrets", name)
 	}
 }
 
-// TestComposeHoldsNoLiteralSecret loads the file with sentinel secrets: every
-// credential a container receives must be one of them, so none is written
-// into the file itself.
+// TestComposeHoldsNoLiteralSecret: no credential is written into the file.
+// Database URLs name a role and a passfile, never a password; the only
+// other credential-named variables name directories of the dev-secrets
+// volume.
 func TestComposeHoldsNoLiteralSecret(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
-	sentinels := map[string]bool{}
-	for _, name := range composeSecrets() {
-		sentinels[sentinel(name)] = true
-	}
+	p := mustLoadCompose(t, nil)
 	for svcName, s := range p.Services {
 		if len(s.EnvFiles) != 0 {
 			t.Errorf("%s uses env_file: every secret in it would reach this service", svcName)
@@ -311,67 +270,96 @@ func TestComposeHoldsNoLiteralSecret(t *testing.T) {
 			}
 			value := *v
 			if u, err := url.Parse(value); err == nil && u.User != nil {
-				if pw, ok := u.User.Password(); ok && !sentinels[pw] {
+				if _, ok := u.User.Password(); ok {
 					t.Errorf("%s: %s has a password written into the file", svcName, name)
+				}
+				if pf := u.Query().Get("passfile"); !strings.HasPrefix(pf, devSecretsRoot+"/") {
+					t.Errorf("%s: %s takes its password from %q, not a passfile in the dev-secrets volume", svcName, name, pf)
 				}
 				continue
 			}
-			if secretName(name) && !sentinels[value] {
-				t.Errorf("%s: %s is written into the file instead of coming from .env", svcName, name)
+			// A place in the dev-secrets volume is where secrets are, not one.
+			if secretName(name) && value != devSecretsRoot && !strings.HasPrefix(value, devSecretsRoot+"/") {
+				t.Errorf("%s: %s is written into the file", svcName, name)
 			}
 		}
 	}
 }
 
-// TestComposeGivesEachSecretOnlyToItsService: the server never sees the
-// superuser or owner passwords, the migration job never sees the app's keys.
-func TestComposeGivesEachSecretOnlyToItsService(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
-	want := map[string][]string{
-		"db":      {"POSTGRES_PASSWORD", "TASKBRIDGE_APP_DB_PASSWORD", "TASKBRIDGE_OWNER_DB_PASSWORD"},
-		"migrate": {"TASKBRIDGE_OWNER_DB_PASSWORD"},
-		"app":     {"TASKBRIDGE_APP_DB_PASSWORD", "TASKBRIDGE_AUDIT_KEY", "TASKBRIDGE_ENCRYPTION_KEYS", "TASKBRIDGE_MCP_STATE_KEY"},
+// secretsDirsOf lists the dev-secrets directories a service reads, from the
+// passfiles and TASKBRIDGE_DEV_SECRETS_DIR it is given.
+func secretsDirsOf(t *testing.T, s types.ServiceConfig) []string {
+	t.Helper()
+	var dirs []string
+	add := func(path string) {
+		rel, ok := strings.CutPrefix(path, devSecretsRoot+"/")
+		if !ok {
+			t.Errorf("%s reads secrets from %q, outside %s", s.Name, path, devSecretsRoot)
+			return
+		}
+		dir, _, _ := strings.Cut(rel, "/")
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
 	}
-	for svcName, wantSecrets := range want {
-		s := service(t, p, svcName)
-		var got []string
-		for _, name := range composeSecrets() {
-			for _, v := range s.Environment {
-				if v != nil && strings.Contains(*v, sentinel(name)) {
-					got = append(got, name)
-					break
-				}
+	for name, v := range s.Environment {
+		switch {
+		case v == nil:
+		case name == "TASKBRIDGE_DEV_SECRETS_DIR":
+			add(*v)
+		default:
+			if u, err := url.Parse(*v); err == nil && u.Query().Get("passfile") != "" {
+				add(u.Query().Get("passfile"))
 			}
 		}
-		sort.Strings(got)
-		if !slices.Equal(got, wantSecrets) {
-			t.Errorf("%s receives secrets %v, want exactly %v", svcName, got, wantSecrets)
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+// TestComposeGivesEachSecretOnlyToItsService: the server reads only app/
+// (its passfile and keys), the migration job only migrate/ (the owner's
+// passfile), the ops job both; each runs as the account that owns what it
+// reads (dev/db-entrypoint.sh sets the owners, which
+// TestDevDBEntrypointMakesSecretsOnceAndKeepsThemApart checks), and only
+// the server may write (its keys).
+func TestComposeGivesEachSecretOnlyToItsService(t *testing.T) {
+	p := mustLoadCompose(t, nil)
+	for _, tc := range []struct {
+		svc      string
+		dirs     []string
+		user     string
+		groups   []string
+		writable bool
+	}{
+		{"app", []string{"app"}, "", nil, true},
+		{"migrate", []string{"migrate"}, "65533:65533", nil, false},
+		{"ops", []string{"app", "migrate"}, "65532:65532", []string{"65533"}, false},
+	} {
+		s := service(t, p, tc.svc)
+		if got := secretsDirsOf(t, s); !slices.Equal(got, tc.dirs) {
+			t.Errorf("%s reads secrets from %v, want %v", tc.svc, got, tc.dirs)
+		}
+		if s.User != tc.user || !slices.Equal(s.GroupAdd, tc.groups) {
+			t.Errorf("%s runs as %q with groups %v, want %q and %v", tc.svc, s.User, s.GroupAdd, tc.user, tc.groups)
+		}
+		for _, v := range s.Volumes {
+			if v.Source == "dev-secrets" && v.Target == devSecretsRoot && v.ReadOnly == tc.writable {
+				t.Errorf("%s mounts dev-secrets read_only=%v, want %v", tc.svc, v.ReadOnly, !tc.writable)
+			}
 		}
 	}
-
-	for _, tc := range []struct{ svc, variable, role string }{
-		{"app", "DATABASE_URL", "taskbridge_app"},
-		{"migrate", "TASKBRIDGE_MIGRATE_DATABASE_URL", "taskbridge_owner"},
-	} {
-		raw, ok := envValue(service(t, p, tc.svc), tc.variable)
-		if !ok {
-			t.Errorf("%s does not set %s", tc.svc, tc.variable)
-			continue
-		}
-		u, err := url.Parse(raw)
-		if err != nil || u.User == nil {
-			t.Errorf("%s %s is not a URL with a user", tc.svc, tc.variable)
-			continue
-		}
-		if u.User.Username() != tc.role || u.Hostname() != "db" || u.Path != "/taskbridge" {
-			t.Errorf("%s %s connects as %s to %s%s, want %s to db/taskbridge", tc.svc, tc.variable, u.User.Username(), u.Hostname(), u.Path, tc.role)
-		}
+	if u, _ := envValue(service(t, p, "app"), "DATABASE_URL"); !strings.HasPrefix(u, "postgres://taskbridge_app@db:5432/taskbridge?") {
+		t.Errorf("app DATABASE_URL = %q, want taskbridge_app on db/taskbridge", u)
+	}
+	if u, _ := envValue(service(t, p, "migrate"), "TASKBRIDGE_MIGRATE_DATABASE_URL"); !strings.HasPrefix(u, "postgres://taskbridge_owner@db:5432/taskbridge?") {
+		t.Errorf("migrate TASKBRIDGE_MIGRATE_DATABASE_URL = %q, want taskbridge_owner on db/taskbridge", u)
 	}
 }
 
 func TestComposeHardensTaskbridgeContainers(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
-	for _, name := range []string{"app", "migrate"} {
+	p := mustLoadCompose(t, nil)
+	for _, name := range []string{"app", "migrate", "ops"} {
 		s := service(t, p, name)
 		if !s.ReadOnly {
 			t.Errorf("%s: root filesystem is writable; set read_only: true", name)
@@ -397,7 +385,7 @@ func TestComposeHardensTaskbridgeContainers(t *testing.T) {
 }
 
 func TestComposeDatabaseStaysOnAnInternalNetwork(t *testing.T) {
-	p := mustLoadCompose(t, sentinelEnv())
+	p := mustLoadCompose(t, nil)
 	db := service(t, p, "db")
 	if len(db.Networks) == 0 {
 		t.Fatal("db is on the default network, which has a route out")
@@ -410,7 +398,7 @@ func TestComposeDatabaseStaysOnAnInternalNetwork(t *testing.T) {
 }
 
 func TestComposeAppEnvironment(t *testing.T) {
-	app := service(t, mustLoadCompose(t, sentinelEnv()), "app")
+	app := service(t, mustLoadCompose(t, nil), "app")
 	for name, want := range map[string]string{
 		"TASKBRIDGE_ENV":        "dev",
 		"TASKBRIDGE_ADDR":       "0.0.0.0:8080",
@@ -421,7 +409,7 @@ func TestComposeAppEnvironment(t *testing.T) {
 		}
 	}
 
-	env := sentinelEnv()
+	env := map[string]string{}
 	env["TASKBRIDGE_PUBLIC_URL"] = "https://tunnel.example"
 	app = service(t, mustLoadCompose(t, env), "app")
 	if got, _ := envValue(app, "TASKBRIDGE_PUBLIC_URL"); got != "https://tunnel.example" {
@@ -439,14 +427,13 @@ func readEnvExample(t *testing.T) map[string]string {
 }
 
 // TestEnvExampleIsCompleteAndHarmless: `cp .env.example .env` yields a file
-// compose accepts, every variable compose reads is documented there, and no
-// value is usable as a real secret (nor looks like one to a secret scanner).
+// compose accepts, every variable compose reads is documented there, and it
+// holds no secret: the dev stack makes its own.
 func TestEnvExampleIsCompleteAndHarmless(t *testing.T) {
 	example := readEnvExample(t)
 	if _, err := loadCompose(t, example); err != nil {
 		t.Errorf("docker-compose.yml does not load with .env.example's values: %v", err)
 	}
-
 	text := readRepoFile(t, ".env.example")
 	for _, m := range regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`).FindAllStringSubmatch(composeText(t), -1) {
 		name := m[1]
@@ -454,26 +441,10 @@ func TestEnvExampleIsCompleteAndHarmless(t *testing.T) {
 			t.Errorf(".env.example does not mention %s", name)
 		}
 	}
-
-	for _, name := range composeSecrets() {
-		v := example[name]
-		if !strings.Contains(v, "change-me") {
-			t.Errorf(".env.example %s = %q: want an obvious change-me placeholder", name, v)
+	for _, m := range regexp.MustCompile(`(?m)^#?\s*([A-Z_]+)=`).FindAllStringSubmatch(text, -1) {
+		if secretName(m[1]) {
+			t.Errorf(".env.example sets %s: the dev stack needs no secret from .env", m[1])
 		}
-	}
-	looksLikeKey := regexp.MustCompile(`^[A-Za-z0-9+/]{40,}={0,2}$|^[0-9a-fA-F]{32,}$`)
-	for name, v := range example {
-		_, value, _ := strings.Cut(v, ":") // kid:key specs
-		if looksLikeKey.MatchString(v) || looksLikeKey.MatchString(value) {
-			t.Errorf(".env.example %s looks like a real key; use a change-me placeholder", name)
-		}
-	}
-
-	if _, err := keyring.Parse(example["TASKBRIDGE_ENCRYPTION_KEYS"]); err == nil {
-		t.Error(".env.example TASKBRIDGE_ENCRYPTION_KEYS is a working key; a copied example must not run")
-	}
-	if raw, err := base64.StdEncoding.DecodeString(example["TASKBRIDGE_AUDIT_KEY"]); err == nil && len(raw) == 32 {
-		t.Error(".env.example TASKBRIDGE_AUDIT_KEY is a working 32-byte key")
 	}
 }
 
@@ -578,18 +549,37 @@ func TestInitRolesCreatesLeastPrivilegeRoles(t *testing.T) {
 	}
 }
 
-// TestInitRolesReadsThePasswordsComposeProvides ties the script's inputs to
-// the db service's environment.
+// TestInitRolesReadsThePasswordsComposeProvides ties the init script's
+// inputs to what the dev stack's database entry point exports.
 func TestInitRolesReadsThePasswordsComposeProvides(t *testing.T) {
 	script := readRepoFile(t, "deploy/postgres/init-roles.sh")
-	db := service(t, mustLoadCompose(t, sentinelEnv()), "db")
+	entry := readRepoFile(t, "dev/db-entrypoint.sh")
 	reads := regexp.MustCompile(`\\getenv\s+\w+\s+(\w+)`).FindAllStringSubmatch(script, -1)
 	if len(reads) == 0 {
 		t.Fatal("init-roles.sh reads no password from the environment")
 	}
 	for _, m := range reads {
-		if _, ok := envValue(db, m[1]); !ok {
-			t.Errorf("init-roles.sh reads %s, which the db service does not receive", m[1])
+		if !regexp.MustCompile(`(?m)^\s*export\b.*\b` + m[1] + `\b`).MatchString(entry) {
+			t.Errorf("init-roles.sh reads %s, which dev/db-entrypoint.sh does not export", m[1])
 		}
+	}
+	db := service(t, mustLoadCompose(t, nil), "db")
+	if got := []string(db.Entrypoint); !slices.Equal(got, []string{"bash", "/usr/local/bin/taskbridge-dev-entrypoint.sh"}) {
+		t.Errorf("db entrypoint = %q, want the dev entry point", got)
+	}
+	if got := []string(db.Command); !slices.Equal(got, []string{"postgres"}) {
+		t.Errorf("db command = %q, want [postgres] (an entrypoint override drops the image's CMD)", got)
+	}
+	var mounted bool
+	for _, v := range db.Volumes {
+		if v.Type == types.VolumeTypeBind && v.Target == "/usr/local/bin/taskbridge-dev-entrypoint.sh" {
+			mounted = v.ReadOnly && filepath.Clean(v.Source) == filepath.Join(repoRoot(t), "dev", "db-entrypoint.sh")
+		}
+	}
+	if !mounted {
+		t.Error("db does not mount dev/db-entrypoint.sh read-only as its entry point")
+	}
+	if root, _ := envValue(db, "TASKBRIDGE_DEV_SECRETS_ROOT"); root != devSecretsRoot {
+		t.Errorf("db TASKBRIDGE_DEV_SECRETS_ROOT = %q, want %s", root, devSecretsRoot)
 	}
 }

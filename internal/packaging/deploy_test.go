@@ -3,6 +3,7 @@ package packaging_test
 import (
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -354,14 +355,32 @@ func TestCaddyfileProxiesBothReplicasWithHealthChecks(t *testing.T) {
 	}
 }
 
-// TestCaddyfileAdapts runs Caddy's own parser when caddy is installed.
+// TestCaddyfileAdapts runs Caddy's own parser on the Caddyfile. Caddy is
+// pinned as a tool in tools/go.mod, at the version the prod compose's image
+// tag names, so the test never depends on what the machine has installed.
 func TestCaddyfileAdapts(t *testing.T) {
-	caddy, err := exec.LookPath("caddy")
+	root := repoRoot(t)
+	toolsMod, err := os.ReadFile(filepath.Join(root, "tools", "go.mod"))
 	if err != nil {
-		t.Skip("caddy is not installed")
+		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), caddy, "adapt", "--config", filepath.Join(repoRoot(t), "deploy", "Caddyfile"))
-	cmd.Env = []string{"TASKBRIDGE_DOMAIN=" + prodDomain, "ACME_EMAIL=ops@example.test", "HOME=" + t.TempDir()}
+	pinned := regexp.MustCompile(`(?m)^\s*github\.com/caddyserver/caddy/v2 v(\d+\.\d+\.\d+)\s`).FindSubmatch(toolsMod)
+	if pinned == nil {
+		t.Fatal("tools/go.mod does not pin github.com/caddyserver/caddy/v2")
+	}
+	// The image tag may name the release (2.10.2) or its minor line (2.10).
+	image := service(t, mustLoadProd(t), "caddy").Image
+	tag, _, _ := strings.Cut(strings.TrimPrefix(image, "caddy:"), "@")
+	if version := string(pinned[1]); !strings.HasPrefix(image, "caddy:") || (tag != version && !strings.HasPrefix(version, tag+".")) {
+		t.Errorf("the prod compose runs %s; tools/go.mod pins caddy %s: keep them on one version", image, version)
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go is not on PATH, so the pinned caddy cannot run: %v", err)
+	}
+	cmd := exec.CommandContext(t.Context(), goCmd, "tool", "-modfile=tools/go.mod", "caddy", "adapt", "--config", filepath.Join(root, "deploy", "Caddyfile"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "TASKBRIDGE_DOMAIN="+prodDomain, "ACME_EMAIL=ops@example.test", "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("caddy adapt: %v\n%s", err, out)
 	}

@@ -341,7 +341,7 @@ func TestDockerignoreKeepsSecretsOutOfTheBuildContext(t *testing.T) {
 		}
 		patterns[line] = true
 	}
-	for _, want := range []string{".env", ".env.*", "**/.env", "**/.env.*", ".git"} {
+	for _, want := range []string{".env", ".env.*", "**/.env", "**/.env.*", ".git", ".taskbridge-dev"} {
 		if !patterns[want] {
 			t.Errorf(".dockerignore lacks %q", want)
 		}

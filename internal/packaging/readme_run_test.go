@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/taskbridge/taskbridge/internal/cli"
+	"github.com/taskbridge/taskbridge/internal/devrun"
 	"github.com/taskbridge/taskbridge/internal/testdb"
 )
 
@@ -32,17 +33,18 @@ type runWithoutDocker struct {
 func parseRunWithoutDocker(t *testing.T) runWithoutDocker {
 	t.Helper()
 	blocks := codeBlocks(readmeSection(t, "Run without Docker"))
-	if len(blocks) != 2 {
-		t.Fatalf("Run without Docker has %d code blocks, want 2 (the SQL, then the exports and make run)", len(blocks))
-	}
 	const opener = "sudo -u postgres psql -v ON_ERROR_STOP=1 <<'SQL'\n"
-	sqlBlock, ok := strings.CutPrefix(blocks[0], opener)
-	if !ok || !strings.HasSuffix(sqlBlock, "\nSQL\n") {
-		t.Fatalf("the first block must be %q ... SQL (quoted, so the shell expands nothing):\n%s", opener, blocks[0])
+	i := slices.IndexFunc(blocks, func(b string) bool { return strings.HasPrefix(b, opener) })
+	if i < 0 || i+1 >= len(blocks) {
+		t.Fatalf("Run without Docker needs a block starting %q (quoted, so the shell expands nothing), then the exports and make run:\n%q", opener, blocks)
+	}
+	sqlBlock := strings.TrimPrefix(blocks[i], opener)
+	if !strings.HasSuffix(sqlBlock, "\nSQL\n") {
+		t.Fatalf("the SQL block does not end with SQL:\n%s", blocks[i])
 	}
 	r := runWithoutDocker{sql: strings.TrimSuffix(sqlBlock, "SQL\n"), exports: map[string]string{}}
 	exportLine := regexp.MustCompile(`^export ([A-Z_]+)='([^']*)'$`)
-	for _, line := range strings.Split(strings.TrimSpace(blocks[1]), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(blocks[i+1]), "\n") {
 		if m := exportLine.FindStringSubmatch(line); m != nil {
 			r.exports[m[1]] = m[2]
 			continue
@@ -53,6 +55,30 @@ func parseRunWithoutDocker(t *testing.T) runWithoutDocker {
 		r.command = line
 	}
 	return r
+}
+
+// TestReadmeRunWithoutDockerCommandsAreTheBuiltOnes: the section starts with
+// `make run` alone, shows operator commands as the binary make builds
+// (bin/taskbridge, not a `taskbridge` on PATH), with the exports make run
+// writes, and make run is what dev/run does.
+func TestReadmeRunWithoutDockerCommandsAreTheBuiltOnes(t *testing.T) {
+	section := readmeSection(t, "Run without Docker")
+	blocks := codeBlocks(section)
+	if len(blocks) == 0 || strings.TrimSpace(blocks[0]) != "make run" {
+		t.Errorf("Run without Docker does not start with a plain `make run`: %q", blocks)
+	}
+	operator := slices.IndexFunc(blocks, func(b string) bool { return strings.HasPrefix(b, ". .taskbridge-dev/env\n") })
+	if operator < 0 || !strings.Contains(blocks[operator], "bin/taskbridge users create --email ") {
+		t.Errorf("no block sources .taskbridge-dev/env and runs bin/taskbridge users create: %q", blocks)
+	}
+	for _, text := range []string{section, readmeSection(t, "Try it")} {
+		if m := regexp.MustCompile("(?m)(^|[\\s`(])taskbridge (users|audit|migrate|keys|serve)\\b").FindString(text); m != "" {
+			t.Errorf("README writes %q: make builds bin/taskbridge", strings.TrimSpace(m))
+		}
+	}
+	if !regexp.MustCompile(`(?m)^run: .*\n\t.*build .*-o bin/taskbridge-dev \./dev/run\n\t\./bin/taskbridge-dev$`).MatchString(readRepoFile(t, "Makefile")) {
+		t.Error("the Makefile's run target no longer builds and runs bin/taskbridge-dev; update this test and the README")
+	}
 }
 
 // createRoleStatements returns each CREATE ROLE statement with its password
@@ -81,10 +107,46 @@ func TestReadmeRolesMatchInitScript(t *testing.T) {
 	}
 }
 
-// TestReadmeRunWithoutDocker follows "Run without Docker" on a fresh
-// PostgreSQL cluster: the SQL block through psql, then what `make run` does
-// (serve --migrate in dev mode) with the README's exports, until /readyz
-// answers 200. A role setup the migrations or postgres.Open reject fails it.
+// sqlStatements splits SQL into whitespace-collapsed statements, without
+// psql meta-commands (\connect) and comments.
+func sqlStatements(sql string) []string {
+	var b strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		line, _, _ = strings.Cut(line, "--")
+		if !strings.HasPrefix(strings.TrimSpace(line), `\`) {
+			b.WriteString(line + "\n")
+		}
+	}
+	var out []string
+	for _, stmt := range strings.Split(b.String(), ";") {
+		if stmt = strings.Join(strings.Fields(stmt), " "); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// TestDevRunRolesMatchInitScript: make run's private database gets exactly
+// the statements the containers' init script runs (same roles, same
+// grants and revocations), so a dev database meets what the migrations and
+// postgres.Open expect, as production's does.
+func TestDevRunRolesMatchInitScript(t *testing.T) {
+	dev := sqlStatements(devrun.RolesSQL)
+	script := sqlStatements(initRolesSQL(t, readRepoFile(t, "deploy/postgres/init-roles.sh")))
+	if !slices.Equal(dev, script) {
+		t.Fatalf("internal/devrun RolesSQL differs from deploy/postgres/init-roles.sh:\ndevrun: %q\nscript: %q", dev, script)
+	}
+	if !strings.Contains(devrun.RolesSQL, "\\connect taskbridge\n") {
+		t.Error("RolesSQL lost the \\connect taskbridge that splits it between the two databases")
+	}
+}
+
+// TestReadmeRunWithoutDocker follows "On your own PostgreSQL server" on a
+// fresh PostgreSQL cluster: the SQL block through psql, then make run
+// (devrun.Run, what bin/taskbridge-dev runs) with the README's exports until
+// /readyz answers 200, then an operator command with the same exports. A
+// role setup the migrations or postgres.Open reject fails it, and so does
+// an export list that leaves the operator commands under production rules.
 func TestReadmeRunWithoutDocker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
@@ -92,10 +154,6 @@ func TestReadmeRunWithoutDocker(t *testing.T) {
 	steps := parseRunWithoutDocker(t)
 	if steps.command != "make run" {
 		t.Fatalf("the section ends with %q; this test knows what `make run` does", steps.command)
-	}
-	makefile := readRepoFile(t, "Makefile")
-	if !regexp.MustCompile(`(?m)^run: .*\n\tTASKBRIDGE_ENV=\$\$\{TASKBRIDGE_ENV:-dev\} \./\$\(BIN\) serve --migrate$`).MatchString(makefile) {
-		t.Fatal("the Makefile's run target is no longer `TASKBRIDGE_ENV=${TASKBRIDGE_ENV:-dev} bin/taskbridge serve --migrate`; update this test and the README")
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -120,7 +178,10 @@ func TestReadmeRunWithoutDocker(t *testing.T) {
 		t.Fatalf("the README's SQL failed: %v\n%s", err, out)
 	}
 
-	env := map[string]string{"TASKBRIDGE_ENV": "dev", "TASKBRIDGE_ADDR": "127.0.0.1:0", "TASKBRIDGE_METRICS_ADDR": "off"}
+	env := map[string]string{}
+	for name, v := range steps.exports {
+		env[name] = v
+	}
 	for _, name := range []string{"TASKBRIDGE_MIGRATE_DATABASE_URL", "DATABASE_URL"} {
 		v, ok := steps.exports[name]
 		if !ok || !strings.Contains(v, "@127.0.0.1:5432/") {
@@ -128,18 +189,28 @@ func TestReadmeRunWithoutDocker(t *testing.T) {
 		}
 		env[name] = strings.Replace(v, "@127.0.0.1:5432/", "@"+superuser.Host+"/", 1)
 	}
+	dataDir := t.TempDir()
+	if rel, ok := env["TASKBRIDGE_DEV_SECRETS_DIR"]; ok {
+		env["TASKBRIDGE_DEV_SECRETS_DIR"] = filepath.Join(dataDir, strings.TrimPrefix(rel, ".taskbridge-dev/"))
+	}
+	getenv := func(k string) string { return env[k] }
+	serveEnv := map[string]string{"TASKBRIDGE_ADDR": "127.0.0.1:0", "TASKBRIDGE_METRICS_ADDR": "off"}
 
 	out, stdout := io.Pipe()
 	served := make(chan error, 1)
 	serveCtx, stop := context.WithCancel(ctx)
 	go func() {
-		err := cli.Run(serveCtx, cli.Env{
-			Args:   []string{"serve", "--migrate"},
-			Getenv: func(k string) string { return env[k] },
-			Stdin:  strings.NewReader(""), Stdout: stdout, Stderr: t.Output(),
-		})
+		err := devrun.Run(serveCtx, cli.Env{
+			Getenv: func(k string) string {
+				if v, ok := serveEnv[k]; ok {
+					return v
+				}
+				return getenv(k)
+			},
+			Stdin: strings.NewReader(""), Stdout: stdout, Stderr: t.Output(),
+		}, dataDir)
 		served <- err
-		stdout.CloseWithError(fmt.Errorf("serve returned: %w", err))
+		stdout.CloseWithError(fmt.Errorf("make run returned: %w", err))
 	}()
 	addr, err := listeningAddr(out)
 	if err != nil {
@@ -155,9 +226,16 @@ func TestReadmeRunWithoutDocker(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/readyz: %d", resp.StatusCode)
 	}
+
+	var opOut strings.Builder
+	err = cli.Run(ctx, cli.Env{Args: []string{"users", "create", "--email", "you@example.com"}, Getenv: getenv,
+		Stdin: strings.NewReader("correct horse battery staple 42\n"), Stdout: &opOut, Stderr: &opOut})
+	if err != nil || !strings.Contains(opOut.String(), "created user") {
+		t.Errorf("an operator command with the README's exports: %v\n%s", err, opOut.String())
+	}
 	stop()
 	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatalf("serve: %v", err)
+		t.Fatalf("make run: %v", err)
 	}
 }
 

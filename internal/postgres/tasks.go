@@ -19,16 +19,44 @@ import (
 // It never takes an owner id: the owner is always the transaction's user,
 // so a caller cannot even express a write to someone else's task.
 type Tasks struct {
-	keys *keyring.Keyring
+	keys       *keyring.Keyring
+	maxPerUser int
 }
 
-// NewTasks returns a task store that seals notes with keys.
-func NewTasks(keys *keyring.Keyring) *Tasks { return &Tasks{keys: keys} }
+// NewTasks returns a task store that seals notes with keys and lets one
+// user store task.DefaultMaxTasksPerUser tasks.
+func NewTasks(keys *keyring.Keyring) *Tasks {
+	return &Tasks{keys: keys, maxPerUser: task.DefaultMaxTasksPerUser}
+}
+
+// WithMaxPerUser returns a copy of the store that lets one user store n
+// tasks, the trash included.
+func (s *Tasks) WithMaxPerUser(n int) *Tasks {
+	c := *s
+	c.maxPerUser = n
+	return &c
+}
 
 const taskColumns = `id, owner_id, title, notes_sealed, notes_key_id, status, due_date, priority, tags,
 	created_at, updated_at, completed_at, deleted_at`
 
-// Create inserts a new task owned by the transaction's user.
+// countLive and countTrashed count the transaction's user's tasks. Each
+// names the owner and the partial index's condition, so it reads
+// only that user's entries of tasks_owner_live or tasks_owner_trash (see
+// listQuery on why the owner is named although RLS restricts the rows).
+const (
+	countLive    = `(SELECT count(*) FROM tasks WHERE owner_id = app_current_user_id() AND deleted_at IS NULL)`
+	countTrashed = `(SELECT count(*) FROM tasks WHERE owner_id = app_current_user_id() AND deleted_at IS NOT NULL)`
+)
+
+// Create inserts a new task owned by the transaction's user, unless the
+// user already stores the most tasks they may (a *task.LimitError).
+//
+// The limit holds under concurrency: the user's row is locked first, in a
+// statement of its own, so creates of one user run one after another, and
+// the INSERT, whose READ COMMITTED snapshot is taken after the lock is
+// held, counts every task a previous holder committed. A count in the
+// locking statement itself would use the snapshot from before the wait.
 func (s *Tasks) Create(ctx context.Context, tx Querier, in task.NewTask) (task.Task, error) {
 	if err := in.Normalize(); err != nil {
 		return task.Task{}, err
@@ -38,15 +66,37 @@ func (s *Tasks) Create(ctx context.Context, tx Querier, in task.NewTask) (task.T
 	if err != nil {
 		return task.Task{}, err
 	}
+	// NO KEY UPDATE rather than UPDATE: it does not wait for, or block, the
+	// KEY SHARE locks that rows referencing the user (sessions, grants)
+	// take through their foreign keys.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = app_current_user_id() FOR NO KEY UPDATE`); err != nil {
+		return task.Task{}, fmt.Errorf("lock the user for a create: %w", err)
+	}
 	// clock_timestamp, not now(): tasks created in one transaction (a
 	// batch) get distinct creation times, so they list in the order they
 	// were created instead of by their random ids.
 	row := tx.QueryRow(ctx, `
 		INSERT INTO tasks (id, owner_id, title, notes_sealed, notes_key_id, due_date, priority, tags, created_at, updated_at)
-		VALUES ($1, app_current_user_id(), $2, $3, $4, $5, $6, $7, clock_timestamp(), clock_timestamp())
+		SELECT $1, app_current_user_id(), $2, $3, $4, $5, $6, $7, clock_timestamp(), clock_timestamp()
+		WHERE `+countLive+` + `+countTrashed+` < $8
 		RETURNING `+taskColumns,
-		id, in.Title, sealed, kid, dateArg(in.DueDate), string(in.Priority), in.Tags)
-	return s.scan(row)
+		id, in.Title, sealed, kid, dateArg(in.DueDate), string(in.Priority), in.Tags, s.maxPerUser)
+	t, err := s.scan(row)
+	if errors.Is(err, task.ErrNotFound) { // the WHERE refused: at the limit
+		return task.Task{}, s.limitReached(ctx, tx)
+	}
+	return t, err
+}
+
+// limitReached describes the full account Create refused.
+func (s *Tasks) limitReached(ctx context.Context, tx Querier) error {
+	e := &task.LimitError{Max: s.maxPerUser}
+	var live int
+	if err := tx.QueryRow(ctx, `SELECT `+countLive+`, `+countTrashed).Scan(&live, &e.InTrash); err != nil {
+		return fmt.Errorf("count tasks at the limit: %w", err)
+	}
+	e.Stored = live + e.InTrash
+	return e
 }
 
 // Get returns a task of the transaction's user, live or in the trash.

@@ -1,8 +1,10 @@
 package privacy_test
 
 import (
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/privacy"
+	"github.com/taskbridge/taskbridge/internal/task"
 )
 
 // fixedPeriods are the rows of the published table that no variable
@@ -47,25 +50,11 @@ func TestPublishedRetentionMatchesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defaults := map[string]string{}
-	for _, v := range config.Vars() {
-		defaults[v.Name] = v.Default
-	}
-	_, table, ok := strings.Cut(string(raw), "| data | kept for | setting |")
-	if !ok {
-		t.Fatal("PRIVACY.md has no retention table (| data | kept for | setting |)")
-	}
+	defaults := configDefaults()
 	published := map[string]bool{}
 	rows := 0
-	for _, line := range strings.Split(table, "\n")[2:] {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(strings.Trim(line, "| "), "|")
-		if len(cells) != 3 {
-			t.Fatalf("malformed row %q", line)
-		}
-		data, kept, setting := strings.TrimSpace(cells[0]), strings.TrimSpace(cells[1]), strings.Trim(strings.TrimSpace(cells[2]), "`")
+	for _, row := range publishedTable(t, string(raw), "| data | kept for | setting |") {
+		data, kept, setting := row[0], row[1], row[2]
 		rows++
 		var want time.Duration
 		switch {
@@ -130,4 +119,98 @@ func TestPolicyVersionMatchesPrivacyMD(t *testing.T) {
 	if got := string(m[1]); got != account.DefaultPrivacyPolicyVersion {
 		t.Fatalf("PRIVACY.md is version %q but account.DefaultPrivacyPolicyVersion is %q: change both together", got, account.DefaultPrivacyPolicyVersion)
 	}
+}
+
+// fixedLimits are the rows of the published limits table that no variable
+// configures, with the code's value.
+var fixedLimits = map[string]int{
+	"Notes of one task": task.MaxNotesLen,
+	"Title of one task": task.MaxTitleLen,
+	"Tags of one task":  task.MaxTags,
+}
+
+var publishedNumber = regexp.MustCompile(`^\d[\d,]*`)
+
+// PRIVACY.md's table of what one account can store states the code's
+// limits (I8): a row naming a variable states its default, a fixed row the
+// domain's constant, and the task limit is published.
+func TestPublishedLimitsMatchDefaults(t *testing.T) {
+	raw, err := os.ReadFile("../../PRIVACY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := configDefaults()
+	seen := map[string]bool{}
+	for _, row := range publishedTable(t, string(raw), "| limit | value | setting |") {
+		limit, value, setting := row[0], row[1], row[2]
+		seen[limit] = true
+		n := publishedNumber.FindString(value)
+		got, err := strconv.Atoi(strings.ReplaceAll(n, ",", ""))
+		if err != nil {
+			t.Errorf("%s: no number in %q", limit, value)
+			continue
+		}
+		var want int
+		switch {
+		case strings.HasPrefix(setting, "TASKBRIDGE_"):
+			def, ok := defaults[setting]
+			if !ok {
+				t.Errorf("%s: no configuration variable %s", limit, setting)
+				continue
+			}
+			if want, err = strconv.Atoi(def); err != nil {
+				t.Errorf("%s: default %q of %s: %v", limit, def, setting, err)
+				continue
+			}
+			seen[setting] = true
+		case setting == "fixed":
+			var fixed bool
+			if want, fixed = fixedLimits[limit]; !fixed {
+				t.Errorf("fixed row %q has no code value in fixedLimits", limit)
+				continue
+			}
+		default:
+			t.Errorf("%s: setting %q is neither a variable nor fixed", limit, setting)
+			continue
+		}
+		if got != want {
+			t.Errorf("%s: PRIVACY.md says %q, the code's default is %d", limit, value, want)
+		}
+	}
+	for _, name := range append([]string{"TASKBRIDGE_MAX_TASKS_PER_USER"}, slices.Collect(maps.Keys(fixedLimits))...) {
+		if !seen[name] {
+			t.Errorf("%s is not in PRIVACY.md's limits table", name)
+		}
+	}
+}
+
+// configDefaults maps every configuration variable to its default.
+func configDefaults() map[string]string {
+	defaults := map[string]string{}
+	for _, v := range config.Vars() {
+		defaults[v.Name] = v.Default
+	}
+	return defaults
+}
+
+// publishedTable returns the rows of the three-column table of policy that
+// starts with header, cells trimmed and the setting's backquotes removed.
+func publishedTable(t *testing.T, policy, header string) [][3]string {
+	t.Helper()
+	_, table, ok := strings.Cut(policy, header)
+	if !ok {
+		t.Fatalf("PRIVACY.md has no table %s", header)
+	}
+	var rows [][3]string
+	for _, line := range strings.Split(table, "\n")[2:] {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		if len(cells) != 3 {
+			t.Fatalf("malformed row %q", line)
+		}
+		rows = append(rows, [3]string{strings.TrimSpace(cells[0]), strings.TrimSpace(cells[1]), strings.Trim(strings.TrimSpace(cells[2]), "`")})
+	}
+	return rows
 }

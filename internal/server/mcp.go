@@ -37,11 +37,26 @@ func mountMCP(r chi.Router, d Deps) {
 		if d.MCPAuthenticate != nil {
 			needsLookup = nil // another authenticator: its cost is unknown
 		}
-		r.With(d.OAuth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, authenticate, needsLookup)).
+		r.With(postOnly, d.OAuth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, authenticate, needsLookup)).
 			Handle("/mcp", d.MCP)
 		return
 	}
-	r.With(authenticate).Handle("/mcp", d.MCP)
+	r.With(postOnly, authenticate).Handle("/mcp", d.MCP)
+}
+
+// postOnly answers every method but POST with 405 and Allow: POST, token or
+// not. The transport is stateless: there is no GET stream to open and no
+// session to DELETE, for anyone, so a 401 would only send a legacy client
+// through sign-in to learn the same 405 (streamable HTTP, 2026-07-28).
+func postOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			httpx.WriteError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", "the MCP endpoint takes POST only")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // mcpRateLimits wraps authenticate with the two /mcp limits (I8), both

@@ -52,6 +52,10 @@ func addRoutes(r chi.Router, d Deps) {
 		})
 	}
 	r.Get("/readyz", httpx.Readyz(d.Ping))
+	if token := cfg.Plugin.AppsChallenge; token != "" {
+		// Unset: the path stays a 404 like any unknown one.
+		r.Get(AppsChallengePath, appsChallenge(token))
+	}
 	mountMCP(r, d)
 
 	if a := d.Accounts; a != nil {
@@ -113,12 +117,15 @@ func addPrivacyRoutes(r chi.Router, d Deps) {
 // are involved); /authorize never does (RFC 9700 §2.6).
 func addOAuthRoutes(r chi.Router, d Deps) {
 	o, lim := d.OAuth, d.Config.OAuth
-	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
-		r.With(oauth.CORS).Get(path, o.AuthServerMetadata)
-		r.Options(path, oauth.Preflight)
-	}
-	for _, path := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"} {
-		r.With(oauth.CORS).Get(path, o.ProtectedResourceMetadata)
+	// One RFC 8414 document and one RFC 9728 document (path form), and
+	// nothing else: taskbridge is no OpenID provider, so it serves no
+	// /.well-known/openid-configuration, and it protects /mcp, not its
+	// origin, so it serves no root protected-resource document (RFC 9728
+	// §3.3 would make that one describe the origin). README "OpenID
+	// Connect" says why.
+	r.With(oauth.CORS).Get("/.well-known/oauth-authorization-server", o.AuthServerMetadata)
+	r.With(oauth.CORS).Get(oauth.ResourceMetadataPath, o.ProtectedResourceMetadata)
+	for _, path := range []string{"/.well-known/oauth-authorization-server", oauth.ResourceMetadataPath} {
 		r.Options(path, oauth.Preflight)
 	}
 	r.With(oauth.CORS, perIP(d, "/register", lim.RegisterPerMinute)).Post("/register", o.Register)

@@ -46,3 +46,18 @@ func (e *ValidationError) err() error {
 	}
 	return e
 }
+
+// LimitError means the account already stores as many tasks as it may, so
+// nothing was created. Its message tells the model and the person what to
+// do about it.
+type LimitError struct {
+	Max     int // tasks one account may store
+	Stored  int // tasks it stores, the trash included
+	InTrash int // of which in the trash
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("storage limit reached: this account stores %d tasks (%d of them in the trash) and the limit is %d; "+
+		"nothing was created. Delete tasks that are no longer needed and empty the trash on the task board "+
+		"(trashed tasks still count until they are deleted for good), then try again.", e.Stored, e.InTrash, e.Max)
+}

@@ -37,6 +37,10 @@ const (
 	MaxPageSize   = 100
 	DefaultPage   = 25
 	MaxBatchItems = 25
+	// DefaultMaxTasksPerUser bounds what one account stores (I8): tasks in
+	// the trash count until they are purged. TASKBRIDGE_MAX_TASKS_PER_USER
+	// changes it; PRIVACY.md publishes it.
+	DefaultMaxTasksPerUser = 5000
 )
 
 // Task is one user's to-do item.

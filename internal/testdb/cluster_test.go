@@ -225,9 +225,9 @@ func TestSweepRemovesClustersOfKilledBinaries(t *testing.T) {
 	}
 	c.wait(t)
 	if !processRunning(pid) {
-		// SIGKILL leaves no chance to clean up: a test binary running in
-		// parallel swept first.
-		t.Skip("the killed child's cluster is already gone")
+		// SIGKILL leaves no chance to clean up, so a test binary starting in
+		// parallel swept first: the state checked below is reached anyway.
+		t.Log("the killed child's cluster was already swept by another test binary")
 	}
 
 	testdb.SweepStaleClusters(context.Background())

@@ -1,26 +1,26 @@
 package testdb
 
-import "context"
+import (
+	"context"
+
+	"github.com/taskbridge/taskbridge/internal/pgcluster"
+)
 
 // Hooks for the external tests; not part of the package API.
 
-var ErrNoBinaries = errNoBinaries
+var ErrNoBinaries = pgcluster.ErrNoBinaries
 
-func ClusterDir(c *Cluster) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.root
-}
+func ClusterDir(c *Cluster) string { return c.root }
 
 func SweepServer(ctx context.Context, serverAdminURL string) { sweepServer(ctx, serverAdminURL) }
 
 // SweepStaleClusters is what NewCluster does first.
 func SweepStaleClusters(ctx context.Context) {
-	bins, err := findPGBinaries()
+	bins, err := pgcluster.FindBinaries()
 	if err != nil {
 		return
 	}
-	account, err := serverAccount()
+	account, err := pgcluster.ServerAccount()
 	if err != nil {
 		return
 	}

@@ -180,9 +180,9 @@ func TestSweepRemovesWhatAKilledBinaryLeft(t *testing.T) {
 	}
 	c.wait(t)
 	if db, role := databaseAndRoleExist(t, c.database, c.role); !db || !role {
-		// SIGKILL leaves no chance to clean up: a test binary running in
-		// parallel swept first.
-		t.Skipf("the killed child's database (%v) or role (%v) is already gone", db, role)
+		// SIGKILL leaves no chance to clean up, so a test binary starting in
+		// parallel swept first: the state checked below is reached anyway.
+		t.Logf("the killed child's database (exists: %v) or role (exists: %v) was already swept by another test binary", db, role)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/pgcluster"
 )
 
 const (
@@ -94,7 +96,7 @@ func (f serverFinder) find(ctx context.Context) (server, error) {
 	return server{}, fmt.Errorf("no PostgreSQL server for the tests. Tried, in order:\n  - %s\n"+
 		"Install the PostgreSQL server (Debian/Ubuntu: apt-get install postgresql) so that initdb and pg_ctl "+
 		"are on PATH or under %s, or set %s to a postgres:// URL of a role that may create databases and roles",
-		strings.Join(tried, "\n  - "), debianBinGlob, envDatabaseURL)
+		strings.Join(tried, "\n  - "), pgcluster.DebianBinGlob, envDatabaseURL)
 }
 
 // probeServer checks that url answers and that its role can do what the

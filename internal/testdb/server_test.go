@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/taskbridge/taskbridge/internal/pgcluster"
 )
 
 // fakeCluster stands in for a throwaway cluster in the selection-order tests.
@@ -118,12 +120,12 @@ func TestFindForcedClusterSkipsServers(t *testing.T) {
 }
 
 func TestFindExplainsWhatWasTriedAndWhatToInstall(t *testing.T) {
-	r := &selectionRecorder{clusterErr: errNoBinaries}
+	r := &selectionRecorder{clusterErr: pgcluster.ErrNoBinaries}
 	_, err := r.finder().find(context.Background())
 	if err == nil {
 		t.Fatal("found a server where none exists")
 	}
-	for _, want := range []string{envDatabaseURL + ": not set", "127.0.0.1:5432", "connection refused", errNoBinaries.Error(), "apt-get install postgresql"} {
+	for _, want := range []string{envDatabaseURL + ": not set", "127.0.0.1:5432", "connection refused", pgcluster.ErrNoBinaries.Error(), "apt-get install postgresql"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message lacks %q:\n%v", want, err)
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/pgcluster"
 )
 
 // A test binary killed by a test timeout or a crash never runs its clean-up.
@@ -97,7 +99,7 @@ func orphanedNames(ctx context.Context, conn *pgx.Conn, query string) []string {
 
 // sweepStaleClusters stops and deletes throwaway clusters under the temp
 // directory whose owning test process is gone.
-func sweepStaleClusters(ctx context.Context, bins pgBinaries, account *osAccount) {
+func sweepStaleClusters(ctx context.Context, bins pgcluster.Binaries, account *pgcluster.Account) {
 	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), clusterDirPrefix+"*"))
 	if err != nil {
 		return
@@ -109,7 +111,7 @@ func sweepStaleClusters(ctx context.Context, bins pgBinaries, account *osAccount
 		dataDir := filepath.Join(dir, "data")
 		if _, err := os.Stat(filepath.Join(dataDir, "postmaster.pid")); err == nil {
 			stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := serverCommand(stopCtx, account, dir, bins.pgCtl, "stop", "-w", "-s", "-D", dataDir, "-m", "immediate").Run()
+			err := pgcluster.StopServer(stopCtx, account, bins, dir, "immediate")
 			cancel()
 			if err != nil {
 				continue // not ours to remove, or still in use: leave it alone

@@ -51,15 +51,23 @@ func URI() string {
 // the server only through the host's tools/call; W1, P3), border and
 // description hints. ChatGPT has been seen to build its CSP only from
 // openai/widgetCSP, other hosts only from ui.csp, hence both.
-func ResourceMeta() map[string]any {
-	return map[string]any{
-		"ui": map[string]any{
-			"csp": map[string]any{
-				"connectDomains":  []string{},
-				"resourceDomains": []string{},
-			},
-			"prefersBorder": true,
+//
+// domain, when set (TASKBRIDGE_WIDGET_DOMAIN, an https origin), is declared
+// as ui.domain and openai/widgetDomain: plugin submission asks for one unique
+// per plugin, and ChatGPT uses it for "Open in app" and link handling. Since
+// 2026-12-15 it no longer picks the sandbox origin, which ChatGPT derives
+// from the MCP URL. Empty declares neither key: Claude drops a frame whose
+// ui.domain is not its own, so a guessed default would do harm.
+func ResourceMeta(domain string) map[string]any {
+	ui := map[string]any{
+		"csp": map[string]any{
+			"connectDomains":  []string{},
+			"resourceDomains": []string{},
 		},
+		"prefersBorder": true,
+	}
+	meta := map[string]any{
+		"ui": ui,
 		"openai/widgetCSP": map[string]any{
 			"connect_domains":  []string{},
 			"resource_domains": []string{},
@@ -67,25 +75,33 @@ func ResourceMeta() map[string]any {
 		"openai/widgetPrefersBorder": true,
 		"openai/widgetDescription":   Description,
 	}
+	if domain != "" {
+		ui["domain"] = domain
+		meta["openai/widgetDomain"] = domain
+	}
+	return meta
 }
 
-// RegisterResource adds the board to s under URI() and AliasURI. Both answer
-// resources/read with the same HTML and the _meta on the content item,
-// where MCP Apps hosts look first.
-func RegisterResource(s *mcp.Server) {
-	for _, uri := range []string{URI(), AliasURI} {
-		s.AddResource(&mcp.Resource{
-			URI:         uri,
-			Name:        "task-board",
-			Title:       "Task board",
-			Description: Description,
-			MIMEType:    MIMEType,
-			Meta:        ResourceMeta(),
-		}, readHandler(uri))
+// Register returns what adds the board, declaring domain (see ResourceMeta),
+// to a server under URI() and AliasURI. Both answer resources/read with the
+// same HTML and the _meta on the content item, where MCP Apps hosts look
+// first.
+func Register(domain string) func(s *mcp.Server) {
+	return func(s *mcp.Server) {
+		for _, uri := range []string{URI(), AliasURI} {
+			s.AddResource(&mcp.Resource{
+				URI:         uri,
+				Name:        "task-board",
+				Title:       "Task board",
+				Description: Description,
+				MIMEType:    MIMEType,
+				Meta:        ResourceMeta(domain),
+			}, readHandler(uri, domain))
+		}
 	}
 }
 
-func readHandler(uri string) mcp.ResourceHandler {
+func readHandler(uri, domain string) mcp.ResourceHandler {
 	return func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 		return &mcp.ReadResourceResult{
 			// Same bytes for every user and no user data: public caching is safe.
@@ -94,7 +110,7 @@ func readHandler(uri string) mcp.ResourceHandler {
 				URI:      uri,
 				MIMEType: MIMEType,
 				Text:     string(boardHTML),
-				Meta:     ResourceMeta(),
+				Meta:     ResourceMeta(domain),
 			}},
 		}, nil
 	}

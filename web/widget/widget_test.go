@@ -41,7 +41,7 @@ func TestHTMLReturnsACopy(t *testing.T) {
 // present and every domain list is empty; no frame, base-uri or redirect
 // domains, no permissions.
 func TestResourceMetaDeclaresNoOutsideDomain(t *testing.T) {
-	raw, err := json.Marshal(widget.ResourceMeta())
+	raw, err := json.Marshal(widget.ResourceMeta(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestForbiddenPatternsCatchSinks(t *testing.T) {
 func TestRegisterResourceServesBothURIs(t *testing.T) {
 	ctx := context.Background()
 	srv := mcp.NewServer(&mcp.Implementation{Name: "widget-test", Version: "1"}, nil)
-	widget.RegisterResource(srv)
+	widget.Register("")(srv)
 	ts := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}))
 	defer ts.Close()
@@ -171,7 +171,7 @@ func TestRegisterResourceServesBothURIs(t *testing.T) {
 			t.Errorf("read %s: uri %q mime %q, %d bytes of text", uri, c.URI, c.MIMEType, len(c.Text))
 		}
 		gotMeta, _ := json.Marshal(c.Meta)
-		wantMeta, _ := json.Marshal(widget.ResourceMeta())
+		wantMeta, _ := json.Marshal(widget.ResourceMeta(""))
 		if string(gotMeta) != string(wantMeta) {
 			t.Errorf("read %s: content _meta = %s, want %s", uri, gotMeta, wantMeta)
 		}
@@ -189,5 +189,47 @@ func TestRegisterResourceServesBothURIs(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("resources/list does not list %s with its _meta", widget.URI())
+	}
+}
+
+// TestWidgetDomainDeclaredOnlyWhenSet reads the board through a real client:
+// with a domain configured, resources/read and resources/list carry it as
+// ui.domain and openai/widgetDomain; without one, neither key appears
+// (Claude drops a frame whose ui.domain is not its own).
+func TestWidgetDomainDeclaredOnlyWhenSet(t *testing.T) {
+	for _, domain := range []string{"https://tasks.example.com", ""} {
+		srv := mcp.NewServer(&mcp.Implementation{Name: "widget-test", Version: "1"}, nil)
+		widget.Register(domain)(srv)
+		ts := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+			&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}))
+		client := mcp.NewClient(&mcp.Implementation{Name: "host", Version: "1"}, nil)
+		cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: ts.URL, DisableStandaloneSSE: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := cs.ReadResource(t.Context(), &mcp.ReadResourceParams{URI: widget.URI()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := cs.ListResources(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for where, meta := range map[string]mcp.Meta{"read": res.Contents[0].Meta, "list": list.Resources[0].Meta} {
+			ui, _ := meta["ui"].(map[string]any)
+			gotUI, hasUI := ui["domain"]
+			gotOpenAI, hasOpenAI := meta["openai/widgetDomain"]
+			if domain == "" {
+				if hasUI || hasOpenAI {
+					t.Errorf("%s without a domain: ui.domain %v, openai/widgetDomain %v", where, gotUI, gotOpenAI)
+				}
+				continue
+			}
+			if gotUI != domain || gotOpenAI != domain {
+				t.Errorf("%s: ui.domain %v, openai/widgetDomain %v, want %s", where, gotUI, gotOpenAI, domain)
+			}
+		}
+		_ = cs.Close()
+		ts.Close()
 	}
 }

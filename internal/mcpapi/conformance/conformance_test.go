@@ -3,8 +3,9 @@
 // Package conformance runs the @modelcontextprotocol/conformance server
 // scenarios that apply to taskbridge against a real `taskbridge serve` on a
 // loopback port, in the test-only fixture mode (the suite cannot send a
-// bearer token). Run it with `make test-conformance`, which installs Node 22
-// and the suite from npm into a cache directory and sets CONFORMANCE_DIR.
+// bearer token). `make test-conformance`, a stage of `make test`, runs it:
+// run.sh installs Node 22 and the suite from npm into a cache directory and
+// sets CONFORMANCE_DIR.
 package conformance_test
 
 import (
@@ -27,18 +28,34 @@ var tdb *testdb.Database
 
 func TestMain(m *testing.M) { testdb.Main(m, &tdb) }
 
-// scenarios are the server scenarios that apply to a real app. The others
-// need the suite's "everything server" fixtures (tools named test_*,
-// prompts, resources, sampling, elicitation) that a task manager does not
-// have.
-var scenarios = []string{
-	"server-initialize",
-	"server-stateless",
-	"tools-list",
-	"dns-rebinding-protection",
-	"http-header-validation",
-	"caching",
+// scenarios are the server scenarios that apply to a real app, each with
+// the revisions it is run at: the current one (2026-07-28) and the newest
+// legacy one (2025-11-25), where the suite defines it. The others test
+// fixtures of the suite's "everything server" (tools named test_*, prompts
+// named test_*, test:// resources, sampling, elicitation, completions, the
+// Tasks extension) that a task manager does not have.
+var scenarios = []struct {
+	name string
+	eras []string
+}{
+	{"server-initialize", legacy},
+	{"server-stateless", current},
+	{"tools-list", both},
+	{"dns-rebinding-protection", both},
+	{"http-header-validation", current},
+	{"caching", current},
+	{"ping", legacy},
+	{"resources-list", both},
+	{"sep-2164-resource-not-found", current},
+	{"prompts-list", both},
+	{"logging-set-level", legacy},
 }
+
+var (
+	current = []string{"2026-07-28"}
+	legacy  = []string{"2025-11-25"}
+	both    = []string{"2026-07-28", "2025-11-25"}
+)
 
 func TestConformance(t *testing.T) {
 	dir := os.Getenv("CONFORMANCE_DIR")
@@ -81,14 +98,21 @@ func TestConformance(t *testing.T) {
 	waitReady(t, base+"/readyz")
 
 	for _, sc := range scenarios {
-		t.Run(sc, func(t *testing.T) {
-			out, err := exec.Command(node, suite, "server", "--url", base+"/mcp", "--scenario", sc,
-				"--expected-failures", "expected-failures.yml").CombinedOutput()
-			t.Logf("%s", out)
-			if err != nil {
-				t.Fatalf("scenario %s failed: %v", sc, err)
-			}
-		})
+		for _, era := range sc.eras {
+			t.Run(sc.name+"@"+era, func(t *testing.T) {
+				out, err := exec.Command(node, suite, "server", "--url", base+"/mcp", "--scenario", sc.name, "--spec-version", era,
+					"--expected-failures", "expected-failures.yml").CombinedOutput()
+				t.Logf("%s", out)
+				if err != nil {
+					t.Fatalf("scenario %s at %s failed: %v", sc.name, era, err)
+				}
+				// The suite passes a scenario it skips; a skip here means
+				// the table above names a revision the scenario lacks.
+				if bytes.Contains(out, []byte("SKIPPED: scenario")) {
+					t.Fatalf("scenario %s does not apply at %s: fix the table", sc.name, era)
+				}
+			})
+		}
 	}
 }
 

@@ -70,7 +70,7 @@ func newBackend(t *testing.T) *backend {
 		Log:         logging.New(testLog{t}, logging.Options{}),
 		ResourceURL: "http://127.0.0.1/mcp", PublicURL: "http://127.0.0.1",
 		ResourceMetadataURL: "http://127.0.0.1/.well-known/oauth-protected-resource/mcp",
-		Widget:              &mcpapi.Widget{URI: widget.URI(), Register: widget.RegisterResource},
+		Widget:              &mcpapi.Widget{URI: widget.URI(), Register: widget.Register("")},
 	})
 	if err != nil {
 		t.Fatal(err)

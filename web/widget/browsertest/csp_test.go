@@ -13,7 +13,7 @@ import (
 // the board's declared ui.csp lets it connect nowhere, load nothing from
 // outside, and embed no frame (W1, P3).
 func TestHostCSPFromWidgetMetaAllowsNoOrigin(t *testing.T) {
-	raw, _ := json.Marshal(widget.ResourceMeta())
+	raw, _ := json.Marshal(widget.ResourceMeta(""))
 	var meta map[string]any
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		t.Fatal(err)

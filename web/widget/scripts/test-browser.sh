@@ -2,8 +2,11 @@
 # Browser tests of the task board: installs what they need (npm ci; Debian
 # chromium when missing and we are root), builds the test host, and runs the
 # Go harnesses that drive headless chromium through playwright-core: the
-# task board (web/widget/browsertest) and linking an app through the login
-# and consent pages (internal/e2e TestBrowserLinksAnAppThroughTheRealPages).
+# task board (web/widget/browsertest), linking an app through the login
+# and consent pages (internal/e2e TestBrowserLinksAnAppThroughTheRealPages),
+# and the official TypeScript MCP clients (SDK v2 pinned to 2026-07-28, v1
+# at 2025-11-25) linking and using the real server end to end, a new visitor
+# signing up on the way (TestBrowserTypeScriptClientsLinkAndUseEveryTool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(cd ../.. && pwd)

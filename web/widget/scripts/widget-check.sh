@@ -7,6 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 npm ci --no-audit --no-fund
 npx tsc --noEmit -p tsconfig.json
+node --test test/unit/
 npx vite build --outDir "$tmp" --emptyOutDir
 node scripts/check-dist.mjs "$tmp/board.html"
 if ! cmp -s "$tmp/board.html" dist/board.html; then

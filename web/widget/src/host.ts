@@ -4,6 +4,7 @@
 // first; ChatGPT's window.openai globals only behind feature detection.
 
 import type { HostContext } from "./bridge";
+import { isSafeStyleValue } from "./cssvalue";
 
 // The ChatGPT-only extras we read. Everything is optional: feature-detect.
 export interface OpenAIGlobals {
@@ -26,19 +27,16 @@ export function openai(): OpenAIGlobals | undefined {
 }
 
 // Standard MCP Apps style variables the host may set. Only these names are
-// copied, and only values that cannot load anything (no url()), so a host
-// theme can never make the widget fetch from an outside origin (W1, P3).
+// copied, and only values made of tokens that cannot load anything
+// (cssvalue.ts), so a host theme can never make the widget fetch from an
+// outside origin (W1, P3).
 const STYLE_VAR = /^--(color-(background|text|border|ring)-[a-z]+|font-(sans|mono|weight-[a-z]+|(text|heading)-[0-9a-z]+-(size|line-height))|border-radius-[a-z]+|border-width-regular|shadow-[a-z]+)$/;
-
-// Colours, lengths, font lists, var() and calc(): no at-rules, no escapes.
-const SAFE_VALUE = /^[\w\s#.,%()+\-*/"']+$/;
 
 export function applyStyleVariables(vars: Record<string, unknown> | undefined): void {
   if (!vars) return;
   const root = document.documentElement.style;
   for (const [name, value] of Object.entries(vars)) {
-    if (!STYLE_VAR.test(name) || typeof value !== "string") continue;
-    if (value.length > 200 || !SAFE_VALUE.test(value) || /url\s*\(|expression\s*\(/i.test(value)) continue;
+    if (!STYLE_VAR.test(name) || typeof value !== "string" || !isSafeStyleValue(value)) continue;
     root.setProperty(name, value);
   }
 }

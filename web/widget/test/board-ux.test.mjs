@@ -51,7 +51,7 @@ for (const [dialect, title] of Object.entries(DIALECTS)) {
   if (process.env.UX_DIALECT && process.env.UX_DIALECT !== dialect) continue;
   describe(title, () => {
     let context, page;
-    const outside = [];
+    let outside = [];
     const violations = [];
     const hostPage = dialect === "openai" ? "openai.html" : dialect === "proxy" ? "index.html?proxy=1" : "index.html";
     // The View: the host's frame, or the proxy's inner frame.
@@ -127,7 +127,7 @@ for (const [dialect, title] of Object.entries(DIALECTS)) {
     before(async () => {
       // Reduced motion: axe must see settled colours, not a theme change mid-transition.
       context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: "en-US", timezoneId: "UTC", reducedMotion: "reduce" });
-      await guard(context, outside, violations);
+      outside = await guard(context, violations);
       page = await context.newPage();
       if (process.env.UX_DEBUG) {
         page.on("console", (m) => console.error(`console ${m.type()}: ${m.text()}`));

@@ -20,7 +20,7 @@ const FIXTURE = JSON.parse(must("BOARD_FIXTURE"));
 const XSS = FIXTURE.filter((t) => /[<{]/.test(t.title));
 
 let browser, context, page;
-const outside = [];
+let outside = [];
 const violations = [];
 const dialogs = [];
 const consoleErrors = [];
@@ -45,7 +45,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
   context = await browser.newContext({ viewport: { width: 700, height: 580 }, locale: "en-US", timezoneId: "UTC" });
   // No request may leave loopback, and no CSP violation may occur.
-  await guard(context, outside, violations);
+  outside = await guard(context, violations);
   page = await context.newPage();
   page.on("dialog", (d) => {
     dialogs.push(d.message());

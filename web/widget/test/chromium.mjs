@@ -15,20 +15,32 @@ export function must(name) {
   return v;
 }
 
-// guard makes a browser context record, in outside and violations, every
-// request that would leave loopback (and aborts it) and every CSP violation
-// in any frame, the View included.
-export async function guard(context, outside, violations) {
+// keepOnLoopback aborts every request of the browser context that would
+// leave loopback and returns the list of those it aborted, for the test to
+// check is empty.
+export async function keepOnLoopback(context) {
+  const outside = [];
   await context.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (LOOPBACK.has(url.hostname)) return route.continue();
-    outside.push(url.href);
-    return route.abort("blockedbyclient");
+    const u = new URL(route.request().url());
+    if (!LOOPBACK.has(u.hostname)) {
+      outside.push(u.href);
+      return route.abort();
+    }
+    return route.continue();
   });
+  return outside;
+}
+
+// guard keeps the browser context on loopback (keepOnLoopback) and records
+// every CSP violation in any frame, the View included, in violations. It
+// returns the list of aborted outside requests.
+export async function guard(context, violations) {
+  const outside = await keepOnLoopback(context);
   await context.exposeBinding("__cspViolation", (_src, v) => violations.push(v));
   await context.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => {
       window.__cspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, doc: e.documentURI.slice(0, 80) });
     });
   });
+  return outside;
 }

@@ -1,4 +1,4 @@
-package testdb
+package pgcluster
 
 import (
 	"errors"
@@ -13,39 +13,42 @@ import (
 	"syscall"
 )
 
-// debianBinGlob is where Debian and Ubuntu install the server binaries; they
+// DebianBinGlob is where Debian and Ubuntu install the server binaries; they
 // are not on PATH there.
-const debianBinGlob = "/usr/lib/postgresql/*/bin"
+const DebianBinGlob = "/usr/lib/postgresql/*/bin"
 
-// pgBinaries are the two programs a throwaway cluster needs; pg_ctl finds the
-// postgres executable next to itself.
-type pgBinaries struct {
-	initdb string
-	pgCtl  string
+// Binaries are the two programs a cluster needs; pg_ctl finds the postgres
+// executable next to itself.
+type Binaries struct {
+	Initdb string
+	PgCtl  string
 }
 
-var errNoBinaries = errors.New("initdb and pg_ctl not found on PATH or under " + debianBinGlob)
+// ErrNoBinaries is FindBinaries' error when PostgreSQL is not installed.
+var ErrNoBinaries = errors.New("initdb and pg_ctl not found on PATH or under " + DebianBinGlob)
 
-func findPGBinaries() (pgBinaries, error) {
+// FindBinaries looks on PATH, then under Debian's install directories,
+// highest version first.
+func FindBinaries() (Binaries, error) {
 	initdb, errInitdb := exec.LookPath("initdb")
 	pgCtl, errPgCtl := exec.LookPath("pg_ctl")
 	if errInitdb == nil && errPgCtl == nil {
-		return pgBinaries{initdb: resolveLink(initdb), pgCtl: resolveLink(pgCtl)}, nil
+		return Binaries{Initdb: resolveLink(initdb), PgCtl: resolveLink(pgCtl)}, nil
 	}
-	dirs, err := filepath.Glob(debianBinGlob)
+	dirs, err := filepath.Glob(DebianBinGlob)
 	if err != nil {
-		return pgBinaries{}, fmt.Errorf("look for PostgreSQL binaries: %w", err)
+		return Binaries{}, fmt.Errorf("look for PostgreSQL binaries: %w", err)
 	}
 	slices.SortFunc(dirs, func(a, b string) int {
 		return slices.Compare(installVersion(b), installVersion(a)) // highest first
 	})
 	for _, dir := range dirs {
-		bins := pgBinaries{initdb: filepath.Join(dir, "initdb"), pgCtl: filepath.Join(dir, "pg_ctl")}
-		if isExecutable(bins.initdb) && isExecutable(bins.pgCtl) {
+		bins := Binaries{Initdb: filepath.Join(dir, "initdb"), PgCtl: filepath.Join(dir, "pg_ctl")}
+		if isExecutable(bins.Initdb) && isExecutable(bins.PgCtl) {
 			return bins, nil
 		}
 	}
-	return pgBinaries{}, errNoBinaries
+	return Binaries{}, ErrNoBinaries
 }
 
 // installVersion turns /usr/lib/postgresql/9.6/bin into [9 6] so that 16
@@ -74,17 +77,17 @@ func resolveLink(path string) string {
 	return path
 }
 
-// osAccount is the unprivileged user that runs initdb and postgres when the
-// tests run as root: both refuse to run as root, so that a server compromise
-// does not own the machine.
-type osAccount struct {
+// Account is the unprivileged user that runs initdb and postgres when this
+// process runs as root: both refuse to run as root, so that a server
+// compromise does not own the machine.
+type Account struct {
 	name     string
 	uid, gid uint32
 }
 
-// serverAccount returns nil when the tests do not run as root (the cluster
-// then runs as the current user).
-func serverAccount() (*osAccount, error) {
+// ServerAccount returns nil when this process does not run as root (the
+// cluster then runs as the current user).
+func ServerAccount() (*Account, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -101,21 +104,23 @@ func serverAccount() (*osAccount, error) {
 			errs = append(errs, fmt.Errorf("user %s has non-numeric ids %q:%q", name, u.Uid, u.Gid))
 			continue
 		}
-		return &osAccount{name: name, uid: uint32(uid), gid: uint32(gid)}, nil
+		return &Account{name: name, uid: uint32(uid), gid: uint32(gid)}, nil
 	}
 	return nil, fmt.Errorf("running as root, and no unprivileged user (postgres or nobody) to run the server as: %w", errors.Join(errs...))
 }
 
 // runAs makes cmd run as the account, without su or a shell. Supplementary
 // groups are cleared, so none of root's groups leak into the server.
-func (a *osAccount) runAs(cmd *exec.Cmd) {
+func (a *Account) runAs(cmd *exec.Cmd) {
 	if a == nil {
 		return
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: a.uid, Gid: a.gid}}
 }
 
-func (a *osAccount) chown(path string) error {
+// Chown gives path to the account, so the server can use it; nothing when
+// the account is nil.
+func (a *Account) Chown(path string) error {
 	if a == nil {
 		return nil
 	}
