@@ -29,7 +29,8 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Title: "Your account", User: &sess.user, SessionCSRF: sessionCSRFToken(sess.csrfSecret),
-		Notice: noticeText(r.URL.Query().Get("notice")), PolicyPending: !sess.policyAccepted, PolicyVersion: s.policyVer}
+		Notice: noticeText(r.URL.Query().Get("notice")), PolicyPending: !sess.policyAccepted, PolicyVersion: s.policyVer,
+		MCPURL: s.mcpURL}
 	grants, err := s.grants.ListGrants(r.Context(), sess.user.ID)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "list connected apps", "err", err)

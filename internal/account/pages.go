@@ -59,6 +59,8 @@ type pageData struct {
 	FormAction    string
 	PolicyVersion string
 	PolicyPending bool // the user has not accepted the current policy (C3)
+	Consent       bool // the sign-up form's privacy-policy tick, kept after an error
+	MCPURL        string
 	MinPassword   int
 	MaxPassword   int
 	Grants        []grantRow
@@ -137,6 +139,17 @@ func (s *Service) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "error", pageData{
 		Title: title, Error: msg, RequestID: logging.RequestID(r.Context()), Back: back,
 	})
+}
+
+// NotFoundPage is the page a browser gets for an unknown address, with the
+// signed-in header when there is a session.
+func (s *Service) NotFoundPage(w http.ResponseWriter, r *http.Request) {
+	d := pageData{Title: "Page not found", Error: "There is no page at this address.",
+		RequestID: logging.RequestID(r.Context()), Back: "/account"}
+	if u, ok := s.CurrentUser(r); ok {
+		d.User = &u
+	}
+	s.render(w, r, http.StatusNotFound, "error", d)
 }
 
 func (s *Service) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {

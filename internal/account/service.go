@@ -72,6 +72,9 @@ type Options struct {
 	Grants  GrantLister // the "Connected apps" source; default lists none
 	// Audit records sign-ups, logins, logouts and revocations (required).
 	Audit audit.Appender
+	// MCPURL is the server's MCP endpoint, shown on the account page with
+	// how to connect an app to it.
+	MCPURL string
 	// PrivacyPolicyVersion is recorded with each sign-up's consent.
 	PrivacyPolicyVersion string
 	// Now is the clock; tests move it instead of sleeping. Default time.Now.
@@ -96,6 +99,7 @@ type Service struct {
 	grants      GrantLister
 	audit       audit.Appender
 	policyVer   string
+	mcpURL      string
 	now         func() time.Time
 	hasher      *hasher
 	pages       *pages
@@ -129,6 +133,7 @@ func New(o Options) (*Service, error) {
 		grants:    o.Grants,
 		audit:     o.Audit,
 		policyVer: o.PrivacyPolicyVersion,
+		mcpURL:    o.MCPURL,
 		now:       o.Now,
 	}
 	if s.idle > s.ttl {

@@ -23,6 +23,8 @@ func (s *Service) SignupPage(w http.ResponseWriter, r *http.Request) {
 	s.renderSignup(w, r, http.StatusOK, "", next, "")
 }
 
+// renderSignup shows the form again with what the person entered (never
+// the passwords), the privacy-policy tick included.
 func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status int, email, next, problem string) {
 	token, err := s.anonFormToken(w, r)
 	if err != nil {
@@ -31,6 +33,7 @@ func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status in
 	}
 	s.render(w, r, status, "signup", pageData{
 		Title: "Create account", FormCSRF: token, Email: email, Next: next, Error: problem, PolicyVersion: s.policyVer,
+		Consent: r.PostFormValue("consent") == "yes",
 	})
 }
 

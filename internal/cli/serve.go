@@ -97,7 +97,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		RequestTimeout: cfg.RequestTimeout, TLSCertFile: cfg.TLSCertFile, TLSKeyFile: cfg.TLSKeyFile, ErrorLog: log,
 	})
 	log.InfoContext(ctx, "serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL.String()), slog.String("mode", string(cfg.Mode)))
-	fmt.Fprintf(env.Stdout, "taskbridge is listening on %s\n  open %s to sign up\n  MCP endpoint: %s\n", ln.Addr(), cfg.PublicURL, cfg.MCPResourceURL())
+	fmt.Fprintf(env.Stdout, "taskbridge is listening on %s\n  open %s to sign up\n  MCP endpoint: %s\n", ln.Addr(), cfg.PublicURL.JoinPath("signup"), cfg.MCPResourceURL())
 
 	err = httpx.Serve(ctx, srv, ln, cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ShutdownTimeout)
 	log.InfoContext(context.WithoutCancel(ctx), "stopped")
@@ -144,5 +144,6 @@ func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, aud
 		Grants:             grants,
 		Audit:              auditLog,
 		Metrics:            m,
+		MCPURL:             cfg.MCPResourceURL(),
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/taskbridge/taskbridge/internal/logging"
 )
@@ -20,6 +21,18 @@ type ErrorBody struct {
 // WriteError writes a JSON error with the request's correlation id.
 func WriteError(w http.ResponseWriter, r *http.Request, status int, code, description string) {
 	WriteJSON(w, status, ErrorBody{Error: code, Description: description, RequestID: logging.RequestID(r.Context())})
+}
+
+// WantsHTML reports whether the request comes from a browser that will
+// show the answer to a person: its Accept names text/html (a page) or an
+// image type (the favicon), and not JSON. API clients (no Accept, */*,
+// application/json) keep getting JSON errors.
+func WantsHTML(r *http.Request) bool {
+	accept := strings.ToLower(r.Header.Get("Accept"))
+	if strings.Contains(accept, "application/json") {
+		return false
+	}
+	return strings.Contains(accept, "text/html") || strings.Contains(accept, "image/")
 }
 
 // WriteJSON writes v as JSON with the given status. Responses are not

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
 
@@ -114,11 +115,15 @@ type boardTask struct {
 }
 
 type board struct {
-	Tasks              []boardTask       `json:"tasks"`
-	View               string            `json:"view"`
-	NextCursor         string            `json:"next_cursor,omitempty"`
-	PurgeConfirmations map[string]string `json:"purge_confirmations"`
-	GeneratedAt        string            `json:"generated_at"`
+	Tasks      []boardTask `json:"tasks"`
+	View       string      `json:"view"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+	// Counts are the user's totals (lists only), so the board never
+	// presents the tasks of one page as the whole list. Widget-only: the
+	// model sees count and has_more of its page.
+	Counts             *postgres.TaskCounts `json:"counts,omitempty"`
+	PurgeConfirmations map[string]string    `json:"purge_confirmations"`
+	GeneratedAt        string               `json:"generated_at"`
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -199,6 +204,10 @@ func shapeBoardTask(t task.Task) boardTask {
 // confirmation for each trashed task, bound to its current trashing
 // (deleted_at) (P6; see purge.go).
 func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, view, next string) mcp.Meta {
+	return mcp.Meta{boardMetaKey: s.board(user, tasks, view, next)}
+}
+
+func (s *service) board(user uuid.UUID, tasks []task.Task, view, next string) board {
 	b := board{
 		Tasks:              make([]boardTask, 0, len(tasks)),
 		View:               view,
@@ -212,7 +221,7 @@ func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, view, next string
 			b.PurgeConfirmations[t.ID.String()] = s.purge.issue(user, t.ID, *t.DeletedAt)
 		}
 	}
-	return mcp.Meta{boardMetaKey: b}
+	return b
 }
 
 // dataText is the text content of a result that carries user data: the

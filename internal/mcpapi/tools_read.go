@@ -98,9 +98,13 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 	}
 	var tasks []task.Task
 	var more bool
+	var counts postgres.TaskCounts
 	err := s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		var err error
 		if tasks, more, err = s.Tasks.List(ctx, tx, f, after); err != nil {
+			return err
+		}
+		if counts, err = s.Tasks.Counts(ctx, tx); err != nil {
 			return err
 		}
 		d["count"], d["view"], d["page"] = len(tasks), view, cursor != ""
@@ -117,7 +121,9 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 		last := tasks[len(tasks)-1]
 		out.NextCursor = s.cursor.encode(c.principal.UserID, digest, task.Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, tasks, view, out.NextCursor)}, out, nil
+	b := s.board(c.principal.UserID, tasks, view, out.NextCursor)
+	b.Counts = &counts
+	return &mcp.CallToolResult{Meta: mcp.Meta{boardMetaKey: b}}, out, nil
 }
 
 func (s *service) getTask(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {

@@ -72,9 +72,12 @@ func (s *Tasks) Create(ctx context.Context, tx Querier, in task.NewTask) (task.T
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = app_current_user_id() FOR NO KEY UPDATE`); err != nil {
 		return task.Task{}, fmt.Errorf("lock the user for a create: %w", err)
 	}
+	// clock_timestamp, not now(): tasks created in one transaction (a
+	// batch) get distinct creation times, so they list in the order they
+	// were created instead of by their random ids.
 	row := tx.QueryRow(ctx, `
-		INSERT INTO tasks (id, owner_id, title, notes_sealed, notes_key_id, due_date, priority, tags)
-		SELECT $1, app_current_user_id(), $2, $3, $4, $5, $6, $7
+		INSERT INTO tasks (id, owner_id, title, notes_sealed, notes_key_id, due_date, priority, tags, created_at, updated_at)
+		SELECT $1, app_current_user_id(), $2, $3, $4, $5, $6, $7, clock_timestamp(), clock_timestamp()
 		WHERE `+countLive+` + `+countTrashed+` < $8
 		RETURNING `+taskColumns,
 		id, in.Title, sealed, kid, dateArg(in.DueDate), string(in.Priority), in.Tags, s.maxPerUser)
@@ -104,6 +107,28 @@ func (s *Tasks) Get(ctx context.Context, tx Querier, id uuid.UUID) (task.Task, e
 // getForUpdate locks the row so a read-modify-write cannot lose an update.
 func (s *Tasks) getForUpdate(ctx context.Context, tx Querier, id uuid.UUID) (task.Task, error) {
 	return s.scan(tx.QueryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1 FOR UPDATE`, id))
+}
+
+// TaskCounts is how many of the user's tasks are open, done and in the trash.
+type TaskCounts struct {
+	Open  int `json:"open"`
+	Done  int `json:"done"`
+	Trash int `json:"trash"`
+}
+
+// Counts counts all of the transaction's user's tasks, whatever page or
+// filter a list shows, so the board's totals are the user's real ones.
+func (s *Tasks) Counts(ctx context.Context, tx Querier) (TaskCounts, error) {
+	var c TaskCounts
+	err := tx.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE deleted_at IS NULL AND status = 'open'),
+		       count(*) FILTER (WHERE deleted_at IS NULL AND status = 'done'),
+		       count(*) FILTER (WHERE deleted_at IS NOT NULL)
+		FROM tasks WHERE owner_id = app_current_user_id()`).Scan(&c.Open, &c.Done, &c.Trash)
+	if err != nil {
+		return TaskCounts{}, fmt.Errorf("count tasks: %w", err)
+	}
+	return c, nil
 }
 
 // List returns up to f.Limit tasks after the given position (nil for the

@@ -58,6 +58,13 @@ func (s *Service) DataPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if pending != nil {
 		d.Pending = &pendingRow{ClientID: pending.ClientID, RequestedAt: formatTime(pending.RequestedAt), ExpiresAt: formatTime(pending.ExpiresAt)}
+		// Name the app as the person knows it, from the consent records.
+		for _, c := range d.Consents {
+			if c.ClientID == pending.ClientID && c.ClientName != "" {
+				d.Pending.ClientName = c.ClientName
+				break
+			}
+		}
 	}
 	s.render(w, r, http.StatusOK, "data", d)
 }

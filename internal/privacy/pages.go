@@ -46,7 +46,9 @@ type pageData struct {
 	PolicyConsents []policyConsentRow
 }
 
-type pendingRow struct{ ClientID, RequestedAt, ExpiresAt string }
+// pendingRow is a pending deletion request; ClientName is the requesting
+// app's registered name when the consent records know it.
+type pendingRow struct{ ClientName, ClientID, RequestedAt, ExpiresAt string }
 
 type consentRow struct {
 	When, ClientName, ClientID, Action, Version string
@@ -87,9 +89,11 @@ func (s *Service) pageError(w http.ResponseWriter, r *http.Request, what string,
 
 // PrivacyPage serves PRIVACY.md as HTML (GET /privacy, D9, C2), to anyone.
 func (s *Service) PrivacyPage(w http.ResponseWriter, r *http.Request) {
-	signedIn := false
+	d := pageData{Title: "Privacy policy", Policy: s.policy}
 	if s.accounts != nil {
-		_, signedIn = s.accounts.CurrentUser(r)
+		if _, d.SignedIn = s.accounts.CurrentUser(r); d.SignedIn {
+			d.CSRF = s.accounts.CSRFToken(r) // the header's sign-out form
+		}
 	}
-	s.render(w, r, http.StatusOK, "privacy", pageData{Title: "Privacy policy", Policy: s.policy, SignedIn: signedIn})
+	s.render(w, r, http.StatusOK, "privacy", d)
 }

@@ -31,6 +31,12 @@ func addRoutes(r chi.Router, d Deps) {
 		httpx.Timeout(cfg.RequestTimeout),
 	)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		// A person gets a page with a title and a way back; an API client
+		// its JSON error (content negotiation on Accept).
+		if d.Accounts != nil && httpx.WantsHTML(r) {
+			d.Accounts.NotFoundPage(w, r)
+			return
+		}
 		httpx.WriteError(w, r, http.StatusNotFound, "not_found", "no such resource")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

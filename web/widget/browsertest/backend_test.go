@@ -98,7 +98,7 @@ func (b *backend) seedStore(t *testing.T, fixture []fixtureTask) map[string]uuid
 	ids := map[string]uuid.UUID{}
 	err := b.db.InUserTx(ctx, b.user, func(tx pgx.Tx) error {
 		for _, f := range fixture {
-			n := task.NewTask{Title: f.Title, Notes: f.Notes, Priority: task.Priority(f.Prio)}
+			n := task.NewTask{Title: f.Title, Notes: f.Notes, Priority: task.Priority(f.Prio), Tags: f.Tags}
 			if f.DueDate != "" {
 				d, err := task.ParseDate(f.DueDate)
 				if err != nil {
@@ -236,6 +236,23 @@ func (b *backend) stateHandler(t *testing.T) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st)
+	})
+	// GET /counts: the user's open, done and trashed totals, which the
+	// board's header must show whatever page it has loaded.
+	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, r *http.Request) {
+		var c postgres.TaskCounts
+		err := b.db.InUserTx(r.Context(), b.user, func(tx pgx.Tx) error {
+			var err error
+			c, err = b.store.Counts(r.Context(), tx)
+			return err
+		})
+		if err != nil {
+			t.Errorf("counts: %v", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(c)
 	})
 	return mux
 }

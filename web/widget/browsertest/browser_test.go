@@ -28,58 +28,21 @@ func TestBrowserBoard(t *testing.T) {
 	if os.Getenv("TASKBRIDGE_BROWSER_TESTS") != "1" {
 		t.Skip("browser tests run from `make test-browser` (TASKBRIDGE_BROWSER_TESTS=1)")
 	}
-	widgetDir, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostDir := filepath.Join(widgetDir, "test-results", "host")
-	if _, err := os.Stat(filepath.Join(hostDir, "index.html")); err != nil {
-		t.Fatalf("test host not built (npm run build:testhost): %v", err)
-	}
-
 	backend := newBackend(t)
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", backend.mcp)
-	mux.Handle("/", http.FileServer(http.Dir(hostDir)))
-	host := httptest.NewServer(mux)
-	defer host.Close()
-
+	h := startHarness(t, backend)
 	ids := backend.seedStore(t, storeFixture())
-	createThroughTool(t, host.URL+"/mcp", xssCorpus)
+	createThroughTool(t, h.host+"/mcp", xssCorpus)
 	for _, f := range xssCorpus {
 		got, err := backend.byTitle(t.Context(), f.Title)
 		if err != nil || !got.Present || got.Notes != f.Notes {
 			t.Fatalf("create_task did not store %q verbatim: %+v, %v", f.Title, got, err)
 		}
 	}
-
-	state := httptest.NewServer(backend.stateHandler(t))
-	defer state.Close()
-
-	reports := &cspReports{}
-	sandbox := httptest.NewUnstartedServer(nil)
-	sandbox.Config.Handler = sandboxHandler(t, host.URL+"/mcp", reports, func() string { return sandbox.URL })
-	sandbox.Start()
-	defer sandbox.Close()
-
 	fixture, err := json.Marshal(boardFixture())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", "test/browser.test.mjs")
-	cmd.Dir = widgetDir
-	cmd.Env = append(os.Environ(),
-		"HOST_URL="+host.URL,
-		"SANDBOX_URL="+sandbox.URL,
-		"STATE_URL="+state.URL,
-		"BOARD_FIXTURE="+string(fixture),
-		"OUT_DIR="+filepath.Join(widgetDir, "test-results"),
-	)
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
+	h.runNode(t, "test/browser.test.mjs", "BOARD_FIXTURE="+string(fixture))
 
 	// End state of the rows the board changed, by id (a rename kept its row).
 	want := map[string]storedTask{
@@ -107,10 +70,71 @@ func TestBrowserBoard(t *testing.T) {
 	if err := tdb.Admin(t).QueryRow(t.Context(), `SELECT count(*) FROM tasks WHERE id = $1`, ids["Throw away"]).Scan(&left); err != nil || left != 0 {
 		t.Errorf("purged task still has %d row(s) (%v)", left, err)
 	}
-	for _, r := range reports.all() {
+	for _, r := range h.reports.all() {
 		if !strings.Contains(r, "csp-probe") {
 			t.Errorf("CSP violation report for something other than the probe: %s", r)
 		}
+	}
+}
+
+// harness is what every browser run of the board needs: the real MCP
+// endpoint and the built test hosts on one loopback origin, the sandbox
+// (the View under the CSP from its ui.csp) on another, and the state view
+// of the database on a third.
+type harness struct {
+	widgetDir, host, sandbox, state string
+	reports                         *cspReports
+}
+
+func startHarness(t *testing.T, backend *backend) *harness {
+	t.Helper()
+	widgetDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostDir := filepath.Join(widgetDir, "test-results", "host")
+	if _, err := os.Stat(filepath.Join(hostDir, "index.html")); err != nil {
+		t.Fatalf("test host not built (npm run build:testhost): %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", backend.mcp)
+	mux.Handle("/", http.FileServer(http.Dir(hostDir)))
+	host := httptest.NewServer(mux)
+	t.Cleanup(host.Close)
+	state := httptest.NewServer(backend.stateHandler(t))
+	t.Cleanup(state.Close)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(widgetDir, "test", "host", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	h := &harness{widgetDir: widgetDir, host: host.URL, state: state.URL, reports: &cspReports{}}
+	sandbox := httptest.NewUnstartedServer(nil)
+	sandbox.Config.Handler = sandboxHandler(t, host.URL+"/mcp", h.reports, func() string { return sandbox.URL }, read("openai-shim.js"), read("sandbox-proxy.js"))
+	sandbox.Start()
+	t.Cleanup(sandbox.Close)
+	h.sandbox = sandbox.URL
+	return h
+}
+
+// runNode runs one node test file against the harness; it fails the test
+// when the browser test fails.
+func (h *harness) runNode(t *testing.T, file string, env ...string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "node", "--test", "--test-reporter=spec", file)
+	cmd.Dir = h.widgetDir
+	cmd.Env = append(append(os.Environ(),
+		"HOST_URL="+h.host,
+		"SANDBOX_URL="+h.sandbox,
+		"STATE_URL="+h.state,
+		"OUT_DIR="+filepath.Join(h.widgetDir, "test-results"),
+	), env...)
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("browser test %s failed: %v", file, err)
 	}
 }
 
@@ -134,7 +158,16 @@ func (c *cspReports) all() []string {
 // sandboxHandler is the host's sandbox origin: it reads the ui:// resource
 // from the MCP server as a host does and serves it with the CSP derived
 // from the resource's own ui.csp (plus a report-uri for the test).
-func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func() string) http.Handler {
+//
+// With ?dialect=openai it stands in for a ChatGPT-style host that offers
+// only window.openai: the shim (test/host/openai-shim.js) is put before
+// the bundle, as ChatGPT injects its runtime, and talks to the host page
+// over its own messages, not the MCP Apps bridge.
+//
+// /proxy is the outer frame of the double-iframe sandbox (sandboxProxy,
+// test/host/sandbox-proxy.js) under the same CSP, which the View it writes
+// into its inner frame inherits.
+func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func() string, openaiShim, sandboxProxy string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/sandbox", func(w http.ResponseWriter, r *http.Request) {
 		uri := r.URL.Query().Get("uri")
@@ -144,12 +177,27 @@ func sandboxHandler(t *testing.T, mcpURL string, reports *cspReports, self func(
 			http.Error(w, "cannot read the resource", http.StatusBadGateway)
 			return
 		}
+		if r.URL.Query().Get("dialect") == "openai" {
+			html = strings.Replace(html, "<head>", "<head><script>"+openaiShim+"</script>", 1)
+		}
 		w.Header().Set("Content-Security-Policy", browsertest.HostCSP(meta, self()+"/csp-report"))
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = io.WriteString(w, html)
+	})
+	mux.HandleFunc("/proxy", func(w http.ResponseWriter, r *http.Request) {
+		_, meta, err := readResource(r.Context(), mcpURL, r.URL.Query().Get("uri"))
+		if err != nil {
+			t.Errorf("sandbox proxy: %v", err)
+			http.Error(w, "cannot read the resource", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Security-Policy", browsertest.HostCSP(meta, self()+"/csp-report"))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sandbox</title>`+
+			`<style>html,body{margin:0;height:100%;overflow:hidden}</style></head><body><script>`+sandboxProxy+`</script></body></html>`)
 	})
 	mux.HandleFunc("/csp-report", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))

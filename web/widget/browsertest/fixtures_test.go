@@ -3,12 +3,13 @@ package browsertest_test
 // fixtureTask is a task the test seeds before the browser opens the board.
 // Done and InTrash are reached through the store's own state changes.
 type fixtureTask struct {
-	Title   string `json:"title"`
-	Notes   string `json:"notes,omitempty"`
-	Done    bool   `json:"done,omitempty"`
-	InTrash bool   `json:"in_trash,omitempty"`
-	DueDate string `json:"due_date,omitempty"`
-	Prio    string `json:"priority,omitempty"`
+	Title   string   `json:"title"`
+	Notes   string   `json:"notes,omitempty"`
+	Done    bool     `json:"done,omitempty"`
+	InTrash bool     `json:"in_trash,omitempty"`
+	DueDate string   `json:"due_date,omitempty"`
+	Prio    string   `json:"priority,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
 }
 
 // xssCorpus: titles and notes that would run script or inject elements if

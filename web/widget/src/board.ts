@@ -1,27 +1,45 @@
 // The task board: state, rendering and the actions a user can take. Every
 // action is a tools/call through the host; the board never talks to the
 // network itself (its CSP allows no connection at all).
+//
+// Layout follows the ChatGPT UI guidelines: inline it is a compact card
+// (one view, a few rows, "Show more", Expand); the trash and the whole
+// list belong in fullscreen. Everything a person is doing (typed text, an
+// open edit, the view, loaded pages, focus) lives in State, so a
+// re-render for a host update never loses it.
 
 import { h } from "./dom";
 import type { ToolResult } from "./bridge";
-import { boardFromResult, errorText, type Board, type Task, type View } from "./model";
+import { boardFromResult, errorText, friendlyError, type Board, type Task, type View } from "./model";
+import { fetchPages, type CallTool } from "./list";
 import type { ViewPrefs } from "./host";
+import { countText, onEnter, taskMeta, taskNotes } from "./format";
 
-export type CallTool = (name: string, args: Record<string, unknown>) => Promise<ToolResult>;
+// HostView is what the host decides about presentation.
+export interface HostView {
+  locale: string;
+  canFullscreen: boolean;
+  fullscreen: boolean;
+}
 
 interface State {
   board: Board | null;
   prefs: ViewPrefs;
+  host: HostView;
+  draft: string;
   editingID: string;
+  editDraft: string;
   confirmingPurgeID: string;
   busy: boolean;
-  status: string;
-  statusIsError: boolean;
-  canFullscreen: boolean;
-  locale: string;
+  error: string;
+  retry: (() => void) | null;
+  inlineRows: number;
+  highlight: Set<string>;
 }
 
 const MAX_TITLE = 200;
+const INLINE_ROWS = 5;
+const INLINE_STEP = 10;
 
 export class TaskBoard {
   private readonly state: State;
@@ -38,13 +56,16 @@ export class TaskBoard {
     this.state = {
       board: null,
       prefs,
+      host: { locale: "en", canFullscreen: false, fullscreen: false },
+      draft: "",
       editingID: "",
+      editDraft: "",
       confirmingPurgeID: "",
       busy: false,
-      status: "",
-      statusIsError: false,
-      canFullscreen: false,
-      locale: "en",
+      error: "",
+      retry: null,
+      inlineRows: INLINE_ROWS,
+      highlight: new Set(),
     };
     // The live region exists once and only its text changes, so screen
     // readers announce each status.
@@ -52,151 +73,279 @@ export class TaskBoard {
     this.render();
   }
 
-  setLocale(locale: string): void {
-    this.state.locale = locale;
-    this.render();
-  }
-
-  setCanFullscreen(v: boolean): void {
-    this.state.canFullscreen = v;
+  // setHost applies a host update; it re-renders only when something shown
+  // changes, and a re-render keeps everything in State.
+  setHost(v: HostView): void {
+    const cur = this.state.host;
+    if (cur.locale === v.locale && cur.canFullscreen === v.canFullscreen && cur.fullscreen === v.fullscreen) return;
+    this.state.host = v;
     this.render();
   }
 
   // showResult renders the tasks of a tool result the host pushed to us.
   showResult(result: ToolResult): void {
     if (result.isError) {
-      this.setStatus(errorText(result.content) || "The last request failed.", true);
+      this.fail(friendlyError(null, errorText(result.content)), null);
+      this.render();
       return;
     }
     const b = boardFromResult(result.structuredContent, result._meta);
     if (!b) return;
     this.state.board = b;
     this.state.prefs = { ...this.state.prefs, view: b.view };
+    this.state.highlight = b.changed ? new Set(b.tasks.map((t) => t.id)) : new Set();
     this.state.editingID = "";
     this.state.confirmingPurgeID = "";
+    this.state.inlineRows = INLINE_ROWS;
     this.render();
   }
 
   cancelled(): void {
-    this.setStatus("The request was cancelled.", false);
+    this.setStatus("The request was cancelled.");
   }
 
-  private setStatus(msg: string, isError: boolean): void {
-    this.state.status = msg;
-    this.state.statusIsError = isError;
+  private setStatus(msg: string): void {
     this.live.textContent = msg;
-    this.live.classList.toggle("error", isError);
+  }
+
+  private fail(msg: string, retry: (() => void) | null): void {
+    this.state.error = msg;
+    this.state.retry = retry;
+    this.setStatus(msg);
   }
 
   // run performs one write through the host and then reloads the current
-  // view, so the board always shows what the server holds.
-  private async run(tool: string, args: Record<string, unknown>, done: string, focusKey = ""): Promise<void> {
+  // view, so the board always shows what the server holds. On failure the
+  // user's input stays and the error offers to try again.
+  private async run(tool: string, args: Record<string, unknown>, done: string, focusKey: string, onSuccess?: () => void): Promise<void> {
     if (this.state.busy) return;
     this.state.busy = true;
+    this.state.error = "";
     this.render();
-    let ok = false;
+    let msg = "";
     try {
       const res = await this.call(tool, args);
-      if (res.isError) this.setStatus(errorText(res.content) || "That did not work.", true);
-      else ok = true;
+      if (res.isError) msg = friendlyError(null, errorText(res.content) || "That did not work.");
     } catch (e) {
-      this.setStatus(e instanceof Error && e.message ? `The host refused: ${e.message.slice(0, 200)}` : "The host refused the request.", true);
+      msg = friendlyError(e);
     }
-    // Announce success only once the board shows it, so the live region and
-    // the list never disagree.
-    if ((await this.reload(ok)) && ok) this.setStatus(done, false);
+    if (!msg) {
+      onSuccess?.();
+      this.state.editingID = "";
+      this.state.confirmingPurgeID = "";
+      // Announce success only once the board shows it, so the live region
+      // and the list never disagree.
+      const reloadErr = await this.reload();
+      if (reloadErr) this.fail(reloadErr, () => void this.retryReload());
+      else this.setStatus(done);
+    } else {
+      this.fail(msg, () => void this.run(tool, args, done, focusKey, onSuccess));
+    }
     this.state.busy = false;
-    if (focusKey) this.focusKey = focusKey;
+    this.focusKey = msg ? "retry" : focusKey;
     this.render();
   }
 
-  // reload fetches the current view again; it reports whether that worked.
-  private async reload(keepStatus: boolean): Promise<boolean> {
+  private async retryReload(): Promise<void> {
+    if (this.state.busy) return;
+    this.state.busy = true;
+    this.state.error = "";
+    this.render();
+    const err = await this.reload();
+    this.state.busy = false;
+    if (err) this.fail(err, () => void this.retryReload());
+    else this.setStatus("Tasks reloaded.");
+    this.focusKey = err ? "retry" : "add";
+    this.render();
+  }
+
+  // reload fetches the current view again, as many pages as were loaded,
+  // so "Show more" is not undone by an edit. It returns an error message,
+  // or "" when the board now shows what the server holds.
+  private async reload(): Promise<string> {
     const view = this.state.prefs.view;
-    let ok = false;
-    try {
-      const res = await this.call("list_tasks", view === "trash" ? { view: "trash" } : {});
-      if (res.isError) {
-        if (!keepStatus) return false;
-        this.setStatus(errorText(res.content) || "Could not reload the tasks.", true);
-        return false;
-      }
-      const b = boardFromResult(res.structuredContent, res._meta);
-      if (b) this.state.board = { ...b, view };
-      ok = true;
-    } catch {
-      if (keepStatus) this.setStatus("Could not reload the tasks.", true);
+    const cur = this.state.board;
+    const want = cur && !cur.changed && cur.view === view ? cur.tasks.length : 0;
+    const got = await fetchPages(this.call, view, "", want);
+    if (typeof got === "string") return got;
+    this.state.board = got;
+    return "";
+  }
+
+  // showMore shows more of the loaded rows inline, and loads the next page
+  // from the server once every loaded row is shown.
+  private async showMore(): Promise<void> {
+    const s = this.state;
+    const b = s.board;
+    if (!b || s.busy) return;
+    this.focusKey = "more";
+    if (!s.host.fullscreen && this.visibleTasks().length > s.inlineRows) {
+      s.inlineRows += INLINE_STEP;
+      this.render();
+      return;
     }
-    this.state.editingID = "";
-    this.state.confirmingPurgeID = "";
-    return ok;
+    if (!b.nextCursor) return;
+    s.busy = true;
+    s.error = "";
+    this.render();
+    const next = await fetchPages(this.call, b.view, b.nextCursor, 1);
+    if (typeof next === "string") this.fail(next, () => void this.showMore());
+    else {
+      const known = new Set(b.tasks.map((t) => t.id));
+      const added = next.tasks.filter((t) => !known.has(t.id));
+      for (const [id, tok] of next.purgeConfirmations) b.purgeConfirmations.set(id, tok);
+      s.board = { ...b, tasks: [...b.tasks, ...added], nextCursor: next.nextCursor, counts: next.counts ?? b.counts };
+      if (!s.host.fullscreen) s.inlineRows += INLINE_STEP;
+      this.setStatus(`Loaded ${countText(added.length, "more task")}.`);
+    }
+    s.busy = false;
+    this.render();
+  }
+
+  private showAll(): void {
+    if (this.state.busy) return;
+    this.state.prefs = { ...this.state.prefs, view: "live" };
+    void this.retryReloadAs("Showing all your tasks.", "view:live");
   }
 
   private switchView(view: View): void {
     if (view === this.state.prefs.view || this.state.busy) return;
     this.state.prefs = { ...this.state.prefs, view };
     this.onPrefs(this.state.prefs);
+    void this.retryReloadAs(view === "trash" ? "Showing the trash." : "Showing tasks.", `view:${view}`);
+  }
+
+  private async retryReloadAs(done: string, focusKey: string): Promise<void> {
     this.state.busy = true;
+    this.state.error = "";
+    this.state.inlineRows = INLINE_ROWS;
     this.render();
-    void this.reload(true).then(() => {
-      this.state.busy = false;
-      this.setStatus(view === "trash" ? "Showing the trash." : "Showing tasks.", false);
-      this.focusKey = `view:${view}`;
-      this.render();
-    });
+    const err = await this.reload();
+    this.state.busy = false;
+    if (err) this.fail(err, () => void this.retryReloadAs(done, focusKey));
+    else this.setStatus(done);
+    this.focusKey = err ? "retry" : focusKey;
+    this.render();
+  }
+
+  private visibleTasks(): Task[] {
+    const s = this.state;
+    const all = s.board?.tasks ?? [];
+    return s.prefs.view === "live" && !s.prefs.showDone && !s.board?.changed ? all.filter((t) => t.status !== "done") : all;
   }
 
   private render(): void {
     const s = this.state;
+    // Keep the user's place: the focused control and the caret in a field.
     const active = document.activeElement;
-    if (!this.focusKey && active instanceof HTMLElement && active.dataset.key) this.focusKey = active.dataset.key;
+    let caret: [number, number] | null = null;
+    if (active instanceof HTMLElement && active.dataset.key && this.root.contains(active)) {
+      if (!this.focusKey) this.focusKey = active.dataset.key;
+      if (active instanceof HTMLInputElement && active.type === "text" && active.selectionStart !== null) {
+        caret = [active.selectionStart, active.selectionEnd ?? active.selectionStart];
+      }
+    }
 
+    const b = s.board;
     const view = s.prefs.view;
-    const all = s.board?.tasks ?? [];
-    const tasks = view === "live" && !s.prefs.showDone ? all.filter((t) => t.status !== "done") : all;
-    const open = all.filter((t) => t.status === "open").length;
+    const full = s.host.fullscreen;
+    const tasks = this.visibleTasks();
+    const shown = full ? tasks : tasks.slice(0, s.inlineRows);
 
-    const header = h(
-      "header",
-      { class: "bar" },
-      h("h1", {}, view === "trash" ? "Trash" : "Tasks"),
-      h("span", { class: "count" }, view === "trash" ? this.countText(all.length, "item") : `${open} open · ${all.length - open} done`),
-      h(
-        "div",
-        { class: "seg", role: "group", "aria-label": "Board view" },
-        this.button("Tasks", { "aria-pressed": String(view === "live"), "data-key": "view:live" }, () => this.switchView("live")),
-        this.button("Trash", { "aria-pressed": String(view === "trash"), "data-key": "view:trash" }, () => this.switchView("trash")),
-      ),
-      s.canFullscreen ? this.button("Expand", { class: "ghost", "data-key": "fullscreen", "aria-label": "Open the board full screen" }, this.onFullscreen) : null,
-    );
-
-    const children: Node[] = [header];
-    if (view === "live") children.push(this.addForm(), this.showDoneToggle());
-    else children.push(h("p", { class: "hint" }, "Tasks in the trash can be restored, or deleted permanently after a confirmation."));
+    const children: Node[] = [this.header(tasks.length)];
+    if (s.error) children.push(this.errorBox());
+    if (b?.changed) {
+      children.push(h("p", { class: "hint" }, b.tasks.length === 1 ? "The task this request changed. Your other tasks are not shown." : "The tasks this request changed. Your other tasks are not shown."));
+    } else if (view === "live") {
+      children.push(this.addForm(), this.showDoneToggle());
+    } else {
+      children.push(h("p", { class: "hint" }, "Tasks in the trash can be restored, or deleted forever after a confirmation."));
+    }
 
     const list = h("ul", { class: "tasks", "aria-label": view === "trash" ? "Tasks in the trash" : "Tasks" });
-    for (const t of tasks) list.append(view === "trash" ? this.trashRow(t) : this.taskRow(t));
-    children.push(
-      h("div", { class: "scroll" }, tasks.length ? list : h("p", { class: "empty" }, s.board ? (view === "trash" ? "The trash is empty." : "No tasks here yet.") : "Waiting for tasks…")),
-      this.live,
-    );
+    for (const t of shown) list.append(view === "trash" ? this.trashRow(t) : this.taskRow(t));
+    children.push(shown.length ? list : h("p", { class: "empty" }, b ? (view === "trash" ? "The trash is empty." : "No tasks here yet.") : "Waiting for tasks…"));
+
+    const more = this.moreRow(tasks.length, shown.length);
+    if (more) children.push(more);
+    if (b?.changed) {
+      children.push(h("div", { class: "footer" }, this.button("Show all tasks", { class: "primary", "data-key": "showall" }, () => this.showAll())));
+    }
+    children.push(this.live);
 
     this.root.replaceChildren(...children);
     this.root.setAttribute("aria-busy", String(s.busy));
-    this.restoreFocus();
+    this.root.dataset.mode = full ? "fullscreen" : "inline";
+    this.restoreFocus(caret);
   }
 
-  private restoreFocus(): void {
+  private header(visible: number): HTMLElement {
+    const s = this.state;
+    const b = s.board;
+    const view = s.prefs.view;
+    let count = "";
+    if (b?.changed) count = countText(b.tasks.length, "changed task");
+    else if (b?.counts) count = view === "trash" ? countText(b.counts.trash, "item") : `${b.counts.open} open · ${b.counts.done} done`;
+    else if (b) count = `${countText(visible, view === "trash" ? "item" : "task")}${b.nextCursor ? "+" : ""}`;
+    return h(
+      "header",
+      { class: "bar" },
+      h("h1", {}, view === "trash" ? "Trash" : "Tasks"),
+      h("span", { class: "count" }, count),
+      // Switching views is fullscreen work: inline is one view (guidelines).
+      s.host.fullscreen && !b?.changed
+        ? h(
+            "div",
+            { class: "seg", role: "group", "aria-label": "Board view" },
+            this.button("Tasks", { "aria-pressed": String(view === "live"), "data-key": "view:live" }, () => this.switchView("live")),
+            this.button("Trash", { "aria-pressed": String(view === "trash"), "data-key": "view:trash" }, () => this.switchView("trash")),
+          )
+        : null,
+      s.host.canFullscreen && !s.host.fullscreen ? this.button("Expand", { class: "ghost", "data-key": "fullscreen" }, this.onFullscreen) : null,
+    );
+  }
+
+  private errorBox(): HTMLElement {
+    const s = this.state;
+    return h(
+      "div",
+      { class: "alert", role: "alert" },
+      h("p", {}, s.error),
+      s.retry ? this.button("Try again", { "data-key": "retry" }, () => s.retry?.()) : null,
+      this.button("Dismiss", { class: "ghost", "data-key": "dismiss" }, () => {
+        s.error = "";
+        s.retry = null;
+        this.focusKey = "add";
+        this.render();
+      }),
+    );
+  }
+
+  // moreRow says how much is shown out of the server's total and offers
+  // "Show more" while anything is left, loaded or not.
+  private moreRow(visible: number, shown: number): HTMLElement | null {
+    const s = this.state;
+    const b = s.board;
+    if (!b || b.changed) return null;
+    const hasMore = shown < visible || b.nextCursor !== "";
+    if (!hasMore) return null;
+    let total = "";
+    if (b.counts) {
+      const n = s.prefs.view === "trash" ? b.counts.trash : s.prefs.showDone ? b.counts.open + b.counts.done : b.counts.open;
+      total = `Showing ${shown} of ${n}`;
+    }
+    return h("div", { class: "more" }, total ? h("span", { class: "count" }, total) : null, this.button("Show more", { "data-key": "more" }, () => void this.showMore()));
+  }
+
+  private restoreFocus(caret: [number, number] | null): void {
     const key = this.focusKey;
     this.focusKey = "";
     if (!key) return;
     const el = this.root.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`);
-    if (el && !(el as HTMLButtonElement).disabled) el.focus();
-    else if (el) this.focusKey = key; // try again once it is enabled
-  }
-
-  private countText(n: number, noun: string): string {
-    return `${n} ${noun}${n === 1 ? "" : "s"}`;
+    if (el && !(el as HTMLButtonElement).disabled) {
+      el.focus();
+      if (caret && el instanceof HTMLInputElement) el.setSelectionRange(caret[0], caret[1]);
+    } else if (el) this.focusKey = key; // try again once it is enabled
   }
 
   private button(label: string, attrs: Record<string, string | boolean | undefined>, onClick: () => void): HTMLButtonElement {
@@ -205,21 +354,24 @@ export class TaskBoard {
     return b;
   }
 
+  private textInput(key: string, value: string, onInput: (v: string) => void): HTMLInputElement {
+    const input = h("input", { type: "text", maxlength: String(MAX_TITLE), autocomplete: "off", "data-key": key });
+    input.value = value;
+    input.addEventListener("input", () => onInput(input.value));
+    return input;
+  }
+
   // No <form>: hosts sandbox the View, and without allow-forms a form's
   // submit event never fires. Enter and the button call the same action.
   private addForm(): HTMLElement {
-    const input = h("input", {
-      type: "text",
-      name: "title",
-      maxlength: String(MAX_TITLE),
-      autocomplete: "off",
-      placeholder: "Add a task",
-      "data-key": "add",
-    });
+    const input = this.textInput("add", this.state.draft, (v) => (this.state.draft = v));
+    input.name = "title";
+    input.placeholder = "Add a task";
     const submit = (): void => {
-      const title = input.value.trim();
+      const title = this.state.draft.trim();
       if (!title) return;
-      void this.run("create_task", { title }, `Added “${title}”.`, "add");
+      // The typed text is cleared only once the server has the task.
+      void this.run("create_task", { title }, `Added “${title}”.`, "add", () => (this.state.draft = ""));
     };
     onEnter(input, submit);
     return h(
@@ -241,52 +393,37 @@ export class TaskBoard {
     return h("label", { class: "toggle" }, box, "Show done tasks");
   }
 
-  private meta(t: Task): HTMLElement {
-    const parts = h("div", { class: "meta" });
-    if (t.priority && t.priority !== "normal") parts.append(h("span", { class: `badge prio-${t.priority === "high" ? "high" : "low"}` }, t.priority === "high" ? "High" : "Low"));
-    if (t.dueDate) {
-      const due = formatDate(t.dueDate, this.state.locale);
-      const overdue = t.status === "open" && !t.inTrash && t.dueDate < todayISO();
-      parts.append(h("span", { class: overdue ? "due overdue" : "due" }, overdue ? `Overdue · ${due}` : `Due ${due}`));
-    }
-    for (const tag of t.tags) parts.append(h("span", { class: "tag" }, `#${tag}`));
-    return parts;
-  }
-
-  private notes(t: Task): HTMLElement | null {
-    if (!t.notes) return null;
-    return h("details", { class: "notes" }, h("summary", {}, "Notes"), h("p", {}, t.notes));
-  }
-
   private taskRow(t: Task): HTMLLIElement {
     const s = this.state;
     const done = t.status === "done";
     if (s.editingID === t.id) return this.editRow(t);
     const check = this.button(
-      done ? "✓" : "",
+      "",
       {
         class: "check",
         "aria-pressed": String(done),
         "aria-label": done ? `Reopen “${t.title}”` : `Complete “${t.title}”`,
         "data-key": `check:${t.id}`,
       },
-      () =>
-        void this.run(done ? "reopen_task" : "complete_task", { id: t.id }, done ? `Reopened “${t.title}”.` : `Completed “${t.title}”.`, `check:${t.id}`),
+      () => void this.run(done ? "reopen_task" : "complete_task", { id: t.id }, done ? `Reopened “${t.title}”.` : `Completed “${t.title}”.`, `check:${t.id}`),
     );
+    check.append(h("span", { class: "tick", "aria-hidden": "true" }, done ? "✓" : ""));
+    const changed = s.highlight.has(t.id);
     return h(
       "li",
-      { class: done ? "task done" : "task", "data-task": t.id },
+      { class: `task${done ? " done" : ""}${changed ? " changed" : ""}`, "data-task": t.id },
       check,
-      h("div", { class: "body" }, h("span", { class: "title" }, t.title), this.meta(t), this.notes(t)),
+      h("div", { class: "body" }, h("span", { class: "title" }, t.title), taskMeta(t, s.host.locale, changed), taskNotes(t)),
       h(
         "div",
         { class: "actions" },
-        this.button("Edit", { class: "ghost", "aria-label": `Edit title of “${t.title}”`, "data-key": `edit:${t.id}` }, () => {
+        this.button("Edit", { class: "ghost", "aria-label": `Edit “${t.title}”`, "data-key": `edit:${t.id}` }, () => {
           this.state.editingID = t.id;
+          this.state.editDraft = t.title;
           this.focusKey = `editinput:${t.id}`;
           this.render();
         }),
-        this.button("Delete", { class: "ghost", "aria-label": `Move “${t.title}” to the trash`, "data-key": `trash:${t.id}` }, () =>
+        this.button("Delete", { class: "ghost", "aria-label": `Delete “${t.title}”`, "data-key": `trash:${t.id}` }, () =>
           void this.run("delete_task", { id: t.id }, `Moved “${t.title}” to the trash.`, "add"),
         ),
       ),
@@ -294,15 +431,14 @@ export class TaskBoard {
   }
 
   private editRow(t: Task): HTMLLIElement {
-    const input = h("input", { type: "text", maxlength: String(MAX_TITLE), autocomplete: "off", "data-key": `editinput:${t.id}` });
-    input.value = t.title;
+    const input = this.textInput(`editinput:${t.id}`, this.state.editDraft, (v) => (this.state.editDraft = v));
     const cancel = (): void => {
       this.state.editingID = "";
       this.focusKey = `edit:${t.id}`;
       this.render();
     };
     const save = (): void => {
-      const title = input.value.trim();
+      const title = this.state.editDraft.trim();
       if (!title || title === t.title) return cancel();
       void this.run("update_task", { id: t.id, title }, `Renamed to “${title}”.`, `edit:${t.id}`);
     };
@@ -329,7 +465,7 @@ export class TaskBoard {
   private trashRow(t: Task): HTMLLIElement {
     const s = this.state;
     const token = s.board?.purgeConfirmations.get(t.id) ?? "";
-    const body = h("div", { class: "body" }, h("span", { class: "title" }, t.title), this.meta(t), this.notes(t));
+    const body = h("div", { class: "body" }, h("span", { class: "title" }, t.title), taskMeta(t, s.host.locale, false), taskNotes(t));
     if (s.confirmingPurgeID === t.id) {
       // The explicit human step of P6: a second, separate button press, in
       // the widget, carrying a token the model never sees.
@@ -345,7 +481,7 @@ export class TaskBoard {
         h(
           "div",
           { class: "confirm", role: "group", "aria-label": "Confirm permanent deletion" },
-          h("p", {}, "Delete permanently? This cannot be undone."),
+          h("p", {}, "Delete forever? This cannot be undone."),
           this.button("Delete permanently", { class: "danger", "data-key": `purgeconfirm:${t.id}` }, () =>
             void this.run("purge_task", { id: t.id, confirmation: token }, `Deleted “${t.title}” permanently.`, "view:trash"),
           ),
@@ -364,10 +500,11 @@ export class TaskBoard {
           void this.run("restore_task", { id: t.id }, `Restored “${t.title}”.`, "view:trash"),
         ),
         this.button(
-          "Delete forever…",
+          "Delete forever",
           {
             class: "ghost danger-text",
-            "aria-label": token ? `Delete “${t.title}” permanently` : `Permanent deletion of “${t.title}” is not available now; reload the trash`,
+            "aria-label": `Delete forever “${t.title}”`,
+            title: token ? undefined : "Not available now: reload the trash",
             "data-key": `purge:${t.id}`,
             disabled: s.busy || !token,
           },
@@ -380,32 +517,4 @@ export class TaskBoard {
       ),
     );
   }
-}
-
-function onEnter(input: HTMLInputElement, action: () => void): void {
-  input.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && !ev.isComposing) {
-      ev.preventDefault();
-      action();
-    }
-  });
-}
-
-// formatDate shows an ISO calendar date (YYYY-MM-DD) in the user's locale.
-// The date has no time zone, so it is formatted as UTC to avoid shifting it.
-export function formatDate(iso: string, locale: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) return iso;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  try {
-    return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(d);
-  } catch {
-    return iso;
-  }
-}
-
-function todayISO(): string {
-  const d = new Date();
-  const p = (n: number): string => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }

@@ -98,8 +98,8 @@ export class Bridge {
     return this.request("ui/request-display-mode", { mode });
   }
 
-  sizeChanged(width: number, height: number): void {
-    if (this.initialized) this.notify("ui/notifications/size-changed", { width, height });
+  sizeChanged(height: number): void {
+    if (this.initialized) this.notify("ui/notifications/size-changed", { height });
   }
 
   request(method: string, params: Record<string, unknown>): Promise<unknown> {

@@ -1,5 +1,6 @@
 // Follows what the host tells us about presentation: theme, style tokens,
-// locale, height limits and display mode. Standard MCP Apps host context
+// locale and display mode (the card sizes itself to its content, so a
+// height limit needs no handling here). Standard MCP Apps host context
 // first; ChatGPT's window.openai globals only behind feature detection.
 
 import type { HostContext } from "./bridge";
@@ -17,6 +18,7 @@ export interface OpenAIGlobals {
   setWidgetState?: (state: unknown) => unknown;
   callTool?: (name: string, args: Record<string, unknown>) => Promise<unknown>;
   requestDisplayMode?: (args: { mode: string }) => Promise<unknown>;
+  notifyIntrinsicHeight?: (height: number) => void;
 }
 
 export function openai(): OpenAIGlobals | undefined {
@@ -58,21 +60,12 @@ export function resolveLocale(ctx: HostContext): string {
   return "en";
 }
 
-export function maxHeight(ctx: HostContext): number | undefined {
-  const d = ctx.containerDimensions;
-  const h = d?.maxHeight ?? d?.height ?? openai()?.maxHeight;
-  return typeof h === "number" && h > 0 ? h : undefined;
-}
-
 // applyHostContext applies everything presentational and returns the locale.
 export function applyHostContext(ctx: HostContext): string {
   applyTheme(typeof ctx.theme === "string" ? ctx.theme : openai()?.theme);
   applyStyleVariables(ctx.styles?.variables);
   const locale = resolveLocale(ctx);
   document.documentElement.lang = locale;
-  const h = maxHeight(ctx);
-  if (h) document.documentElement.style.setProperty("--board-max-height", `${Math.floor(h)}px`);
-  else document.documentElement.style.removeProperty("--board-max-height");
   document.documentElement.dataset.displayMode = typeof ctx.displayMode === "string" ? ctx.displayMode : openai()?.displayMode ?? "inline";
   return locale;
 }

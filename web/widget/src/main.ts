@@ -15,11 +15,17 @@ function start(): void {
   let board: TaskBoard | null = null;
   const onContext = (ctx: HostContext): void => {
     const locale = applyHostContext(ctx);
-    board?.setLocale(locale);
-    board?.setCanFullscreen(Array.isArray(ctx.availableDisplayModes) && ctx.availableDisplayModes.includes("fullscreen") && ctx.displayMode !== "fullscreen");
+    const mode = document.documentElement.dataset.displayMode;
+    // Expand needs a host that can go fullscreen: MCP Apps hosts say so in
+    // availableDisplayModes; a window.openai-only host offers
+    // requestDisplayMode (feature detection, not a host name).
+    const canFullscreen = bridge.ready
+      ? Array.isArray(ctx.availableDisplayModes) && ctx.availableDisplayModes.includes("fullscreen")
+      : typeof openai()?.requestDisplayMode === "function";
+    board?.setHost({ locale, canFullscreen, fullscreen: mode === "fullscreen" });
   };
 
-  const bridge = new Bridge(window.parent, {
+  const bridge: Bridge = new Bridge(window.parent, {
     toolResult: (r) => board?.showResult(r),
     hostContextChanged: onContext,
     toolCancelled: () => board?.cancelled(),
@@ -51,29 +57,34 @@ function start(): void {
   window.addEventListener("openai:set_globals", (ev) => {
     const g = (ev as CustomEvent<{ globals?: Record<string, unknown> }>).detail?.globals;
     if (!g) return;
-    if (!bridge.ready) onContext({ theme: g.theme as string | undefined, locale: g.locale as string | undefined, displayMode: g.displayMode as string | undefined });
+    if (!bridge.ready) onContext({});
     if ("toolOutput" in g || "toolResponseMetadata" in g) {
       const cur = openai();
       board?.showResult({ structuredContent: cur?.toolOutput, _meta: metaFromOpenAI(cur?.toolResponseMetadata) });
     }
   });
 
-  void bridge
-    .connect(APP_INFO, ["inline", "fullscreen"])
-    .then(() => onContext(bridge.hostContext))
-    .catch(() => undefined);
-
-  // Tell the host how tall we are (autoResize, as the ext-apps App does).
-  let lastW = 0;
+  // Tell the host how tall the content is, both ways. The content's own
+  // box, not documentElement.scrollHeight: that is never smaller than the
+  // frame, so a card could grow but never shrink. Only the height: the
+  // width is the host's to give.
   let lastH = 0;
   new ResizeObserver(() => {
-    const w = Math.ceil(document.documentElement.scrollWidth);
-    const h = Math.ceil(document.documentElement.scrollHeight);
-    if (w === lastW && h === lastH) return;
-    lastW = w;
+    const h = Math.ceil(root.getBoundingClientRect().height);
+    if (h === lastH || h === 0) return;
     lastH = h;
-    bridge.sizeChanged(w, h);
-  }).observe(document.documentElement);
+    if (bridge.ready) bridge.sizeChanged(h);
+    else openai()?.notifyIntrinsicHeight?.(h);
+  }).observe(root);
+
+  void bridge
+    .connect(APP_INFO, ["inline", "fullscreen"])
+    .then(() => {
+      onContext(bridge.hostContext);
+      // A size measured before the handshake was not sent: send it now.
+      if (lastH) bridge.sizeChanged(lastH);
+    })
+    .catch(() => undefined);
 }
 
 // ChatGPT's toolResponseMetadata is either the result _meta itself or an

@@ -23,6 +23,18 @@ export interface Board {
   // (P6). Kept in memory for the life of this board; never persisted.
   purgeConfirmations: Map<string, string>;
   nextCursor: string;
+  // The user's totals from the server (lists only); null when the result
+  // did not carry them, and then the board never claims a total.
+  counts: Counts | null;
+  // True when a write tool mounted the board: it holds only the tasks that
+  // call changed, not the list.
+  changed: boolean;
+}
+
+export interface Counts {
+  open: number;
+  done: number;
+  trash: number;
 }
 
 export const BOARD_META_KEY = "taskbridge/board";
@@ -68,6 +80,9 @@ function parseTasks(v: unknown): Task[] {
 // caller keeps its current board.
 export function boardFromResult(structured: unknown, meta: unknown): Board | null {
   const board = isObject(meta) ? meta[BOARD_META_KEY] : undefined;
+  // Lists (list_tasks, show_task_board) name their tasks "tasks"; a write
+  // tool's result holds one task or a batch's results.
+  const changed = !(isObject(structured) && Array.isArray(structured.tasks));
   if (isObject(board) && Array.isArray(board.tasks)) {
     const confirmations = new Map<string, string>();
     if (isObject(board.purge_confirmations)) {
@@ -77,7 +92,7 @@ export function boardFromResult(structured: unknown, meta: unknown): Board | nul
     }
     const tasks = parseTasks(board.tasks);
     const view: View = board.view === "trash" || tasks.some((t) => t.inTrash) ? "trash" : "live";
-    return { tasks, view, purgeConfirmations: confirmations, nextCursor: str(board.next_cursor, 2048) };
+    return { tasks, view, purgeConfirmations: confirmations, nextCursor: str(board.next_cursor, 2048), counts: parseCounts(board.counts), changed };
   }
   if (!isObject(structured)) return null;
   const listed = Array.isArray(structured.tasks) ? structured.tasks : isObject(structured.task) ? [structured.task] : null;
@@ -85,7 +100,14 @@ export function boardFromResult(structured: unknown, meta: unknown): Board | nul
   const tasks = parseTasks(listed);
   // An empty trash is still the trash: the server names the view.
   const view: View = structured.view === "trash" || (tasks.length > 0 && tasks.every((t) => t.inTrash)) ? "trash" : "live";
-  return { tasks, view, purgeConfirmations: new Map(), nextCursor: str(structured.next_cursor, 2048) };
+  return { tasks, view, purgeConfirmations: new Map(), nextCursor: str(structured.next_cursor, 2048), counts: null, changed };
+}
+
+function parseCounts(v: unknown): Counts | null {
+  if (!isObject(v)) return null;
+  const n = (x: unknown): number => (typeof x === "number" && Number.isInteger(x) && x >= 0 ? x : -1);
+  const c = { open: n(v.open), done: n(v.done), trash: n(v.trash) };
+  return c.open < 0 || c.done < 0 || c.trash < 0 ? null : c;
 }
 
 // errorText returns the message of a tool error result, for the status line.
@@ -95,4 +117,28 @@ export function errorText(content: unknown): string {
     if (isObject(c) && c.type === "text" && typeof c.text === "string") return c.text.slice(0, 300);
   }
   return "";
+}
+
+// friendlyError turns what went wrong into a sentence for a person: the
+// server's own message for a refused tool call (written to be read), and
+// for a failure of the host or the connection a plain description of what
+// to do, never a raw transport error with status codes and JSON.
+export function friendlyError(err: unknown, toolMessage = ""): string {
+  const raw = toolMessage || (err instanceof Error ? err.message : typeof err === "string" ? err : "");
+  if (toolMessage && !/[{}<>]|HTTP \d{3}/.test(toolMessage)) return sentence(toolMessage);
+  if (/\b401\b|unauthori[sz]ed|invalid_token|expired token|sign in/i.test(raw))
+    return "taskbridge needs you to sign in again. Reconnect the app in your settings, then try again.";
+  if (/\b403\b|forbidden|insufficient_scope|not available to apps/i.test(raw))
+    return "This app is not allowed to do that. Check its access on your taskbridge account page.";
+  if (/\b429\b|rate|too many/i.test(raw)) return "Too many requests just now. Wait a moment, then try again.";
+  if (/\b5\d\d\b|network|fetch|timed? ?out|unavailable/i.test(raw))
+    return "Could not reach taskbridge just now. Check your connection, then try again.";
+  return "That did not work. Try again in a moment.";
+}
+
+function sentence(s: string): string {
+  const t = s.trim().slice(0, 300);
+  if (!t) return "That did not work. Try again in a moment.";
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
 }

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { FLAGS, LOOPBACK, must } from "./chromium.mjs";
+import { FLAGS, guard, must } from "./chromium.mjs";
 
 const HOST_URL = must("HOST_URL");
 const SANDBOX_URL = must("SANDBOX_URL");
@@ -20,7 +20,7 @@ const FIXTURE = JSON.parse(must("BOARD_FIXTURE"));
 const XSS = FIXTURE.filter((t) => /[<{]/.test(t.title));
 
 let browser, context, page;
-const outside = [];
+let outside = [];
 const violations = [];
 const dialogs = [];
 const consoleErrors = [];
@@ -44,20 +44,8 @@ before(async () => {
   mkdirSync(OUT_DIR, { recursive: true });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
   context = await browser.newContext({ viewport: { width: 700, height: 580 }, locale: "en-US", timezoneId: "UTC" });
-  // No request may leave loopback: every request of every frame passes here.
-  await context.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (LOOPBACK.has(url.hostname)) return route.continue();
-    outside.push(url.href);
-    return route.abort("blockedbyclient");
-  });
-  // CSP violations in any frame (the View included) are reported here.
-  await context.exposeBinding("__cspViolation", (_src, v) => violations.push(v));
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      window.__cspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, doc: e.documentURI.slice(0, 80) });
-    });
-  });
+  // No request may leave loopback, and no CSP violation may occur.
+  outside = await guard(context, violations);
   page = await context.newPage();
   page.on("dialog", (d) => {
     dialogs.push(d.message());
@@ -76,6 +64,8 @@ after(async () => {
 
 test("the board renders the real tool output", async () => {
   const live = FIXTURE.filter((t) => !t.in_trash);
+  // Inline is a compact card: the first rows, then Show more.
+  await board().getByRole("button", { name: "Show more" }).click();
   await board().locator("li.task").nth(live.length - 1).waitFor();
   const titles = await board().locator("li.task .title").allTextContents();
   assert.deepEqual(titles.sort(), live.map((t) => t.title).sort());
@@ -142,22 +132,24 @@ test("add a task with the keyboard", async () => {
 });
 
 test("edit a title inline", async () => {
-  await board().getByRole("button", { name: "Edit title of “Call the plumber”" }).click();
+  await board().getByRole("button", { name: "Edit “Call the plumber”" }).click();
   const input = board().getByRole("textbox", { name: "Task title", exact: true });
   assert.equal(await input.inputValue(), "Call the plumber");
   await input.fill("Call the electrician");
   await input.press("Enter");
   await status().filter({ hasText: "Renamed to “Call the electrician”." }).waitFor();
   // Focus returns to the row's Edit button (keyboard users keep their place).
-  await board().getByRole("button", { name: "Edit title of “Call the electrician”" }).waitFor();
+  await board().getByRole("button", { name: "Edit “Call the electrician”" }).waitFor();
   assert.equal(await stored("Call the plumber"), null, "the old title is gone");
   assert.deepEqual(await stored("Call the electrician"), { status: "open", inTrash: false });
 });
 
 test("delete to trash, view the trash, restore", async () => {
-  await board().getByRole("button", { name: "Move “Old idea” to the trash" }).click();
+  await board().getByRole("button", { name: "Delete “Old idea”" }).click();
   await status().filter({ hasText: "Moved “Old idea” to the trash." }).waitFor();
   assert.deepEqual(await stored("Old idea"), { status: "open", inTrash: true });
+  // The trash is another view: fullscreen work, behind Expand.
+  await board().getByRole("button", { name: "Expand" }).click();
   await board().getByRole("button", { name: "Trash", exact: true }).click();
   await board().getByRole("heading", { name: "Trash" }).waitFor();
   await board().getByRole("button", { name: "Restore “Old idea”" }).click();
@@ -168,7 +160,7 @@ test("delete to trash, view the trash, restore", async () => {
 
 test("permanent purge needs the explicit confirm step and the server's token", async () => {
   assert.deepEqual(await stored("Throw away"), { status: "open", inTrash: true });
-  await board().getByRole("button", { name: "Delete “Throw away” permanently" }).click();
+  await board().getByRole("button", { name: "Delete forever “Throw away”" }).click();
   // Nothing is purged yet: a second, explicit step is shown, focus on Cancel.
   const confirm = board().getByRole("group", { name: "Confirm permanent deletion" });
   await confirm.waitFor();

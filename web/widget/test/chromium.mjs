@@ -30,3 +30,17 @@ export async function keepOnLoopback(context) {
   });
   return outside;
 }
+
+// guard keeps the browser context on loopback (keepOnLoopback) and records
+// every CSP violation in any frame, the View included, in violations. It
+// returns the list of aborted outside requests.
+export async function guard(context, violations) {
+  const outside = await keepOnLoopback(context);
+  await context.exposeBinding("__cspViolation", (_src, v) => violations.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__cspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, doc: e.documentURI.slice(0, 80) });
+    });
+  });
+  return outside;
+}

@@ -11,9 +11,14 @@ import { AppBridge, PostMessageTransport, type McpUiHostContext } from "@modelco
 interface HostAPI {
   ready: Promise<void>;
   setTheme(theme: "light" | "dark"): Promise<void>;
+  setContext(ctx: Partial<McpUiHostContext>): Promise<void>;
+  setWidth(px: number): void;
+  failNext(message: string): void;
   log: string[];
   calls: string[];
   refused: string[];
+  sizes: number[];
+  displayModes: string[];
 }
 
 const params = new URLSearchParams(location.search);
@@ -22,6 +27,13 @@ const theme = params.get("theme") === "dark" ? "dark" : "light";
 const log: string[] = [];
 const calls: string[] = [];
 const refused: string[] = [];
+const sizes: number[] = [];
+const displayModes: string[] = [];
+let failures: string[] = [];
+// The frame follows the View's reported height up to a cap, as a chat
+// host does: a phone-sized cap inline, the window in fullscreen.
+const INLINE_CAP = 520;
+let cap = INLINE_CAP;
 
 async function main(): Promise<void> {
   const client = new Client({ name: "taskbridge-test-host", version: "1.0.0" });
@@ -48,20 +60,43 @@ async function main(): Promise<void> {
   };
   const iframe = document.getElementById("view") as HTMLIFrameElement;
   const bridge = new AppBridge(client, { name: "taskbridge-test-host", version: "1.0.0" }, { serverTools: {}, openLinks: {} }, { hostContext });
-  bridge.onrequestdisplaymode = async (p) => ({ mode: p.mode });
+  bridge.onrequestdisplaymode = async (p) => {
+    displayModes.push(p.mode);
+    const mode = p.mode === "fullscreen" ? "fullscreen" : "inline";
+    cap = mode === "fullscreen" ? window.innerHeight - 32 : INLINE_CAP;
+    document.body.classList.toggle("fullscreen", mode === "fullscreen");
+    queueMicrotask(() => void bridge.sendHostContextChange({ displayMode: mode }));
+    return { mode };
+  };
   bridge.onsizechange = (p) => {
     log.push(`size ${p.width}x${p.height}`);
-    // Like a chat host: the frame grows with the View up to the max height.
-    if (p.height) iframe.style.height = `${Math.min(p.height, 520)}px`;
+    // Like a chat host: the frame follows the View's height up to the cap.
+    if (p.height) {
+      sizes.push(p.height);
+      iframe.style.height = `${Math.min(p.height, cap)}px`;
+    }
   };
   bridge.onloggingmessage = (p) => log.push(`log ${JSON.stringify(p)}`);
 
   const initialized = new Promise<void>((resolve) => {
     bridge.oninitialized = () => resolve();
   });
-  iframe.src = `${sandboxOrigin}/sandbox?uri=${encodeURIComponent(ui.resourceUri)}`;
-  await new Promise<void>((resolve) => iframe.addEventListener("load", () => resolve(), { once: true }));
-  await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+  if (params.get("proxy") === "1") {
+    // The double-iframe sandbox of MCP Apps web hosts (ext-apps
+    // basic-host): the host reads the resource itself and hands its HTML to
+    // the sandbox proxy (sandbox-proxy.js) once that says it is ready.
+    const { contents } = await client.readResource({ uri: ui.resourceUri });
+    const html = (contents[0] as { text?: string } | undefined)?.text ?? "";
+    bridge.onsandboxready = () => void bridge.sendSandboxResourceReady({ html });
+    await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+    // The proxy runs on its own (sandbox) origin so it can write its inner frame.
+    iframe.setAttribute("sandbox", "allow-scripts allow-same-origin");
+    iframe.src = `${sandboxOrigin}/proxy?uri=${encodeURIComponent(ui.resourceUri)}`;
+  } else {
+    iframe.src = `${sandboxOrigin}/sandbox?uri=${encodeURIComponent(ui.resourceUri)}`;
+    await new Promise<void>((resolve) => iframe.addEventListener("load", () => resolve(), { once: true }));
+    await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+  }
   // After connect: with a client, AppBridge.connect installs a forwarding
   // tools/call handler, which this one replaces.
   // Spec: the host MUST reject a View's tools/call for a tool not visible to apps.
@@ -72,29 +107,43 @@ async function main(): Promise<void> {
       throw new Error(`tool ${p.name} is not available to apps`);
     }
     calls.push(p.name);
+    const failure = failures.shift();
+    if (failure) throw new Error(failure);
     return client.callTool(p, { signal: extra.mcpReq?.signal });
   };
   await initialized;
 
   // What happens when the model calls the tool: the host runs it and
   // hands input and result to the View.
-  const args = {};
+  // ?tool= and ?args= mount the board from another tool (a write tool).
+  const tool = params.get("tool") ?? "show_task_board";
+  const args = JSON.parse(params.get("args") ?? "{}") as Record<string, unknown>;
   await bridge.sendToolInput({ arguments: args });
-  const result = await client.callTool({ name: "show_task_board", arguments: args });
+  const result = await client.callTool({ name: tool, arguments: args });
   await bridge.sendToolResult(result as Parameters<typeof bridge.sendToolResult>[0]);
 
   api.setTheme = async (t) => {
     document.body.classList.toggle("dark", t === "dark");
     await bridge.sendHostContextChange({ theme: t });
   };
+  api.setContext = async (ctx) => bridge.sendHostContextChange(ctx);
 }
 
 const api: HostAPI = {
   ready: Promise.resolve(),
   setTheme: async () => undefined,
+  setContext: async () => undefined,
+  setWidth: (px) => {
+    (document.getElementById("view") as HTMLIFrameElement).style.width = `${px}px`;
+  },
+  failNext: (message) => {
+    failures = [message];
+  },
   log,
   calls,
   refused,
+  sizes,
+  displayModes,
 };
 api.ready = main();
 api.ready.catch((e: unknown) => log.push(`host error: ${String(e)}`));
