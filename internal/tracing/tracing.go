@@ -22,7 +22,7 @@ import (
 )
 
 // Name is the instrumentation scope of every taskbridge span.
-const Name = "github.com/taskbridge/taskbridge"
+const Name = "taskbridge"
 
 // Propagator reads the W3C traceparent and tracestate.
 var propagator = propagation.TraceContext{}
