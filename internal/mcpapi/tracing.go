@@ -12,11 +12,11 @@ import (
 )
 
 // traced wraps a tool's handler, policy included, in a span named after
-// the tool. The span continues the call's _meta.traceparent when it has
-// one (the 2026-07-28 way to carry trace context), which for that call
-// takes precedence over the HTTP request's; otherwise it is a child of the
-// HTTP request's span. Its attributes are the tool name, the outcome and
-// the protocol version, never an argument, a user or a client. Without a
+// the tool, a child of the HTTP request's span; or, when the call carries a
+// _meta.traceparent (the 2026-07-28 way to carry trace context), which
+// takes precedence for that call, a child of that one, linked to the HTTP
+// request's span. Its attributes are the tool name, the outcome and the
+// protocol version, never an argument, a user or a client. Without a
 // Tracer the handler is returned as it is.
 func (s *service) traced(tool string, h mcp.ToolHandler) mcp.ToolHandler {
 	if s.Tracer == nil {
@@ -29,8 +29,15 @@ func (s *service) traced(tool string, h mcp.ToolHandler) mcp.ToolHandler {
 		if req.Params != nil {
 			meta = req.Params.GetMeta()
 		}
-		ctx, span := tracer.Start(tracing.FromMeta(ctx, meta), name, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", tool)))
+		start := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", tool))}
+		if callCtx, ok := tracing.FromMeta(ctx, meta); ok {
+			// The call joins the _meta trace; a link keeps the HTTP
+			// request's span (another trace) reachable from it.
+			start = append(start, trace.WithLinks(trace.LinkFromContext(ctx)))
+			ctx = callCtx
+		}
+		ctx, span := tracer.Start(ctx, name, start...)
 		defer span.End()
 		if v := protocolVersion(req, meta); v != "" && directVersions[v] {
 			// A known revision only: the value is the caller's.

@@ -91,18 +91,19 @@ func enabled(getenv func(string) string) (bool, error) {
 }
 
 // FromMeta returns ctx continuing the trace of an MCP request's
-// _meta.traceparent (and _meta.tracestate), or ctx unchanged when it has no
-// valid one: the request's own context (the HTTP header's) then stands.
-func FromMeta(ctx context.Context, meta map[string]any) context.Context {
+// _meta.traceparent (and _meta.tracestate) and true, or ctx unchanged and
+// false when it has no valid one: the request's own context (the HTTP
+// header's) then stands.
+func FromMeta(ctx context.Context, meta map[string]any) (context.Context, bool) {
 	tp, _ := meta["traceparent"].(string)
 	if tp == "" {
-		return ctx
+		return ctx, false
 	}
 	ts, _ := meta["tracestate"].(string)
 	carrier := propagation.MapCarrier{"traceparent": tp, "tracestate": ts}
 	sc := trace.SpanContextFromContext(propagator.Extract(context.Background(), carrier))
 	if !sc.IsValid() {
-		return ctx
+		return ctx, false
 	}
-	return trace.ContextWithRemoteSpanContext(ctx, sc)
+	return trace.ContextWithRemoteSpanContext(ctx, sc), true
 }

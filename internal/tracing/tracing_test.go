@@ -110,11 +110,13 @@ const (
 	headerSpan  = "00f067aa0ba902b7"
 	metaTrace   = "0af7651916cd43dd8448eb211c80319c"
 	metaSpan    = "b7ad6b7169203331"
+	sdkTrace    = "5c2a1d3e4f5061728394a5b6c7d8e9f0"
+	sdkSpan     = "1a2b3c4d5e6f7081"
 	title       = "Dentist appointment for Alice"
 	notes       = "alice@example.com 555-0100"
 )
 
-func callTool(t *testing.T, addr, traceparent, meta string) {
+func callTool(t *testing.T, addr, traceparent, meta string, header ...string) {
 	t.Helper()
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{` + meta +
 		`"name":"create_task","arguments":{"title":"` + title + `","notes":"` + notes + `"}}}`
@@ -126,6 +128,9 @@ func callTool(t *testing.T, addr, traceparent, meta string) {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
 	req.Header.Set("Traceparent", traceparent)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +183,10 @@ func TestSpansContinueTheCallersTraceAndCarryNoIdentifiers(t *testing.T) {
 	callTool(t, addr, "00-"+headerTrace+"-"+headerSpan+"-01", "")
 	callTool(t, addr, "00-"+headerTrace+"-"+headerSpan+"-01",
 		`"_meta":{"traceparent":"00-`+metaTrace+`-`+metaSpan+`-01"},`)
+	// An Mcp-* header the direct path does not know leaves the call to the go-sdk's own
+	// tools/call rather than the direct path (internal/mcpapi fastcall.go):
+	// both paths must carry the trace.
+	callTool(t, addr, "00-"+sdkTrace+"-"+sdkSpan+"-01", "", "Mcp-Unknown-Header", "1")
 	stop()
 
 	rc.mu.Lock()
@@ -214,6 +223,20 @@ func TestSpansContinueTheCallersTraceAndCarryNoIdentifiers(t *testing.T) {
 	}
 	chain(headerTrace, headerSpan, true)
 	chain(metaTrace, metaSpan, false)
+	chain(sdkTrace, sdkSpan, true)
+	linked := false
+	for _, s := range rc.spans {
+		if hex.EncodeToString(s.TraceId) == metaTrace && strings.HasPrefix(s.Name, "tools/call") {
+			for _, l := range s.Links {
+				if http := byID[hex.EncodeToString(l.SpanId)]; http != nil && hex.EncodeToString(http.TraceId) == headerTrace && http.Name == "POST /mcp" {
+					linked = true
+				}
+			}
+		}
+	}
+	if !linked {
+		t.Errorf("the _meta-traced tool call does not link the HTTP request's span")
+	}
 
 	allowed := map[string]bool{
 		"http.request.method": true, "http.route": true, "http.response.status_code": true,
