@@ -22,6 +22,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/mcpapi"
+	"github.com/taskbridge/taskbridge/internal/tracing"
 )
 
 // receiver is an OTLP/HTTP trace receiver on loopback: it keeps every span
@@ -281,4 +282,24 @@ func names(spans []*tracepb.Span) string {
 		b.WriteString(s.Name + " trace=" + hex.EncodeToString(s.TraceId) + " id=" + hex.EncodeToString(s.SpanId) + " parent=" + hex.EncodeToString(s.ParentSpanId) + "; ")
 	}
 	return b.String()
+}
+
+// TestTracingIsOffUnlessConfigured: with no OTEL_* variable there is no
+// tracer provider (serve then installs no middleware and starts no span);
+// an exporter taskbridge does not ship is refused rather than ignored.
+func TestTracingIsOffUnlessConfigured(t *testing.T) {
+	ctx := context.Background()
+	for _, env := range []map[string]string{
+		{},
+		{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"},
+		{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"},
+	} {
+		tr, err := tracing.Setup(ctx, func(k string) string { return env[k] })
+		if err != nil || tr.Provider != nil {
+			t.Errorf("%v: provider %v, error %v; want tracing off", env, tr.Provider, err)
+		}
+	}
+	if _, err := tracing.Setup(ctx, func(k string) string { return map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}[k] }); err == nil {
+		t.Error("OTEL_TRACES_EXPORTER=zipkin accepted")
+	}
 }
