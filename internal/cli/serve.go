@@ -18,6 +18,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/metrics"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/server"
+	"github.com/taskbridge/taskbridge/internal/tracing"
 	"github.com/taskbridge/taskbridge/internal/web"
 )
 
@@ -49,7 +50,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: cfg.DBMaxConns})
+	traces, err := tracing.Setup(ctx, env.Getenv)
+	if err != nil {
+		return err
+	}
+	// Deferred first, run last: after the server has drained and the
+	// database closed, the spans still buffered are exported.
+	defer flushTraces(ctx, traces, cfg.ShutdownTimeout, log)
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxConns: cfg.DBMaxConns, Tracer: traces.Provider})
 	if err != nil {
 		return err
 	}
@@ -79,7 +87,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	deps := server.Deps{Config: cfg, Log: log, Ping: db.Ping, Accounts: accounts, OAuth: authServer, HTTPMetrics: reg.HTTP, RateLimited: reg.RateLimited}
+	deps := server.Deps{Config: cfg, Log: log, Ping: db.Ping, Accounts: accounts, OAuth: authServer, HTTPMetrics: reg.HTTP, RateLimited: reg.RateLimited, Tracer: traces.Provider}
 	if deps.TaskPage, err = web.NewTaskPage(accounts, db.InUserTx, postgres.NewTasks(keys), log); err != nil {
 		_ = ln.Close()
 		return err
@@ -102,6 +110,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	err = httpx.Serve(ctx, srv, ln, cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ShutdownTimeout)
 	log.InfoContext(context.WithoutCancel(ctx), "stopped")
 	return err
+}
+
+// flushTraces exports the spans not yet sent, within the shutdown timeout.
+func flushTraces(ctx context.Context, t *tracing.Tracing, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.WarnContext(ctx, "tracing: flush spans", slog.String("error", err.Error()))
+	}
 }
 
 func newLogger(env Env, cfg *config.Config) *slog.Logger {

@@ -30,7 +30,7 @@ func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *post
 		log.Warn("TASKBRIDGE_MCP_STATE_KEY is unset: using an ephemeral key; list cursors and delete confirmations end with this process")
 	}
 	h, err := mcpapi.NewHandler(mcpapi.Deps{
-		DB: db, Tasks: postgres.NewTasks(keys).WithMaxPerUser(cfg.Privacy.MaxTasksPerUser), StateKey: stateKey, PreviousStateKeys: cfg.MCP.PreviousStateKeys, Log: log, Audit: auditLog, Metrics: m,
+		DB: db, Tasks: postgres.NewTasks(keys).WithMaxPerUser(cfg.Privacy.MaxTasksPerUser), StateKey: stateKey, PreviousStateKeys: cfg.MCP.PreviousStateKeys, Log: log, Audit: auditLog, Metrics: m, Tracer: d.Tracer,
 		Version:                 version,
 		ResourceURL:             cfg.MCPResourceURL(),
 		ResourceMetadataURL:     cfg.PublicURL.String() + "/.well-known/oauth-protected-resource/mcp",

@@ -29,7 +29,7 @@ import (
 
 // guard wraps a tool's handler in the per-call policy.
 func (s *service) guard(sp toolSpec, run mcp.ToolHandler) mcp.ToolHandler {
-	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return s.traced(sp.name, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		p, err := principalOf(ctx, tokenInfo(req))
 		if err != nil {
 			// The HTTP layer refuses unauthenticated requests before this.
@@ -47,7 +47,7 @@ func (s *service) guard(sp toolSpec, run mcp.ToolHandler) mcp.ToolHandler {
 			return s.insufficientScope(sp), nil
 		}
 		return run(ctx, req)
-	}
+	})
 }
 
 func toolErrorResult(text string) *mcp.CallToolResult {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/buildinfo"
@@ -69,6 +70,9 @@ type Deps struct {
 	PublicURL string
 	// Metrics may be nil (no-op).
 	Metrics Metrics
+	// Tracer, when set, adds a span for each tool call (tracing.go); nil
+	// adds nothing.
+	Tracer trace.TracerProvider
 	// Widget may be nil: tools still link to DefaultWidgetURI, and no
 	// resource is served.
 	Widget *Widget

@@ -61,6 +61,11 @@ func (db *DB) InUserPipeline(ctx context.Context, userID uuid.UUID, fn func(tx *
 	if userID == uuid.Nil {
 		return errors.New("user transaction without a user id")
 	}
+	if db.tracer != nil {
+		var end func(error)
+		ctx, end = db.startTxSpan(ctx, "user_pipeline")
+		defer func() { end(err) }()
+	}
 	pc, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

@@ -9,6 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/taskbridge/taskbridge/internal/tracing"
 )
 
 // RuntimeRole is the NOLOGIN role that holds the server's only privileges.
@@ -23,11 +26,15 @@ type PoolOptions struct {
 	IdleInTxTimeout   time.Duration // a stuck transaction cannot hold locks forever
 	ApplicationName   string
 	HealthCheckPeriod time.Duration
+	// Tracer, when set, adds a span for each transaction (InUserTx,
+	// InUserPipeline, InSystemTx); nil adds nothing.
+	Tracer trace.TracerProvider
 }
 
 // DB is the server's handle on PostgreSQL.
 type DB struct {
-	Pool *pgxpool.Pool
+	Pool   *pgxpool.Pool
+	tracer trace.Tracer // nil: no spans
 }
 
 // Open connects, switches every connection to RuntimeRole and checks that the
@@ -72,6 +79,9 @@ func open(ctx context.Context, databaseURL string, opts PoolOptions, adjust func
 		return nil, fmt.Errorf("open database pool: %w", err)
 	}
 	db := &DB{Pool: pool}
+	if opts.Tracer != nil {
+		db.tracer = opts.Tracer.Tracer(tracing.Name)
+	}
 	if err := db.checkRole(ctx); err != nil {
 		pool.Close()
 		return nil, err

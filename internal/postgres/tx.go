@@ -17,7 +17,7 @@ func (db *DB) InUserTx(ctx context.Context, userID uuid.UUID, fn func(pgx.Tx) er
 	if userID == uuid.Nil {
 		return errors.New("user transaction without a user id")
 	}
-	return db.inTx(ctx, pgx.TxOptions{BeginQuery: beginAsUser(userID)}, fn)
+	return db.inTx(ctx, "user", pgx.TxOptions{BeginQuery: beginAsUser(userID)}, fn)
 }
 
 // beginAsUser opens the transaction and sets its user in one round trip
@@ -35,7 +35,7 @@ func beginAsUser(userID uuid.UUID) string {
 // row-level-security policy keyed on the user matches nothing, so only
 // system tables (and SECURITY DEFINER functions) are reachable.
 func (db *DB) InSystemTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return db.inTx(ctx, pgx.TxOptions{}, fn)
+	return db.inTx(ctx, "system", pgx.TxOptions{}, fn)
 }
 
 // SetUser sets the row-level-security identity for the rest of tx.
@@ -46,7 +46,12 @@ func SetUser(ctx context.Context, tx pgx.Tx, userID uuid.UUID) error {
 	return nil
 }
 
-func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) (err error) {
+func (db *DB) inTx(ctx context.Context, kind string, opts pgx.TxOptions, fn func(pgx.Tx) error) (err error) {
+	if db.tracer != nil {
+		var end func(error)
+		ctx, end = db.startTxSpan(ctx, kind)
+		defer func() { end(err) }()
+	}
 	tx, err := db.Pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

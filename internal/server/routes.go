@@ -12,6 +12,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/privacy"
+	"github.com/taskbridge/taskbridge/internal/tracing"
 	"github.com/taskbridge/taskbridge/internal/web"
 )
 
@@ -20,6 +21,9 @@ func addRoutes(r chi.Router, d Deps) {
 	cfg := d.Config
 	if d.HTTPMetrics != nil {
 		r.Use(d.HTTPMetrics) // outermost: it must see the final status, 500s from Recover included
+	}
+	if d.Tracer != nil {
+		r.Use(tracing.HTTP(d.Tracer)) // outside Recover too, for the same reason
 	}
 	r.Use(
 		httpx.RequestID,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/config"
@@ -34,6 +35,10 @@ type Deps struct {
 	OAuth *oauth.Server
 	// HTTPMetrics, when set, counts and times every request (internal/metrics).
 	HTTPMetrics func(http.Handler) http.Handler
+	// Tracer, when set, traces every request, tool call and database
+	// transaction (internal/tracing); nil (no exporter configured) adds
+	// nothing to any request.
+	Tracer trace.TracerProvider
 	// RateLimited, when set, counts a request refused by a rate limit (per
 	// IP, or per grant on /mcp);
 	// route is the fixed path, never anything the client chose.

@@ -1,0 +1,11 @@
+package tracing_test
+
+import (
+	"testing"
+
+	"github.com/taskbridge/taskbridge/internal/testdb"
+)
+
+var tdb *testdb.Database
+
+func TestMain(m *testing.M) { testdb.Main(m, &tdb) }
