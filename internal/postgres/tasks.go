@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/task"
@@ -294,8 +295,11 @@ func (s *Tasks) scan(row pgx.Row) (task.Task, error) {
 		status   string
 		priority string
 		due      *time.Time
+		// pgtype.UUID decodes the binary form directly; uuid.UUID goes
+		// through database/sql's Scanner (text, then parse) on every row.
+		id, owner pgtype.UUID
 	)
-	err := row.Scan(&t.ID, &t.OwnerID, &t.Title, &sealed, &kid, &status, &due, &priority, &t.Tags,
+	err := row.Scan(&id, &owner, &t.Title, &sealed, &kid, &status, &due, &priority, &t.Tags,
 		&t.CreatedAt, &t.UpdatedAt, &t.CompletedAt, &t.DeletedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return task.Task{}, task.ErrNotFound
@@ -303,6 +307,7 @@ func (s *Tasks) scan(row pgx.Row) (task.Task, error) {
 	if err != nil {
 		return task.Task{}, fmt.Errorf("read task: %w", err)
 	}
+	t.ID, t.OwnerID = id.Bytes, owner.Bytes
 	t.Status, t.Priority = task.Status(status), task.Priority(priority)
 	if due != nil {
 		d := task.DateOf(due.UTC())
