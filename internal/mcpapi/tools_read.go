@@ -117,7 +117,7 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 		last := tasks[len(tasks)-1]
 		out.NextCursor = s.cursor.encode(c.principal.UserID, digest, task.Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, tasks, view, out.NextCursor)}, out, nil
+	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, tasks, out.Tasks, view, out.NextCursor)}, out, nil
 }
 
 func (s *service) getTask(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
@@ -152,7 +152,7 @@ func (s *service) taskResult(c *call, t task.Task) (*mcp.CallToolResult, taskRes
 	if t.InTrash() {
 		view = "trash"
 	}
-	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, []task.Task{t}, view, "")}, out, nil
+	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, []task.Task{t}, []taskOut{out.Task}, view, "")}, out, nil
 }
 
 func (s *service) search(ctx context.Context, req *mcp.CallToolRequest, in searchInput) (*mcp.CallToolResult, searchOut, error) {
