@@ -74,9 +74,11 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 		}
 		res.StructuredContent = json.RawMessage(raw)
 		if res.Content == nil {
-			text := string(raw)
+			var text string
 			if sp.userData {
 				text = dataText(raw)
+			} else {
+				text = string(raw)
 			}
 			res.Content = []mcp.Content{&mcp.TextContent{Text: text}}
 		}

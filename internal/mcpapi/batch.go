@@ -44,6 +44,7 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 	}
 	out := batchOut{Results: make([]batchItem, len(in.Items))}
 	var created []task.Task
+	var createdOut []taskOut
 	err = s.effectTx(ctx, c, func(tx pgx.Tx, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, item := range in.Items {
@@ -71,7 +72,7 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 			out.Results[i].ID, out.Results[i].OK, out.Results[i].Task = m.ID, true, &m
 			out.Succeeded++
 			ids = append(ids, t.ID)
-			created = append(created, t)
+			created, createdOut = append(created, t), append(createdOut, m)
 		}
 		d["count"], d["succeeded"], d["failed"], d["task_ids"] = len(in.Items), out.Succeeded, out.Failed, idStrings(ids)
 		return nil
@@ -79,7 +80,7 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 	if err != nil {
 		return nil, batchOut{}, err
 	}
-	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, created, "live", "")}, out, nil
+	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, created, createdOut, "live", "")}, out, nil
 }
 
 func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, in idsInput) (*mcp.CallToolResult, batchOut, error) {
@@ -93,6 +94,7 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 	}
 	out := batchOut{Results: make([]batchItem, len(in.IDs))}
 	var done []task.Task
+	var doneOut []taskOut
 	err = s.effectTx(ctx, c, func(tx pgx.Tx, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, raw := range in.IDs {
@@ -116,7 +118,7 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 			out.Results[i].ID, out.Results[i].OK, out.Results[i].Task = m.ID, true, &m
 			out.Succeeded++
 			ids = append(ids, t.ID)
-			done = append(done, t)
+			done, doneOut = append(done, t), append(doneOut, m)
 		}
 		d["count"], d["succeeded"], d["failed"], d["task_ids"] = len(in.IDs), out.Succeeded, out.Failed, idStrings(ids)
 		return nil
@@ -124,7 +126,7 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 	if err != nil {
 		return nil, batchOut{}, err
 	}
-	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, done, "live", "")}, out, nil
+	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, done, doneOut, "live", "")}, out, nil
 }
 
 // batchItem runs fn in a savepoint: a refused item rolls back only itself.

@@ -131,7 +131,7 @@ func BenchmarkShapeListResult(b *testing.B) {
 			b.Fatal(err)
 		}
 		res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: dataText(raw)}},
-			StructuredContent: json.RawMessage(raw), Meta: s.boardMeta(user, tasks, "live", "")}
+			StructuredContent: json.RawMessage(raw), Meta: s.boardMeta(user, tasks, out.Tasks, "live", "")}
 		if _, _, err := s.appendResponse(nil, int64(1), res, nil, false); err != nil {
 			b.Fatal(err)
 		}

@@ -184,8 +184,9 @@ func shapeFields(t task.Task) taskOut {
 	return out
 }
 
-func shapeBoardTask(t task.Task) boardTask {
-	m := shapeFields(t)
+// shapeBoardTask is t for the board; m is t's shapeTask (or shapeFields),
+// made once for both views.
+func shapeBoardTask(t task.Task, m taskOut) boardTask {
 	out := boardTask{
 		ID: m.ID, Title: m.Title, Status: m.Status, Priority: m.Priority, DueDate: m.DueDate,
 		Tags: m.Tags, InTrash: m.InTrash, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
@@ -202,12 +203,13 @@ func shapeBoardTask(t task.Task) boardTask {
 
 // boardMeta builds the widget-only view of tasks, including a purge
 // confirmation for each trashed task, bound to its current trashing
-// (deleted_at) (P6; see purge.go).
-func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, view, next string) mcp.Meta {
-	return mcp.Meta{boardMetaKey: s.board(user, tasks, view, next)}
+// (deleted_at) (P6; see purge.go). shaped holds each task's shapeTask, in
+// the order of tasks, so nothing is formatted twice.
+func (s *service) boardMeta(user uuid.UUID, tasks []task.Task, shaped []taskOut, view, next string) mcp.Meta {
+	return mcp.Meta{boardMetaKey: s.board(user, tasks, shaped, view, next)}
 }
 
-func (s *service) board(user uuid.UUID, tasks []task.Task, view, next string) board {
+func (s *service) board(user uuid.UUID, tasks []task.Task, shaped []taskOut, view, next string) board {
 	b := board{
 		Tasks:              make([]boardTask, 0, len(tasks)),
 		View:               view,
@@ -215,8 +217,8 @@ func (s *service) board(user uuid.UUID, tasks []task.Task, view, next string) bo
 		PurgeConfirmations: map[string]string{},
 		GeneratedAt:        stamp(s.now()),
 	}
-	for _, t := range tasks {
-		b.Tasks = append(b.Tasks, shapeBoardTask(t))
+	for i, t := range tasks {
+		b.Tasks = append(b.Tasks, shapeBoardTask(t, shaped[i]))
 		if t.InTrash() {
 			b.PurgeConfirmations[t.ID.String()] = s.purge.issue(user, t.ID, *t.DeletedAt)
 		}

@@ -121,7 +121,7 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 		last := tasks[len(tasks)-1]
 		out.NextCursor = s.cursor.encode(c.principal.UserID, digest, task.Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	b := s.board(c.principal.UserID, tasks, view, out.NextCursor)
+	b := s.board(c.principal.UserID, tasks, out.Tasks, view, out.NextCursor)
 	b.Counts = &counts
 	return &mcp.CallToolResult{Meta: mcp.Meta{boardMetaKey: b}}, out, nil
 }
@@ -158,7 +158,7 @@ func (s *service) taskResult(c *call, t task.Task) (*mcp.CallToolResult, taskRes
 	if t.InTrash() {
 		view = "trash"
 	}
-	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, []task.Task{t}, view, "")}, out, nil
+	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, []task.Task{t}, []taskOut{out.Task}, view, "")}, out, nil
 }
 
 func (s *service) search(ctx context.Context, req *mcp.CallToolRequest, in searchInput) (*mcp.CallToolResult, searchOut, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/task"
@@ -140,9 +141,10 @@ func (s *Tasks) List(ctx context.Context, tx Querier, f task.Filter, after *task
 		return nil, false, fmt.Errorf("list tasks: %w", err)
 	}
 	defer rows.Close()
-	var out []task.Task
+	out := make([]task.Task, 0, limit+1)
+	r := newTaskRow()
 	for rows.Next() {
-		t, err := s.scan(rows)
+		t, err := s.scanInto(rows, r)
 		if err != nil {
 			return nil, false, err
 		}
@@ -312,32 +314,58 @@ func (s *Tasks) sealNotes(id uuid.UUID, notes string) ([]byte, *string, error) {
 }
 
 func (s *Tasks) scan(row pgx.Row) (task.Task, error) {
-	var (
-		t        task.Task
-		sealed   []byte
-		kid      *string
-		status   string
-		priority string
-		due      *time.Time
-	)
-	err := row.Scan(&t.ID, &t.OwnerID, &t.Title, &sealed, &kid, &status, &due, &priority, &t.Tags,
-		&t.CreatedAt, &t.UpdatedAt, &t.CompletedAt, &t.DeletedAt)
+	return s.scanInto(row, newTaskRow())
+}
+
+// taskRow holds the scan destinations of one row of taskColumns. List
+// scans every row through one taskRow: building the destinations anew for
+// each row was a good part of a list's garbage.
+type taskRow struct {
+	// pgtype.UUID decodes the binary form directly; uuid.UUID goes
+	// through database/sql's Scanner (text, then parse) on every row.
+	id, owner          pgtype.UUID
+	title              string
+	sealed             []byte
+	kid                *string
+	status, priority   string
+	due                *time.Time
+	tags               []string
+	created, updated   time.Time
+	completed, deleted *time.Time
+	dest               []any
+}
+
+func newTaskRow() *taskRow {
+	r := &taskRow{}
+	r.dest = []any{&r.id, &r.owner, &r.title, &r.sealed, &r.kid, &r.status, &r.due, &r.priority, &r.tags,
+		&r.created, &r.updated, &r.completed, &r.deleted}
+	return r
+}
+
+func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
+	// Never share a previous row's slices or pointers.
+	r.sealed, r.tags, r.kid, r.due, r.completed, r.deleted = nil, nil, nil, nil, nil, nil
+	err := row.Scan(r.dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return task.Task{}, task.ErrNotFound
 	}
 	if err != nil {
 		return task.Task{}, fmt.Errorf("read task: %w", err)
 	}
-	t.Status, t.Priority = task.Status(status), task.Priority(priority)
-	if due != nil {
-		d := task.DateOf(due.UTC())
+	t := task.Task{
+		ID: r.id.Bytes, OwnerID: r.owner.Bytes, Title: r.title,
+		Status: task.Status(r.status), Priority: task.Priority(r.priority), Tags: r.tags,
+		CreatedAt: r.created, UpdatedAt: r.updated, CompletedAt: r.completed, DeletedAt: r.deleted,
+	}
+	if r.due != nil {
+		d := task.DateOf(r.due.UTC())
 		t.DueDate = &d
 	}
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
-	if sealed != nil && kid != nil {
-		notes, err := s.keys.Open(sealed, *kid, t.ID[:])
+	if r.sealed != nil && r.kid != nil {
+		notes, err := s.keys.Open(r.sealed, *r.kid, t.ID[:])
 		if err != nil {
 			return task.Task{}, fmt.Errorf("open notes of task %s: %w", t.ID, err)
 		}

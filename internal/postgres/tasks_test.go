@@ -1,0 +1,72 @@
+package postgres_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/task"
+)
+
+// List scans every row through one set of destinations: a row without
+// notes, due date, tags or completion listed after one with all of them
+// must come out as Get reads it alone, sharing nothing with the row
+// before.
+func TestListReadsEachRowAsGetDoes(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	store := postgres.NewTasks(testKeys(t))
+	owner := newUser(t, db)
+	due := task.DateOf(time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC))
+	err := db.InUserTx(ctx, owner, func(tx pgx.Tx) error {
+		if _, err := store.Create(ctx, tx, task.NewTask{Title: "bare"}); err != nil {
+			return err
+		}
+		full, err := store.Create(ctx, tx, task.NewTask{Title: "full", Notes: "some notes", DueDate: &due, Tags: []string{"a", "b"}})
+		if err != nil {
+			return err
+		}
+		_, err = store.SetStatus(ctx, tx, full.ID, task.StatusDone)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InUserTx(ctx, owner, func(tx pgx.Tx) error {
+		f := task.Filter{}
+		if err := f.Normalize(); err != nil {
+			return err
+		}
+		list, _, err := store.List(ctx, tx, f, nil)
+		if err != nil {
+			return err
+		}
+		if len(list) != 2 || list[0].Title != "full" || list[1].Title != "bare" {
+			t.Fatalf("list: %+v", list)
+		}
+		for _, got := range list {
+			want, err := store.Get(ctx, tx, got.ID)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("listed %+v\nGet reads %+v", got, want)
+			}
+		}
+		bare := list[1]
+		if bare.Notes != "" || bare.DueDate != nil || len(bare.Tags) != 0 || bare.CompletedAt != nil {
+			t.Errorf("the bare task took fields of the one before: %+v", bare)
+		}
+		if list[0].DueDate == nil || list[0].CompletedAt == nil || list[0].Notes != "some notes" || len(list[0].Tags) != 2 {
+			t.Errorf("the full task lost fields: %+v", list[0])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
