@@ -227,8 +227,12 @@ func TestValuesAreRedactedEverywhere(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("%s = %s, want %s\n%s", c.path, got, want, raw)
 			}
+			// The timestamp is left out of the scan: its nanoseconds can
+			// spell "4111".
+			delete(m, "time")
+			scanned, _ := json.Marshal(m)
 			for _, leak := range []string{email, "555 123 4567", "4111", "abc123", "hunter2"} {
-				if strings.Contains(raw, leak) {
+				if strings.Contains(string(scanned), leak) {
 					t.Fatalf("%q written:\n%s", leak, raw)
 				}
 			}
