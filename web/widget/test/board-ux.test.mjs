@@ -67,7 +67,7 @@ for (const [dialect, title] of Object.entries(DIALECTS)) {
       const sep = hostPage.includes("?") ? "&" : "?";
       await page.goto(`${HOST_URL}/${hostPage}${sep}sandbox=${encodeURIComponent(SANDBOX_URL)}&theme=light${query}`);
       const err = await page.evaluate(() =>
-        Promise.race([window.__host.ready.then(() => ""), new Promise((r) => setTimeout(() => r(`host not ready: ${window.__host.log.join("; ")}`), 20_000))]),
+        Promise.race([window.__host.ready.then(() => ""), new Promise((r) => setTimeout(() => r(`host not ready: ${window.__host.log.join("; ")}`), 120_000))]),
       );
       assert.equal(err, "");
       await board().locator("li.task").first().waitFor();

@@ -93,9 +93,12 @@ async function main(): Promise<void> {
     iframe.setAttribute("sandbox", "allow-scripts allow-same-origin");
     iframe.src = `${sandboxOrigin}/proxy?uri=${encodeURIComponent(ui.resourceUri)}`;
   } else {
-    iframe.src = `${sandboxOrigin}/sandbox?uri=${encodeURIComponent(ui.resourceUri)}`;
-    await new Promise<void>((resolve) => iframe.addEventListener("load", () => resolve(), { once: true }));
+    // Listen before the View loads: it sends ui/initialize as soon as its
+    // script runs, which can be before the frame's load event, and a
+    // message sent before the bridge listens is lost. The frame's window
+    // stays the same object across the navigation.
     await bridge.connect(new PostMessageTransport(iframe.contentWindow!, iframe.contentWindow!));
+    iframe.src = `${sandboxOrigin}/sandbox?uri=${encodeURIComponent(ui.resourceUri)}`;
   }
   // After connect: with a client, AppBridge.connect installs a forwarding
   // tools/call handler, which this one replaces.
