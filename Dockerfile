@@ -1,7 +1,7 @@
 # taskbridge container image: a static binary on scratch.
 # The final image holds the binary, CA certificates and a passwd line for the
 # non-root user: no shell, no package manager, nothing fetched at run time.
-# internal/packaging tests check the rules stated here.
+# dev/packaging tests check the rules stated here.
 #
 # No `# syntax=` line: it would make BuildKit fetch an unpinned frontend image
 # on every build; the builder's own Dockerfile frontend reads this file.

@@ -46,7 +46,7 @@ test-tools: ## build what the Go test stages run: the reporter, and caddy (TestC
 	$(GO) -C tools build -o ../$(TESTREPORT) ./testreport
 	$(GO) tool -modfile=tools/go.mod -n caddy >/dev/null
 
-test-go: test-tools ## all Go tests against a real PostgreSQL (see internal/testdb), and the dev tools' own tests
+test-go: test-tools ## all Go tests against a real PostgreSQL (see dev/testdb), and the dev tools' own tests
 	$(GO) test -json -count=1 $(PKGS) | ./$(TESTREPORT) -stage test-go
 	$(GO) -C tools test -json -count=1 ./... | ./$(TESTREPORT) -stage test-go
 
@@ -123,7 +123,7 @@ bench-go: ## Go benchmarks of the hot paths (token cache, redaction, result shap
 
 .PHONY: test-journeys
 test-journeys: ## the end-to-end journeys only: the real server (cli.Run) driven over HTTP by a browser and the go-sdk client
-	$(GO) test -count=1 -v ./internal/e2e/
+	$(GO) test -count=1 -v ./dev/e2e/
 
 .PHONY: docs
 docs: ## regenerate docs/configuration.md from internal/config (checked by go test)

@@ -1,6 +1,6 @@
 // Command taskbridge-dev is `make run`: the server in dev mode, on
 // DATABASE_URL when it is set, otherwise on a private PostgreSQL cluster
-// under .taskbridge-dev/ (see internal/devrun). It is a development tool:
+// under .taskbridge-dev/ (see dev/devrun). It is a development tool:
 // the image ships only cmd/taskbridge (the one product binary), which
 // starts no program. It lives in dev/ with the rest of the dev tooling.
 package main
@@ -12,8 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/taskbridge/taskbridge/dev/devrun"
 	"github.com/taskbridge/taskbridge/internal/cli"
-	"github.com/taskbridge/taskbridge/internal/devrun"
 )
 
 // dataDir is where the private database and the dev keys live, relative to

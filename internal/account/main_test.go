@@ -3,7 +3,7 @@ package account_test
 import (
 	"testing"
 
-	"github.com/taskbridge/taskbridge/internal/testdb"
+	"github.com/taskbridge/taskbridge/dev/testdb"
 )
 
 var tdb *testdb.Database

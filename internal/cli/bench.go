@@ -18,11 +18,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskbridge/taskbridge/dev/loadgen"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/keyring"
-	"github.com/taskbridge/taskbridge/internal/loadgen"
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/loadgen"
+	"github.com/taskbridge/taskbridge/dev/loadgen"
 )
 
 // The protocol eras of `taskbridge bench --protocol`: each one measured in

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskbridge/taskbridge/dev/doctor"
 	"github.com/taskbridge/taskbridge/internal/config"
-	"github.com/taskbridge/taskbridge/internal/doctor"
 	"github.com/taskbridge/taskbridge/internal/progress"
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskbridge/taskbridge/dev/testdb"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/config"
@@ -22,7 +23,6 @@ import (
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
-	"github.com/taskbridge/taskbridge/internal/testdb"
 )
 
 // deleteFixture is a database of its own (the admin-event counts of other

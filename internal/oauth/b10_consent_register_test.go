@@ -227,7 +227,7 @@ func TestConfidentialClientAuthentication(t *testing.T) {
 // Write access is an explicit act (P5): the write checkbox is unticked, so
 // a person who only clicks Allow (the form sent as the page renders it)
 // gives read access; ticking it gives write access too. The token's scope
-// says which, and the MCP tools follow it (internal/e2e
+// says which, and the MCP tools follow it (dev/e2e
 // TestReadOnlyConsentHidesWriteTools).
 func TestWriteAccessNeedsAnExplicitTick(t *testing.T) {
 	e := newEnv(t)

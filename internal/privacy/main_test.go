@@ -3,7 +3,7 @@ package privacy_test
 import (
 	"testing"
 
-	"github.com/taskbridge/taskbridge/internal/testdb"
+	"github.com/taskbridge/taskbridge/dev/testdb"
 )
 
 var tdb *testdb.Database

@@ -16,7 +16,7 @@ import (
 //	<stage> <package> <test>  # why CI may skip it
 //
 // stage is a stage name or *, package is the import path or its suffix
-// after the module path (internal/faults), test a test name in which *
+// after the module path (dev/faults), test a test name in which *
 // matches within one name segment (TestX/*: every subtest of TestX). The
 // reason is required: the file is the documentation of every skip.
 type allowEntry struct {

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/testdb"
+	"github.com/taskbridge/taskbridge/dev/testdb"
 )
 
 var tdb *testdb.Database

@@ -3,7 +3,7 @@
 # chromium when missing and we are root), builds the test host, and runs the
 # Go harnesses that drive headless chromium through playwright-core: the
 # task board (web/widget/browsertest), linking an app through the login
-# and consent pages (internal/e2e TestBrowserLinksAnAppThroughTheRealPages),
+# and consent pages (dev/e2e TestBrowserLinksAnAppThroughTheRealPages),
 # and the official TypeScript MCP clients (SDK v2 pinned to 2026-07-28, v1
 # at 2025-11-25) linking and using the real server end to end, a new visitor
 # signing up on the way (TestBrowserTypeScriptClientsLinkAndUseEveryTool).
@@ -40,4 +40,4 @@ fi
 npm ci --no-audit --no-fund
 npm run build:testhost
 cd "$root"
-TASKBRIDGE_BROWSER_TESTS=1 ${GO:-go} test -count=1 -run TestBrowser -v ./web/widget/browsertest/ ./internal/e2e/
+TASKBRIDGE_BROWSER_TESTS=1 ${GO:-go} test -count=1 -run TestBrowser -v ./web/widget/browsertest/ ./dev/e2e/

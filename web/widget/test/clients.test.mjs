@@ -1,5 +1,5 @@
 // The official TypeScript MCP clients link taskbridge and use it end to end
-// against the real server (started by internal/e2e
+// against the real server (started by dev/e2e
 // TestBrowserTypeScriptClientsLinkAndUseEveryTool): the SDK v2 client
 // (@modelcontextprotocol/client) pinned to protocol 2026-07-28 and the v1
 // client (@modelcontextprotocol/sdk) at 2025-11-25. Each does its own

@@ -2,7 +2,7 @@
 // real pages, in a fresh browser profile: the host's authorization URL, the
 // login form, "Create an account", the sign-up form with the privacy
 // policy, back to the consent page of the same request, and the redirect
-// to the app with the code. Started by internal/e2e
+// to the app with the code. Started by dev/e2e
 // (TestBrowserLinksAnAppThroughTheRealPages), which runs the real server,
 // registers the app and afterwards redeems the code; the person has no
 // account until this script signs up.

@@ -3,7 +3,7 @@
 // policy, the consent page (for an app with a long unbroken name) and the
 // 404 page, signed out and signed in. In light and dark and at 375 and
 // 1280 px: axe-core finds nothing and nothing scrolls sideways.
-// Screenshots land in test-results/. Started by internal/e2e
+// Screenshots land in test-results/. Started by dev/e2e
 // (TestBrowserPagesPassAxe), which runs the real server.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
