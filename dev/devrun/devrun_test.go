@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/dev/devrun"
 	"github.com/taskbridge/taskbridge/dev/pgcluster"
@@ -193,7 +192,7 @@ func addNote(t *testing.T, env map[string]string, userID, note string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.InUserTx(ctx, uid, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, uid, func(tx postgres.Querier) error {
 		in := task.NewTask{Title: "groceries", Notes: note}
 		if err := in.Normalize(); err != nil {
 			return err

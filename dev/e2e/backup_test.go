@@ -106,7 +106,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		got, err := postgres.NewTasks(keys).Get(ctx, tx, taskID)
 		if err == nil && got.Notes != notes {
 			t.Errorf("restored notes %q, want %q", got.Notes, notes)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // Database is one fresh database with its own app login role. Test packages
@@ -167,7 +169,7 @@ type truncateTrigger struct {
 	Table, Name, EnableMode string
 }
 
-func queryStrings(ctx context.Context, tx pgx.Tx, sql string) ([]string, error) {
+func queryStrings(ctx context.Context, tx postgres.Querier, sql string) ([]string, error) {
 	rows, err := tx.Query(ctx, sql)
 	if err != nil {
 		return nil, err

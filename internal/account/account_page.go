@@ -5,9 +5,9 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // Notices the account page can show after a redirect; the query names one,
@@ -91,7 +91,7 @@ func (s *Service) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	err = s.db.InUserTx(ctx, sess.user.ID, func(tx pgx.Tx) error {
+	err = s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
 		if err := deleteSession(ctx, tx, sess.idHash); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // loginFailedMessage is the one answer to a wrong email or a wrong
@@ -84,7 +85,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		lock   lockout
 		locked bool
 	)
-	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var err error
 		now := s.now()
 		if lock, locked, err = checkLockout(ctx, tx, now, ip); err != nil || locked {
@@ -136,7 +137,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		cookie   string
 		accepted bool
 	)
-	err = s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err = s.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		if err := clearFailures(ctx, tx, acct); err != nil {
 			return err
 		}
@@ -170,7 +171,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	if hadPrevious && previous.user.ID != userID {
 		// Another account was signed in on this browser: end that session
 		// too, under its own identity.
-		_ = s.db.InUserTx(ctx, previous.user.ID, func(tx pgx.Tx) error { return deleteSession(ctx, tx, previous.idHash) })
+		_ = s.db.InUserTx(ctx, previous.user.ID, func(tx postgres.Querier) error { return deleteSession(ctx, tx, previous.idHash) })
 	}
 	s.setSessionCookie(w, cookie)
 	if !accepted {
@@ -187,7 +188,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 // shows the generic error.
 func (s *Service) loginFailed(w http.ResponseWriter, r *http.Request, userID uuid.UUID, email, next string, subjects ...throttleSubject) {
 	ctx := r.Context()
-	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		for i, sub := range subjects {
 			pol := s.ipPol
 			if sub.scope == scopeAccount {
@@ -212,7 +213,7 @@ func (s *Service) loginFailed(w http.ResponseWriter, r *http.Request, userID uui
 // Retry-After, audited and counted; the password is not even checked.
 func (s *Service) refuseLocked(w http.ResponseWriter, r *http.Request, userID uuid.UUID, lock lockout) {
 	ctx := r.Context()
-	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		return s.audit.Append(ctx, tx, authEvent(r, eventLogin, audit.OutcomeDenied, userID,
 			map[string]any{"reason": "throttled", "scope": string(lock.scope)}))
 	})

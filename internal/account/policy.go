@@ -7,9 +7,9 @@ import (
 	"net/url"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // PolicyConsentPath is the page where a signed-in user accepts the current
@@ -107,7 +107,7 @@ func (s *Service) PolicyConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	if !sess.policyAccepted {
 		ctx := r.Context()
-		err := s.db.InUserTx(ctx, sess.user.ID, func(tx pgx.Tx) error {
+		err := s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
 			if err := recordConsent(ctx, tx, sess.user.ID, s.policyVer, s.now()); err != nil {
 				return err
 			}
@@ -124,7 +124,7 @@ func (s *Service) PolicyConsent(w http.ResponseWriter, r *http.Request) {
 
 // hasPolicyConsent reports whether userID accepted policy version in tx
 // (whose identity is userID).
-func hasPolicyConsent(ctx context.Context, tx pgx.Tx, userID uuid.UUID, version string) (bool, error) {
+func hasPolicyConsent(ctx context.Context, tx postgres.Querier, userID uuid.UUID, version string) (bool, error) {
 	var ok bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents WHERE user_id = $1 AND document = 'privacy_policy' AND version = $2)`,
 		userID, version).Scan(&ok)

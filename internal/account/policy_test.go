@@ -13,13 +13,14 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // policyVersions lists the privacy-policy versions userID has accepted.
 func (e *env) policyVersions(userID uuid.UUID) []string {
 	e.t.Helper()
 	var out []string
-	err := e.db.InUserTx(context.Background(), userID, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(context.Background(), userID, func(tx postgres.Querier) error {
 		rows, err := tx.Query(context.Background(),
 			`SELECT version FROM consents WHERE user_id = $1 AND document = 'privacy_policy' ORDER BY accepted_at`, userID)
 		if err != nil {

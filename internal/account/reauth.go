@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // Reauth is the outcome of a password re-check inside a session.
@@ -35,7 +37,7 @@ func (s *Service) Reauthenticate(r *http.Request, password string) (Reauth, erro
 		hash        string
 		lockedUntil *time.Time
 	)
-	err = s.db.InUserTx(ctx, sess.user.ID, func(tx pgx.Tx) error {
+	err = s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
 		var failures int
 		err := tx.QueryRow(ctx, `UPDATE sessions SET reauth_failures =
 				CASE WHEN reauth_locked_until > $2 THEN reauth_failures ELSE reauth_failures + 1 END
@@ -68,7 +70,7 @@ func (s *Service) Reauthenticate(r *http.Request, password string) (Reauth, erro
 	if err != nil || !match {
 		return Reauth{}, err // the failure stays counted
 	}
-	err = s.db.InUserTx(ctx, sess.user.ID, func(tx pgx.Tx) error {
+	err = s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `UPDATE sessions SET reauth_failures = 0, reauth_locked_until = NULL WHERE id = $1`, sess.idHash)
 		return err
 	})

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // Session cookie names. Over https the __Host- prefix makes the browser
@@ -96,7 +98,7 @@ func (s *Service) clearSessionCookie(w http.ResponseWriter) {
 // createSession inserts a new session for userID in tx (whose identity is
 // userID) and returns the cookie value. Every login gets a new value, so a
 // value planted before login is worthless after it (session fixation).
-func (s *Service) createSession(ctx context.Context, tx pgx.Tx, userID uuid.UUID, userAgent string) (string, error) {
+func (s *Service) createSession(ctx context.Context, tx postgres.Querier, userID uuid.UUID, userAgent string) (string, error) {
 	raw, hash, err := newSessionValue()
 	if err != nil {
 		return "", err
@@ -134,7 +136,7 @@ func (s *Service) resume(r *http.Request) (*session, bool, error) {
 	}
 	ctx := r.Context()
 	var sess *session
-	err = s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err = s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var (
 			userID uuid.UUID
 			secret []byte
@@ -198,7 +200,7 @@ func (s *Service) RequireLogin(next http.Handler) http.Handler {
 }
 
 // deleteSession removes one session row under its owner's identity.
-func deleteSession(ctx context.Context, tx pgx.Tx, idHash []byte) error {
+func deleteSession(ctx context.Context, tx postgres.Querier, idHash []byte) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, idHash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -211,7 +213,7 @@ func (s *Service) PurgeLoginThrottle(ctx context.Context) (int64, error) {
 	now := s.now()
 	horizon := now.Add(-max(s.acctPol.Forget, s.ipPol.Forget))
 	var n int64
-	err := s.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		tag, err := tx.Exec(ctx, `
 			DELETE FROM login_throttle
 			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)`, horizon, now)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -183,7 +182,7 @@ func TestRLSHidesOneUsersSessionRowsFromAnother(t *testing.T) {
 		}
 		ids[email] = id
 	}
-	err := e.db.InUserTx(ctx, ids[bob], func(tx pgx.Tx) error {
+	err := e.db.InUserTx(ctx, ids[bob], func(tx postgres.Querier) error {
 		for _, table := range []string{"sessions", "credentials", "consents"} {
 			var theirs, mine int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE user_id = $1), count(*) FILTER (WHERE user_id = $2) FROM `+table,
@@ -207,7 +206,7 @@ func TestRLSHidesOneUsersSessionRowsFromAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	// With no identity at all, nothing is visible.
-	err = e.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err = e.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&n); err != nil {
 			return err
@@ -241,7 +240,7 @@ func TestDeletingAccountEndsItsSessions(t *testing.T) {
 // server role, with the database's clock and the default idle timeout.
 func purgeSessions(ctx context.Context, db *postgres.DB) (int64, error) {
 	var n int64
-	err := db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		return tx.QueryRow(ctx, `SELECT account_purge_expired_sessions(now(), $1, 1000)`, account.DefaultSessionIdleTimeout).Scan(&n)
 	})
 	return n, err

@@ -5,9 +5,9 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // SignupPage shows the sign-up form (GET /signup?next=...). next is where
@@ -79,7 +79,7 @@ func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := uuid.New()
 	var cookie string
-	err = s.db.InUserTx(ctx, id, func(tx pgx.Tx) error {
+	err = s.db.InUserTx(ctx, id, func(tx postgres.Querier) error {
 		now := s.now()
 		if _, err := insertUser(ctx, tx, id, email, hash, now); err != nil {
 			return err

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // ThrottlePolicy locks out a subject (an account or a client IP) after
@@ -96,7 +98,7 @@ func (s throttleSubject) hashes() [][]byte { return append([][]byte{s.hash}, s.o
 // under s.hash exists already, so the count goes on across a key rotation.
 // Two concurrent adopters serialise on the old row's lock; the second then
 // finds it renamed and leaves it.
-func adopt(ctx context.Context, tx pgx.Tx, s throttleSubject) error {
+func adopt(ctx context.Context, tx postgres.Querier, s throttleSubject) error {
 	if len(s.older) == 0 {
 		return nil
 	}
@@ -120,7 +122,7 @@ type lockout struct {
 }
 
 // checkLockout returns the longest active lockout among subjects, if any.
-func checkLockout(ctx context.Context, tx pgx.Tx, now time.Time, subjects ...throttleSubject) (lockout, bool, error) {
+func checkLockout(ctx context.Context, tx postgres.Querier, now time.Time, subjects ...throttleSubject) (lockout, bool, error) {
 	var best lockout
 	for _, s := range subjects {
 		var until time.Time
@@ -144,7 +146,7 @@ func checkLockout(ctx context.Context, tx pgx.Tx, now time.Time, subjects ...thr
 // recordFailure counts one failed login against s. The upsert locks the
 // row until tx ends, so concurrent failures on two replicas both count and
 // the lockout is computed from the true count.
-func recordFailure(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubject, p ThrottlePolicy) error {
+func recordFailure(ctx context.Context, tx postgres.Querier, now time.Time, s throttleSubject, p ThrottlePolicy) error {
 	if err := adopt(ctx, tx, s); err != nil {
 		return err
 	}
@@ -178,7 +180,7 @@ func recordFailure(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubj
 // check. Counting only after the check would let a burst of concurrent
 // guesses all pass a check that none of them had counted yet. An attempt
 // during a lockout is refused and not counted.
-func reserveAttempt(ctx context.Context, tx pgx.Tx, now time.Time, s throttleSubject, p ThrottlePolicy) (lockout, bool, error) {
+func reserveAttempt(ctx context.Context, tx postgres.Querier, now time.Time, s throttleSubject, p ThrottlePolicy) (lockout, bool, error) {
 	if err := adopt(ctx, tx, s); err != nil {
 		return lockout{}, false, err
 	}
@@ -222,7 +224,7 @@ func (p ThrottlePolicy) lockoutAfter(n int) time.Duration {
 }
 
 // clearFailures forgets s's failures after a successful login.
-func clearFailures(ctx context.Context, tx pgx.Tx, s throttleSubject) error {
+func clearFailures(ctx context.Context, tx postgres.Querier, s throttleSubject) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE scope = $1 AND subject = $2`, string(s.scope), s.hash); err != nil {
 		return fmt.Errorf("clear login throttle: %w", err)
 	}

@@ -24,7 +24,7 @@ var ErrInvalidEmail = errors.New("not a valid email address")
 
 // loadSessionUser reads the user of tx's identity and whether they have
 // accepted privacy-policy version policyVer, in one statement.
-func loadSessionUser(ctx context.Context, tx pgx.Tx, id uuid.UUID, policyVer string) (User, bool, error) {
+func loadSessionUser(ctx context.Context, tx postgres.Querier, id uuid.UUID, policyVer string) (User, bool, error) {
 	if err := postgres.SetUser(ctx, tx, id); err != nil {
 		return User{}, false, err
 	}
@@ -42,7 +42,7 @@ func loadSessionUser(ctx context.Context, tx pgx.Tx, id uuid.UUID, policyVer str
 
 // insertUser creates the user row and its credential in tx, whose identity
 // must already be id (row-level security checks it).
-func insertUser(ctx context.Context, tx pgx.Tx, id uuid.UUID, email, hash string, now time.Time) (User, error) {
+func insertUser(ctx context.Context, tx postgres.Querier, id uuid.UUID, email, hash string, now time.Time) (User, error) {
 	_, err := tx.Exec(ctx, `INSERT INTO users (id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)`, id, email, now)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
@@ -58,7 +58,7 @@ func insertUser(ctx context.Context, tx pgx.Tx, id uuid.UUID, email, hash string
 }
 
 // recordConsent stores the acceptance of a privacy-policy version (C3).
-func recordConsent(ctx context.Context, tx pgx.Tx, userID uuid.UUID, version string, now time.Time) error {
+func recordConsent(ctx context.Context, tx postgres.Querier, userID uuid.UUID, version string, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO consents (user_id, document, version, accepted_at) VALUES ($1, 'privacy_policy', $2, $3)`,
 		userID, version, now)
 	if err != nil {
@@ -88,7 +88,7 @@ func CreateUser(ctx context.Context, db *postgres.DB, auditLog audit.Appender, e
 	}
 	id := uuid.New()
 	var u User
-	err = db.InUserTx(ctx, id, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, id, func(tx postgres.Querier) error {
 		var err error
 		if u, err = insertUser(ctx, tx, id, email, hash, time.Now()); err != nil {
 			return err
@@ -109,7 +109,7 @@ func CreateUser(ctx context.Context, db *postgres.DB, auditLog audit.Appender, e
 // q must be a connection of the migration owner, whose row-level-security
 // policy on users allows reading; the server's runtime role sees no user
 // but the one its transaction is acting for. The listing is audited.
-func ListUsers(ctx context.Context, tx pgx.Tx, auditLog audit.Appender, requestID string) ([]User, error) {
+func ListUsers(ctx context.Context, tx postgres.Querier, auditLog audit.Appender, requestID string) ([]User, error) {
 	rows, err := tx.Query(ctx, `SELECT id, email, created_at FROM users ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)

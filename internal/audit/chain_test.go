@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 func TestVerifyPassesOnAnUntouchedChain(t *testing.T) {
@@ -60,7 +60,7 @@ func TestVerifyDetectsAnInsertedEvent(t *testing.T) {
 	f := newFixture(t)
 	f.appendEvents(t, 3)
 	// A rolled-back transaction leaves event id 4 unused.
-	_ = f.db.InSystemTx(context.Background(), func(tx pgx.Tx) error {
+	_ = f.db.InSystemTx(context.Background(), func(tx postgres.Querier) error {
 		if err := f.log.Append(context.Background(), tx, audit.Event{Type: "test.rolled_back", Outcome: audit.OutcomeSuccess}); err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestRotatedAuditKeyContinuesTheChain(t *testing.T) {
 func TestAppendStoresOnlyAPseudonymOfTheActor(t *testing.T) {
 	f := newFixture(t)
 	user := uuid.New()
-	err := f.db.InSystemTx(context.Background(), func(tx pgx.Tx) error {
+	err := f.db.InSystemTx(context.Background(), func(tx postgres.Querier) error {
 		return f.log.Append(context.Background(), tx, audit.Event{Type: "auth.login", Outcome: audit.OutcomeSuccess, ActorID: user, ClientID: "c1"})
 	})
 	if err != nil {

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 func TestConcurrentAppendersThenSealLosesNothing(t *testing.T) {
@@ -30,7 +29,7 @@ func TestConcurrentAppendersThenSealLosesNothing(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				err := f.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+				err := f.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 					return f.log.Append(ctx, tx, audit.Event{Type: "tool.call", Outcome: audit.OutcomeSuccess,
 						RequestID: fmt.Sprintf("w%d-%d", w, i)})
 				})

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -58,7 +56,7 @@ func newKeys(t *testing.T, id string) *audit.Keys { return parseKeys(t, keySpec(
 func (f *fixture) appendEvents(t *testing.T, n int) {
 	t.Helper()
 	for i := range n {
-		err := f.db.InSystemTx(context.Background(), func(tx pgx.Tx) error {
+		err := f.db.InSystemTx(context.Background(), func(tx postgres.Querier) error {
 			return f.log.Append(context.Background(), tx, audit.Event{
 				Type: "test.event", Outcome: audit.OutcomeSuccess, RequestID: fmt.Sprintf("req-%d", i),
 				Detail: map[string]any{"n": i},

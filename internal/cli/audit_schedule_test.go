@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/dev/testdb"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
@@ -123,7 +121,7 @@ func (a *auditCLI) appendEvents(t *testing.T, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for range n {
-		err := a.pool.InSystemTx(ctx, func(tx pgx.Tx) error {
+		err := a.pool.InSystemTx(ctx, func(tx postgres.Querier) error {
 			return audit.NewLog(a.keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
 		})
 		if err != nil {

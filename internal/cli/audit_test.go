@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -111,7 +109,7 @@ func TestAuditVerifyWithAnotherKeySaysSoAndWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if err := pool.InSystemTx(ctx, func(tx pgx.Tx) error {
+		if err := pool.InSystemTx(ctx, func(tx postgres.Querier) error {
 			return audit.NewLog(keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
 		}); err != nil {
 			t.Fatal(err)

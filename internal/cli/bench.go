@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/dev/loadgen"
 	"github.com/taskbridge/taskbridge/internal/audit"
@@ -387,7 +386,7 @@ func benchUsers(ctx context.Context, cfg *config.Config, db *postgres.DB, keys *
 	scopes := []identity.Scope{identity.ScopeTasksRead, identity.ScopeTasksWrite}
 	for i := range users {
 		id := uuid.New()
-		err := db.InUserTx(ctx, id, func(tx pgx.Tx) error {
+		err := db.InUserTx(ctx, id, func(tx postgres.Querier) error {
 			_, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name) VALUES ($1, $2, 'taskbridge bench')`, id, "bench-"+id.String()+"@bench.invalid")
 			return err
 		})
@@ -406,7 +405,7 @@ func benchUsers(ctx context.Context, cfg *config.Config, db *postgres.DB, keys *
 func deleteBenchUsers(ctx context.Context, db *postgres.DB, users []uuid.UUID) (int, error) {
 	n := 0
 	for _, id := range users {
-		err := db.InUserTx(ctx, id, func(tx pgx.Tx) error {
+		err := db.InUserTx(ctx, id, func(tx postgres.Querier) error {
 			_, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
 			return err
 		})

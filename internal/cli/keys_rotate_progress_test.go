@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -50,7 +49,7 @@ func TestKeysRotateIsQuietInLogs(t *testing.T) {
 		if err := in.Normalize(); err != nil {
 			t.Fatal(err)
 		}
-		if err := app.InUserTx(ctx, owner, func(tx pgx.Tx) error { _, err := store.Create(ctx, tx, in); return err }); err != nil {
+		if err := app.InUserTx(ctx, owner, func(tx postgres.Querier) error { _, err := store.Create(ctx, tx, in); return err }); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
@@ -44,7 +42,7 @@ func newRetention(cfg *config.Config, db *postgres.DB, auditLog audit.Appender, 
 			Trash: cfg.Privacy.TrashRetention, Completed: cfg.Privacy.CompletedRetention, Audit: cfg.Privacy.AuditRetention,
 			SessionIdle: cfg.Accounts.SessionIdleTimeout, RefreshGrace: cfg.OAuth.RefreshGrace,
 		},
-		AgeOutAudit: func(ctx context.Context, tx pgx.Tx, cutoff time.Time, n int) (int64, error) {
+		AgeOutAudit: func(ctx context.Context, tx postgres.Querier, cutoff time.Time, n int) (int64, error) {
 			return audit.AgeOut(ctx, tx, cutoff, n)
 		},
 	})

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/term"
 
 	"github.com/taskbridge/taskbridge/internal/account"
@@ -134,7 +133,7 @@ func confirmByRetyping(in io.Reader, prompt io.Writer, address string) error {
 // counts and a reason only: never the email or the user id.
 func recordUserDelete(ctx context.Context, db *postgres.DB, auditLog *audit.Log, outcome audit.Outcome, detail map[string]any) error {
 	detail["via"] = "cli"
-	return db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	return db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		return auditLog.Append(ctx, tx, audit.Event{
 			Type: eventUserDelete, Outcome: outcome, RequestID: logging.RequestID(ctx), Detail: detail,
 		})

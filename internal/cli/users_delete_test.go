@@ -98,7 +98,7 @@ func (f *deleteFixture) newUser(email string) (uuid.UUID, string) {
 	if err := a.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
 		f.t.Fatal(err)
 	}
-	err := f.pool.InUserTx(ctx, id, func(tx pgx.Tx) error {
+	err := f.pool.InUserTx(ctx, id, func(tx postgres.Querier) error {
 		_, err := postgres.NewTasks(f.keys).Create(ctx, tx, task.NewTask{Title: "Buy milk", Notes: "the secret note"})
 		return err
 	})

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -80,11 +79,11 @@ func (s *service) effect(ctx context.Context, c *call, fn func(tx *postgres.Pipe
 
 // effectTx is effect in a plain pgx transaction (postgres.InUserTx), for
 // the tools that need what the pipelined one does not offer: savepoints
-// (batch tools) or a pgx.Tx for another package (account deletion). They
+// (batch tools) or a postgres.Querier for another package (account deletion). They
 // are rare, and pay the four round trips.
-func (s *service) effectTx(ctx context.Context, c *call, fn func(tx pgx.Tx, detail map[string]any) error) error {
+func (s *service) effectTx(ctx context.Context, c *call, fn func(tx postgres.Querier, detail map[string]any) error) error {
 	detail := map[string]any{"tool": c.tool}
-	err := s.DB.InUserTx(ctx, c.principal.UserID, func(tx pgx.Tx) error {
+	err := s.DB.InUserTx(ctx, c.principal.UserID, func(tx postgres.Querier) error {
 		if err := fn(tx, detail); err != nil {
 			return err
 		}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
 
@@ -45,11 +45,11 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 	out := batchOut{Results: make([]batchItem, len(in.Items))}
 	var created []task.Task
 	var createdOut []taskOut
-	err = s.effectTx(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effectTx(ctx, c, func(tx postgres.Querier, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, item := range in.Items {
 			out.Results[i].Index = i
-			t, err := s.batchItem(ctx, tx, func(sp pgx.Tx) (task.Task, error) {
+			t, err := s.batchItem(ctx, tx, func(sp postgres.Querier) (task.Task, error) {
 				n, err := parseNewTask(item)
 				if err != nil {
 					return task.Task{}, err
@@ -95,11 +95,11 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 	out := batchOut{Results: make([]batchItem, len(in.IDs))}
 	var done []task.Task
 	var doneOut []taskOut
-	err = s.effectTx(ctx, c, func(tx pgx.Tx, d map[string]any) error {
+	err = s.effectTx(ctx, c, func(tx postgres.Querier, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, raw := range in.IDs {
 			out.Results[i].Index = i
-			t, err := s.batchItem(ctx, tx, func(sp pgx.Tx) (task.Task, error) {
+			t, err := s.batchItem(ctx, tx, func(sp postgres.Querier) (task.Task, error) {
 				id, err := parseID(fmt.Sprintf("ids[%d]", i), raw)
 				if err != nil {
 					return task.Task{}, err
@@ -132,20 +132,15 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 // batchItem runs fn in a savepoint: a refused item rolls back only itself.
 // Errors come back as refusals (per-item messages) or, for server faults,
 // unchanged so the whole call fails.
-func (s *service) batchItem(ctx context.Context, tx pgx.Tx, fn func(sp pgx.Tx) (task.Task, error)) (task.Task, error) {
-	sp, err := tx.Begin(ctx)
+func (s *service) batchItem(ctx context.Context, tx postgres.Querier, fn func(sp postgres.Querier) (task.Task, error)) (task.Task, error) {
+	var t task.Task
+	err := postgres.InSavepoint(ctx, tx, func(sp postgres.Querier) error {
+		var err error
+		t, err = fn(sp)
+		return err
+	})
 	if err != nil {
-		return task.Task{}, fmt.Errorf("savepoint: %w", err)
-	}
-	t, err := fn(sp)
-	if err != nil {
-		if rerr := sp.Rollback(ctx); rerr != nil {
-			return task.Task{}, fmt.Errorf("rollback savepoint: %w", rerr)
-		}
 		return task.Task{}, asToolError(err)
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return task.Task{}, fmt.Errorf("release savepoint: %w", err)
 	}
 	return t, nil
 }

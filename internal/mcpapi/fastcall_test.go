@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/identity"
@@ -78,7 +77,7 @@ func newPairEnv(tb testing.TB) *pairEnv {
 		tb.Fatal(err)
 	}
 	e.user = uuid.New()
-	err = db.InUserTx(ctx, e.user, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, e.user, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (id, email) VALUES ($1, $2)`, e.user, e.user.String()+"@example.test")
 		return err
 	})
@@ -93,7 +92,7 @@ func (e *pairEnv) seed(tb testing.TB, titles ...string) []task.Task {
 	tb.Helper()
 	ctx := context.Background()
 	var out []task.Task
-	err := e.db.InUserTx(ctx, e.user, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(ctx, e.user, func(tx postgres.Querier) error {
 		for i, title := range titles {
 			t, err := e.tasks.Create(ctx, tx, task.NewTask{Title: title, Notes: "notes of " + title + " <b>&",
 				Priority: task.PriorityNormal, Tags: []string{"tag" + fmt.Sprint(i%2)}})
@@ -222,7 +221,7 @@ func TestDirectToolCallMatchesSDK(t *testing.T) {
 	ts := e.seed(t, "Buy milk", "Call the plumber", "Water the plants")
 	trashed := e.seed(t, "Old idea")[0]
 	ctx := context.Background()
-	if err := e.db.InUserTx(ctx, e.user, func(tx pgx.Tx) error {
+	if err := e.db.InUserTx(ctx, e.user, func(tx postgres.Querier) error {
 		_, err := e.tasks.Trash(ctx, tx, trashed.ID)
 		return err
 	}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -31,7 +30,7 @@ func FixturePrincipal() identity.Principal {
 // middleware that authenticates every request as that user. Test mode only.
 func FixtureAuthenticator(ctx context.Context, db *postgres.DB) (func(http.Handler) http.Handler, error) {
 	p := FixturePrincipal()
-	err := db.InUserTx(ctx, p.UserID, func(tx pgx.Tx) error {
+	err := db.InUserTx(ctx, p.UserID, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name) VALUES ($1, 'conformance@fixture.invalid', 'conformance fixture')
 			ON CONFLICT (id) DO NOTHING`, p.UserID)
 		return err

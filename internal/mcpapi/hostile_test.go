@@ -60,7 +60,7 @@ func newRawEnv(tb testing.TB) *rawEnv {
 		tb.Fatal(err)
 	}
 	user := uuid.New()
-	err = db.InUserTx(ctx, user, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, user, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (id, email) VALUES ($1, $2)`, user, user.String()+"@example.test")
 		return err
 	})
@@ -184,7 +184,7 @@ func TestMalformedUTF8IsCleanedNotStoredRaw(t *testing.T) {
 	w := e.post(body, false)
 	checkAnswer(t, "malformed UTF-8", w)
 	var title string
-	err := e.db.InUserTx(context.Background(), e.user, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(context.Background(), e.user, func(tx postgres.Querier) error {
 		return tx.QueryRow(context.Background(), `SELECT title FROM tasks ORDER BY created_at DESC LIMIT 1`).Scan(&title)
 	})
 	if err != nil {

@@ -3,15 +3,15 @@ package mcpapi_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/internal/audit"
+
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/dev/testdb"
@@ -196,7 +196,7 @@ const testDeletionURL = "http://127.0.0.1/account/data#delete"
 
 var testDeletionExpiry = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func (testAccountDeletion) RequestDeletion(_ context.Context, _ pgx.Tx, _ uuid.UUID, _ string) (string, time.Time, error) {
+func (testAccountDeletion) RequestDeletion(_ context.Context, _ postgres.Querier, _ uuid.UUID, _ string) (string, time.Time, error) {
 	return testDeletionURL, testDeletionExpiry, nil
 }
 
@@ -249,7 +249,7 @@ func connect(t *testing.T, endpoint string, rt http.RoundTripper, protocol strin
 func (e *env) newUser(t *testing.T) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
-	err := e.db.InUserTx(context.Background(), id, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(context.Background(), id, func(tx postgres.Querier) error {
 		_, err := tx.Exec(context.Background(), `INSERT INTO users (id, email) VALUES ($1, $2)`, id, id.String()+"@example.test")
 		return err
 	})

@@ -5,15 +5,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // AccountDeletion starts an account deletion that only the human can
 // finish (internal/privacy implements it): it records the request in tx
 // and returns the account page where the user confirms with their password.
 type AccountDeletion interface {
-	RequestDeletion(ctx context.Context, tx pgx.Tx, userID uuid.UUID, clientID string) (confirmURL string, expiresAt time.Time, err error)
+	RequestDeletion(ctx context.Context, tx postgres.Querier, userID uuid.UUID, clientID string) (confirmURL string, expiresAt time.Time, err error)
 }
 
 type noInput struct{}
@@ -50,7 +51,7 @@ func (s *service) requestAccountDeletion(ctx context.Context, req *mcp.CallToolR
 		return nil, deletionResult{}, err
 	}
 	var out deletionResult
-	err = s.effectTx(ctx, c, func(tx pgx.Tx, _ map[string]any) error {
+	err = s.effectTx(ctx, c, func(tx postgres.Querier, _ map[string]any) error {
 		url, exp, err := s.AccountDeletion.RequestDeletion(ctx, tx, c.principal.UserID, c.principal.ClientID)
 		if err != nil {
 			return err

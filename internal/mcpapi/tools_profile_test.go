@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // userWithEmail inserts a user with the given address, as sign-up does.
 func (e *env) userWithEmail(t *testing.T, email string) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
-	err := e.db.InUserTx(context.Background(), id, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(context.Background(), id, func(tx postgres.Querier) error {
 		_, err := tx.Exec(context.Background(), `INSERT INTO users (id, email) VALUES ($1, $2)`, id, email)
 		return err
 	})

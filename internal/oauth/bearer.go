@@ -169,7 +169,7 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.
 		reason                           string
 		info                             *auth.TokenInfo
 	)
-	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		err := tx.QueryRow(ctx, `SELECT t.kind, t.user_id, t.client_id, t.grant_id, t.scopes, t.audience, t.expires_at,
 				t.revoked_at, f.expires_at, f.revoked_at
 			FROM oauth_tokens t JOIN oauth_token_families f ON f.id = t.family_id

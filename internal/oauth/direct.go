@@ -12,6 +12,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // DirectClientName names the client that IssueDirect registers. Its grants
@@ -37,7 +38,7 @@ func (s *Server) NewDirectClient(ctx context.Context) (string, error) {
 		RedirectURIs: []string{"http://127.0.0.1/taskbridge-direct"}, GrantTypes: []string{grantAuthorizationCode},
 		AuthMethod: authMethodNone, AllowedScopes: scopeStrings(resourceScopes()), ApplicationType: "native", CreatedAt: now,
 	}
-	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		if err := insertClient(ctx, tx, c, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
 			return err
 		}
@@ -65,7 +66,7 @@ func (s *Server) IssueDirect(ctx context.Context, clientID string, userID uuid.U
 	}
 	now := s.now().UTC()
 	out := DirectToken{ClientID: clientID}
-	err := s.store.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err := s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		client, err := scanClient(tx.QueryRow(ctx, `SELECT `+clientColumns+` FROM oauth_clients WHERE client_id = $1`, clientID))
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 type codeRow struct {
@@ -46,7 +47,7 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 	var out *issued
 	var result error
 	var revoked bool
-	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var c codeRow
 		err := tx.QueryRow(ctx, `SELECT grant_id, user_id, client_id, redirect_uri, code_challenge, resource, scopes,
 				expires_at, used_at, family_id
@@ -142,7 +143,7 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 // fails; redeemCode clears the token cache after that commit, so this
 // replica refuses the revoked tokens on the next request and the others
 // within the cache TTL (tokencache.go).
-func (s *Server) codeReplayed(ctx context.Context, tx pgx.Tx, c *codeRow, now time.Time) error {
+func (s *Server) codeReplayed(ctx context.Context, tx postgres.Querier, c *codeRow, now time.Time) error {
 	detail := map[string]any{"grant_id": c.GrantID.String()}
 	if c.FamilyID != nil {
 		if err := revokeFamily(ctx, tx, *c.FamilyID, "code_replay", now); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 type refreshRow struct {
@@ -27,7 +28,7 @@ type refreshRow struct {
 	SuccessorKeyID  *string
 }
 
-func readRefresh(ctx context.Context, tx pgx.Tx, hash []byte) (*refreshRow, error) {
+func readRefresh(ctx context.Context, tx postgres.Querier, hash []byte) (*refreshRow, error) {
 	var t refreshRow
 	var scopes []string
 	err := tx.QueryRow(ctx, `SELECT client_id, scopes, audience, expires_at, revoked_at, rotated_at,
@@ -74,7 +75,7 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 	var out *issued
 	var result error
 	var revoked bool
-	err = s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err = s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var familyID uuid.UUID
 		err := tx.QueryRow(ctx, `SELECT family_id FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'`, hash).Scan(&familyID)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -189,7 +190,7 @@ func refreshAccessScopes(requested, tokenScopes, grantScopes []identity.Scope) (
 
 // auditRefresh records an access token issued by a refresh (L4); grace
 // marks a retry answered with the same successor.
-func (s *Server) auditRefresh(ctx context.Context, tx pgx.Tx, client *Client, f *family, scopes []identity.Scope, grace bool) error {
+func (s *Server) auditRefresh(ctx context.Context, tx postgres.Querier, client *Client, f *family, scopes []identity.Scope, grace bool) error {
 	detail := map[string]any{"family_id": f.ID.String(), "scopes": scopeStrings(scopes)}
 	if grace {
 		detail["grace"] = true
@@ -204,7 +205,7 @@ func (s *Server) auditRefresh(ctx context.Context, tx pgx.Tx, client *Client, f 
 // the idempotent grace case, or reuse. revoked reports that the family was
 // revoked, so the caller clears the token cache once the transaction has
 // committed.
-func (s *Server) rotatedTokenPresented(ctx context.Context, tx pgx.Tx, client *Client, f *family, t *refreshRow, hash []byte,
+func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier, client *Client, f *family, t *refreshRow, hash []byte,
 	requested []identity.Scope, now time.Time) (out *issued, revoked bool, result, err error) {
 	if s.withinGrace(t, now) {
 		successor, err := readRefresh(ctx, tx, t.SuccessorHash)

@@ -12,6 +12,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // GrantView is one connection of an app on the user's account page (P7):
@@ -40,7 +41,7 @@ type ConsentRecord struct {
 // ListGrants lists the user's active grants (connections), oldest first.
 func (s *Server) ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView, error) {
 	var out []GrantView
-	err := s.store.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err := s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		rows, err := tx.Query(ctx, `SELECT g.id, c.client_name, g.client_id, g.scopes, g.created_at, g.last_used_at
 			FROM oauth_grants g JOIN oauth_clients c ON c.client_id = g.client_id
 			WHERE g.revoked_at IS NULL ORDER BY g.created_at, g.id`)
@@ -69,7 +70,7 @@ func (s *Server) ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView,
 // user, oldest first.
 func (s *Server) ListConsentRecords(ctx context.Context, userID uuid.UUID) ([]ConsentRecord, error) {
 	var out []ConsentRecord
-	err := s.store.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err := s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		rows, err := tx.Query(ctx, `SELECT grant_id, client_id, client_name, action, scopes, consent_version, occurred_at
 			FROM oauth_consent_records ORDER BY occurred_at, id`)
 		if err != nil {
@@ -100,13 +101,13 @@ func (s *Server) ListConsentRecords(ctx context.Context, userID uuid.UUID) ([]Co
 func (s *Server) RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) error {
 	now := s.now().UTC()
 	defer s.tokens.invalidate() // this replica honours the revocation at once
-	return s.store.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	return s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		return s.revokeGrant(ctx, tx, userID, grantID, "account_page", now)
 	})
 }
 
 // revokeGrant runs in a transaction whose user is userID.
-func (s *Server) revokeGrant(ctx context.Context, tx pgx.Tx, userID, grantID uuid.UUID, via string, now time.Time) error {
+func (s *Server) revokeGrant(ctx context.Context, tx postgres.Querier, userID, grantID uuid.UUID, via string, now time.Time) error {
 	var clientID string
 	var scopes []string
 	err := tx.QueryRow(ctx, `UPDATE oauth_grants SET revoked_at = $2, updated_at = $2

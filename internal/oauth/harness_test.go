@@ -3,7 +3,6 @@ package oauth_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"io"
 	"log/slog"
 	"net"
@@ -17,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/internal/audit"
+
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
 
 	"github.com/taskbridge/taskbridge/dev/testdb"
@@ -198,7 +198,7 @@ func (h hookedAppender) Append(ctx context.Context, q audit.Execer, e audit.Even
 func (e *env) newUser() uuid.UUID {
 	e.t.Helper()
 	id := uuid.New()
-	err := e.db.InUserTx(context.Background(), id, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(context.Background(), id, func(tx postgres.Querier) error {
 		_, err := tx.Exec(context.Background(), `INSERT INTO users (id, email) VALUES ($1, $2)`, id, id.String()+"@example.test")
 		return err
 	})

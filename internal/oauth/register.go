@@ -12,10 +12,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 const (
@@ -108,7 +107,7 @@ func (s *Server) Register(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	err := s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		if err := insertClient(ctx, tx, client, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
 			return err
 		}

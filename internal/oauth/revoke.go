@@ -41,7 +41,7 @@ func (s *Server) Revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now().UTC()
-	err = s.store.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err = s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var kind, owner string
 		var userID, grantID uuid.UUID
 		err := tx.QueryRow(ctx, `SELECT kind, client_id, user_id, grant_id FROM oauth_tokens WHERE token_hash = $1`,

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"time"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
 
 	"github.com/jackc/pgx/v5"
 
@@ -73,7 +74,7 @@ func (st *Store) clientByID(ctx context.Context, id string, now time.Time) (*Cli
 
 // insertClient stores a new registration, which expires unless a grant
 // completes before expiresAt.
-func insertClient(ctx context.Context, tx pgx.Tx, c *Client, expiresAt time.Time) error {
+func insertClient(ctx context.Context, tx postgres.Querier, c *Client, expiresAt time.Time) error {
 	var secret *string
 	if c.SecretHash != "" {
 		secret = &c.SecretHash
@@ -130,7 +131,7 @@ func (st *Store) PurgeExpiredClients(ctx context.Context, now time.Time, limit i
 // recognised (and revokes what it issued).
 func (st *Store) PurgeExpiredCodes(ctx context.Context, now time.Time, limit int) (int64, error) {
 	var n int64
-	err := st.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := st.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM oauth_codes WHERE code_hash IN (
 			SELECT code_hash FROM oauth_codes WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, now, limit)
 		if err != nil {
@@ -157,7 +158,7 @@ func (st *Store) PurgeExpiredCodes(ctx context.Context, now time.Time, limit int
 // once it has passed. Each erased copy counts as a removed row.
 func (st *Store) PurgeExpiredTokens(ctx context.Context, now time.Time, grace time.Duration, limit int) (int64, error) {
 	var n int64
-	err := st.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := st.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM oauth_token_families WHERE id IN (
 			SELECT id FROM oauth_token_families
 			WHERE expires_at <= $1 OR (revoked_at IS NOT NULL AND revoked_at <= $1 - interval '1 day')

@@ -12,6 +12,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // createPendingRequest stores a validated request for the consent page and
@@ -56,7 +57,7 @@ func (st *Store) takePendingRequest(ctx context.Context, userID uuid.UUID, handl
 	return &req, nil
 }
 
-func insertConsentRecord(ctx context.Context, tx pgx.Tx, userID uuid.UUID, grantID *uuid.UUID, c *Client, action string, scopes []string, version string, now time.Time) error {
+func insertConsentRecord(ctx context.Context, tx postgres.Querier, userID uuid.UUID, grantID *uuid.UUID, c *Client, action string, scopes []string, version string, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO oauth_consent_records
 			(user_id, grant_id, client_id, client_name, action, scopes, consent_version, occurred_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -77,7 +78,7 @@ func insertConsentRecord(ctx context.Context, tx pgx.Tx, userID uuid.UUID, grant
 // connection, so linking again after the tokens lapsed does not pile up
 // entries on the account page; one another approval is taking over right
 // now is skipped.
-func connectionGrant(ctx context.Context, tx pgx.Tx, userID uuid.UUID, clientID string, scopes []string, now time.Time) (uuid.UUID, error) {
+func connectionGrant(ctx context.Context, tx postgres.Querier, userID uuid.UUID, clientID string, scopes []string, now time.Time) (uuid.UUID, error) {
 	var id uuid.UUID
 	err := tx.QueryRow(ctx, `UPDATE oauth_grants SET scopes = $3, consent_version = $4, created_at = $5, updated_at = $5, last_used_at = NULL
 		WHERE id = (SELECT g.id FROM oauth_grants g
@@ -99,7 +100,7 @@ func connectionGrant(ctx context.Context, tx pgx.Tx, userID uuid.UUID, clientID 
 
 // recordDenial keeps the user's "Cancel" as a consent record and audit event.
 func (st *Store) recordDenial(ctx context.Context, userID uuid.UUID, req *authorizeRequest, now time.Time) error {
-	return st.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	return st.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		if err := insertConsentRecord(ctx, tx, userID, nil, req.Client, "deny", scopeStrings(req.Scopes), ConsentVersion, now); err != nil {
 			return err
 		}
@@ -116,7 +117,7 @@ func (st *Store) recordDenial(ctx context.Context, userID uuid.UUID, req *author
 // client, redirect URI, PKCE challenge, resource, scopes and user.
 func (st *Store) approve(ctx context.Context, userID uuid.UUID, req *authorizeRequest, granted []identity.Scope, now time.Time, codeTTL time.Duration) (string, error) {
 	code, codeHash := newSecret(prefixCode)
-	err := st.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err := st.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		grantID, err := connectionGrant(ctx, tx, userID, req.Client.ID, scopeStrings(granted), now)
 		if err != nil {
 			return err

@@ -24,7 +24,7 @@ type family struct {
 	RevokedAt *time.Time
 }
 
-func lockFamily(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*family, error) {
+func lockFamily(ctx context.Context, tx postgres.Querier, id uuid.UUID) (*family, error) {
 	var f family
 	err := tx.QueryRow(ctx, `SELECT id, grant_id, user_id, client_id, expires_at, revoked_at
 		FROM oauth_token_families WHERE id = $1 FOR UPDATE`, id).
@@ -39,7 +39,7 @@ func lockFamily(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*family, error) {
 }
 
 // revokeFamily ends every token of a family.
-func revokeFamily(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason string, now time.Time) error {
+func revokeFamily(ctx context.Context, tx postgres.Querier, id uuid.UUID, reason string, now time.Time) error {
 	if _, err := tx.Exec(ctx, `UPDATE oauth_token_families SET revoked_at = $2, revoke_reason = $3
 		WHERE id = $1 AND revoked_at IS NULL`, id, now, reason); err != nil {
 		return fmt.Errorf("revoke token family: %w", err)
@@ -53,7 +53,7 @@ func revokeFamily(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason string, n
 // activeGrantScopes switches the transaction to the grant's user and reads
 // the grant under row-level security; a revoked or missing grant (or a
 // deleted user) is ErrNotFound.
-func activeGrantScopes(ctx context.Context, tx pgx.Tx, userID, grantID uuid.UUID) ([]identity.Scope, error) {
+func activeGrantScopes(ctx context.Context, tx postgres.Querier, userID, grantID uuid.UUID) ([]identity.Scope, error) {
 	if err := postgres.SetUser(ctx, tx, userID); err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ type tokenRow struct {
 	CreatedAt time.Time
 }
 
-func insertToken(ctx context.Context, tx pgx.Tx, t tokenRow) error {
+func insertToken(ctx context.Context, tx postgres.Querier, t tokenRow) error {
 	_, err := tx.Exec(ctx, `INSERT INTO oauth_tokens (token_hash, kind, family_id, grant_id, user_id, client_id,
 			scopes, audience, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -92,7 +92,7 @@ func insertToken(ctx context.Context, tx pgx.Tx, t tokenRow) error {
 }
 
 // issueAccessToken adds a short-lived access token to a family.
-func (s *Server) issueAccessToken(ctx context.Context, tx pgx.Tx, f *family, scopes []identity.Scope, audience string, now time.Time) (string, time.Time, error) {
+func (s *Server) issueAccessToken(ctx context.Context, tx postgres.Querier, f *family, scopes []identity.Scope, audience string, now time.Time) (string, time.Time, error) {
 	plain, hash := newSecret(prefixAccessToken)
 	exp := now.Add(s.cfg.OAuth.AccessTokenTTL)
 	err := insertToken(ctx, tx, tokenRow{Kind: "access", Hash: hash, Family: f, Scopes: scopes, Audience: audience, CreatedAt: now, ExpiresAt: exp})
@@ -101,7 +101,7 @@ func (s *Server) issueAccessToken(ctx context.Context, tx pgx.Tx, f *family, sco
 
 // issueRefreshToken adds a refresh token that expires after the idle
 // lifetime or at the family's absolute end, whichever is first.
-func (s *Server) issueRefreshToken(ctx context.Context, tx pgx.Tx, f *family, scopes []identity.Scope, audience string, now time.Time) (string, []byte, error) {
+func (s *Server) issueRefreshToken(ctx context.Context, tx postgres.Querier, f *family, scopes []identity.Scope, audience string, now time.Time) (string, []byte, error) {
 	plain, hash := newSecret(prefixRefreshToken)
 	exp := now.Add(s.cfg.OAuth.RefreshIdleTTL)
 	if f.ExpiresAt.Before(exp) {
@@ -113,7 +113,7 @@ func (s *Server) issueRefreshToken(ctx context.Context, tx pgx.Tx, f *family, sc
 
 // touchGrant records use of a grant at most once a minute, so the
 // Connected apps page can show "last used" without a write per request.
-func touchGrant(ctx context.Context, tx pgx.Tx, grantID uuid.UUID, now time.Time) error {
+func touchGrant(ctx context.Context, tx postgres.Querier, grantID uuid.UUID, now time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE oauth_grants SET last_used_at = $2
 		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`, grantID, now, now.Add(-time.Minute))
 	if err != nil {

@@ -9,11 +9,10 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 const maxTokenRequestBody = 16 << 10
@@ -117,7 +116,7 @@ func (s *Server) refused(ctx context.Context, endpoint, grantType, clientID stri
 	// the record of its own failure; bounded like a request.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
 	defer cancel()
-	if aerr := s.store.db.InSystemTx(actx, func(tx pgx.Tx) error {
+	if aerr := s.store.db.InSystemTx(actx, func(tx postgres.Querier) error {
 		return s.audit.Append(actx, tx, audit.Event{
 			Type: "oauth." + endpoint + ".failure", Outcome: audit.OutcomeFailure, ClientID: clientID,
 			RequestID: logging.RequestID(ctx), Detail: detail,

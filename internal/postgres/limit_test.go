@@ -28,7 +28,7 @@ func TestConcurrentCreatesCannotPassTheTaskLimit(t *testing.T) {
 
 	created, release, firstDone := make(chan error, 1), make(chan struct{}), make(chan error, 1)
 	go func() {
-		firstDone <- db.InUserTx(ctx, owner, func(tx pgx.Tx) error {
+		firstDone <- db.InUserTx(ctx, owner, func(tx postgres.Querier) error {
 			_, err := store.Create(ctx, tx, task.NewTask{Title: "second"})
 			created <- err
 			<-release

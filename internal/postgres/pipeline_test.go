@@ -321,7 +321,7 @@ func TestPipelineRoundTrips(t *testing.T) {
 		})
 	}
 	plain := func() error {
-		return db.InUserTx(ctx, alice, func(tx pgx.Tx) error {
+		return db.InUserTx(ctx, alice, func(tx postgres.Querier) error {
 			if _, err := store.Get(ctx, tx, created.ID); err != nil {
 				return err
 			}
@@ -427,7 +427,7 @@ func BenchmarkListTransaction(b *testing.B) {
 	store := postgres.NewTasks(testKeys(b))
 	log := testAuditLog(b)
 	user := uuid.New()
-	err = db.InUserTx(ctx, user, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, user, func(tx postgres.Querier) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO users (id, email) VALUES ($1, $2)`, user, user.String()+"@example.test"); err != nil {
 			return err
 		}
@@ -448,7 +448,7 @@ func BenchmarkListTransaction(b *testing.B) {
 	event := audit.Event{Type: "bench.list", Outcome: audit.OutcomeSuccess, ActorID: user}
 	b.Run("InUserTx", func(b *testing.B) {
 		for b.Loop() {
-			err := db.InUserTx(ctx, user, func(tx pgx.Tx) error {
+			err := db.InUserTx(ctx, user, func(tx postgres.Querier) error {
 				if _, _, err := store.List(ctx, tx, f, nil); err != nil {
 					return err
 				}

@@ -28,7 +28,7 @@ func TestListQueryUsesTheOwnerIndex(t *testing.T) {
 		}
 		sql, args, _ := postgres.ListQuery(f, nil)
 		var plan []string
-		err := db.InUserTx(ctx, user, func(tx pgx.Tx) error {
+		err := db.InUserTx(ctx, user, func(tx postgres.Querier) error {
 			if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 				return err
 			}

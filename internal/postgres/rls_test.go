@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -43,7 +42,7 @@ func testKeys(t testing.TB) *keyring.Keyring {
 func newUser(t *testing.T, db *postgres.DB) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
-	err := db.InUserTx(context.Background(), id, func(tx pgx.Tx) error {
+	err := db.InUserTx(context.Background(), id, func(tx postgres.Querier) error {
 		_, err := tx.Exec(context.Background(), `INSERT INTO users (id, email) VALUES ($1, $2)`, id, id.String()+"@example.test")
 		return err
 	})
@@ -56,7 +55,7 @@ func newUser(t *testing.T, db *postgres.DB) uuid.UUID {
 func createTask(t *testing.T, db *postgres.DB, store *postgres.Tasks, owner uuid.UUID, title string) task.Task {
 	t.Helper()
 	var out task.Task
-	err := db.InUserTx(context.Background(), owner, func(tx pgx.Tx) error {
+	err := db.InUserTx(context.Background(), owner, func(tx postgres.Querier) error {
 		var err error
 		out, err = store.Create(context.Background(), tx, task.NewTask{Title: title, Notes: "private notes of " + title})
 		return err
@@ -76,24 +75,24 @@ func TestUserCannotReadUpdateOrDeleteAnotherUsersTaskEvenByID(t *testing.T) {
 	missing := uuid.New()
 
 	// Bob's view of Alice's task must be indistinguishable from a missing id.
-	for name, op := range map[string]func(tx pgx.Tx, id uuid.UUID) error{
-		"get": func(tx pgx.Tx, id uuid.UUID) error { _, err := store.Get(ctx, tx, id); return err },
-		"update": func(tx pgx.Tx, id uuid.UUID) error {
+	for name, op := range map[string]func(tx postgres.Querier, id uuid.UUID) error{
+		"get": func(tx postgres.Querier, id uuid.UUID) error { _, err := store.Get(ctx, tx, id); return err },
+		"update": func(tx postgres.Querier, id uuid.UUID) error {
 			t := "pwned"
 			_, err := store.Update(ctx, tx, id, task.Patch{Title: &t})
 			return err
 		},
-		"complete": func(tx pgx.Tx, id uuid.UUID) error {
+		"complete": func(tx postgres.Querier, id uuid.UUID) error {
 			_, err := store.SetStatus(ctx, tx, id, task.StatusDone)
 			return err
 		},
-		"trash":   func(tx pgx.Tx, id uuid.UUID) error { _, err := store.Trash(ctx, tx, id); return err },
-		"restore": func(tx pgx.Tx, id uuid.UUID) error { _, err := store.Restore(ctx, tx, id); return err },
-		"purge":   func(tx pgx.Tx, id uuid.UUID) error { return store.Purge(ctx, tx, id) },
+		"trash":   func(tx postgres.Querier, id uuid.UUID) error { _, err := store.Trash(ctx, tx, id); return err },
+		"restore": func(tx postgres.Querier, id uuid.UUID) error { _, err := store.Restore(ctx, tx, id); return err },
+		"purge":   func(tx postgres.Querier, id uuid.UUID) error { return store.Purge(ctx, tx, id) },
 	} {
 		var errOther, errMissing error
-		_ = db.InUserTx(ctx, bob, func(tx pgx.Tx) error { errOther = op(tx, secret.ID); return nil })
-		_ = db.InUserTx(ctx, bob, func(tx pgx.Tx) error { errMissing = op(tx, missing); return nil })
+		_ = db.InUserTx(ctx, bob, func(tx postgres.Querier) error { errOther = op(tx, secret.ID); return nil })
+		_ = db.InUserTx(ctx, bob, func(tx postgres.Querier) error { errMissing = op(tx, missing); return nil })
 		if !errors.Is(errOther, task.ErrNotFound) || !errors.Is(errMissing, task.ErrNotFound) {
 			t.Errorf("%s: other user's task gave %v, missing id gave %v; both must be task.ErrNotFound", name, errOther, errMissing)
 		}
@@ -103,7 +102,7 @@ func TestUserCannotReadUpdateOrDeleteAnotherUsersTaskEvenByID(t *testing.T) {
 	}
 
 	// Raw SQL as Bob, bypassing the store: still nothing.
-	err := db.InUserTx(ctx, bob, func(tx pgx.Tx) error {
+	err := db.InUserTx(ctx, bob, func(tx postgres.Querier) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM tasks`).Scan(&n); err != nil {
 			return err
@@ -132,7 +131,7 @@ func TestUserCannotReadUpdateOrDeleteAnotherUsersTaskEvenByID(t *testing.T) {
 	}
 
 	// Alice's task is untouched.
-	_ = db.InUserTx(ctx, alice, func(tx pgx.Tx) error {
+	_ = db.InUserTx(ctx, alice, func(tx postgres.Querier) error {
 		got, err := store.Get(ctx, tx, secret.ID)
 		if err != nil || got.Title != "alice's secret" || got.InTrash() {
 			t.Errorf("alice's task changed: %+v %v", got, err)
@@ -145,7 +144,7 @@ func TestWithCheckRefusesWritingRowsForAnotherUser(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	alice, bob := newUser(t, db), newUser(t, db)
-	err := db.InUserTx(ctx, bob, func(tx pgx.Tx) error {
+	err := db.InUserTx(ctx, bob, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tasks (owner_id, title) VALUES ($1, 'planted')`, alice)
 		return err
 	})
@@ -154,7 +153,7 @@ func TestWithCheckRefusesWritingRowsForAnotherUser(t *testing.T) {
 	}
 	store := postgres.NewTasks(testKeys(t))
 	mine := createTask(t, db, store, bob, "bob's")
-	err = db.InUserTx(ctx, bob, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, bob, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `UPDATE tasks SET owner_id = $1 WHERE id = $2`, alice, mine.ID)
 		return err
 	})
@@ -169,7 +168,7 @@ func TestWithoutUserSettingEveryQuerySeesZeroRows(t *testing.T) {
 	store := postgres.NewTasks(testKeys(t))
 	createTask(t, db, store, newUser(t, db), "exists")
 	var tasks, users int
-	err := db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM tasks`).Scan(&tasks); err != nil {
 			return err
 		}
@@ -216,7 +215,7 @@ func TestRuntimeRoleCannotAlterDropOrBypassRLS(t *testing.T) {
 		`CREATE TABLE sneaky (id int)`,
 		`ALTER ROLE taskbridge_runtime BYPASSRLS`,
 	} {
-		err := db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		err := db.InSystemTx(ctx, func(tx postgres.Querier) error {
 			_, err := tx.Exec(ctx, stmt)
 			if err == nil && strings.HasPrefix(stmt, "SET row_security") {
 				// Allowed to set, but then any query that RLS would filter errors out.
@@ -281,7 +280,7 @@ func TestNotesAreEncryptedAtRest(t *testing.T) {
 	if strings.Contains(string(raw), "private notes") || kid != "test" {
 		t.Fatalf("notes stored readable (%q) or under key %q", raw, kid)
 	}
-	err := db.InUserTx(ctx, owner, func(tx pgx.Tx) error {
+	err := db.InUserTx(ctx, owner, func(tx postgres.Querier) error {
 		got, err := store.Get(ctx, tx, tk.ID)
 		if err == nil && got.Notes != "private notes of with notes" {
 			t.Errorf("notes decrypt to %q", got.Notes)

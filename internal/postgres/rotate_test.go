@@ -91,7 +91,7 @@ func TestKeyRotationReencryptsEveryNoteUnderTheNewKey(t *testing.T) {
 		user := newUser(t, db)
 		users = append(users, user)
 		for i := range 4 {
-			err := db.InUserTx(ctx, user, func(tx pgx.Tx) error {
+			err := db.InUserTx(ctx, user, func(tx postgres.Querier) error {
 				in := task.NewTask{Title: fmt.Sprintf("task %d-%d", u, i)}
 				if i > 0 { // one task per user has no notes at all
 					in.Notes = fmt.Sprintf("notes of user %d task %d", u, i)
@@ -116,7 +116,7 @@ func TestKeyRotationReencryptsEveryNoteUnderTheNewKey(t *testing.T) {
 	}
 
 	// The runtime role cannot borrow the rotation policy.
-	err = db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err = db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		var n int
 		if _, err := tx.Exec(ctx, `SELECT set_config('taskbridge.key_rotation', 'on', true)`); err != nil {
 			return err
@@ -163,7 +163,7 @@ func TestKeyRotationReencryptsEveryNoteUnderTheNewKey(t *testing.T) {
 	onlyNew := postgres.NewTasks(mustKeyring(t, k2))
 	seen := 0
 	for _, user := range users {
-		err := db.InUserTx(ctx, user, func(tx pgx.Tx) error {
+		err := db.InUserTx(ctx, user, func(tx postgres.Querier) error {
 			list, _, err := onlyNew.List(ctx, tx, task.Filter{Limit: 50}, nil)
 			for _, got := range list {
 				seen++

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
@@ -22,7 +20,7 @@ func TestListReadsEachRowAsGetDoes(t *testing.T) {
 	store := postgres.NewTasks(testKeys(t))
 	owner := newUser(t, db)
 	due := task.DateOf(time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC))
-	err := db.InUserTx(ctx, owner, func(tx pgx.Tx) error {
+	err := db.InUserTx(ctx, owner, func(tx postgres.Querier) error {
 		if _, err := store.Create(ctx, tx, task.NewTask{Title: "bare"}); err != nil {
 			return err
 		}
@@ -36,7 +34,7 @@ func TestListReadsEachRowAsGetDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.InUserTx(ctx, owner, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, owner, func(tx postgres.Querier) error {
 		f := task.Filter{}
 		if err := f.Normalize(); err != nil {
 			return err

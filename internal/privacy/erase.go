@@ -11,6 +11,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // ErrNoAccount is returned for a user that does not exist (any more).
@@ -52,7 +53,7 @@ var erasedExplicitly = []struct{ kind, table, column string }{
 // (account_page, cli) for the audit record.
 func (s *Service) EraseAccount(ctx context.Context, userID uuid.UUID, via string) (Erasure, error) {
 	report := Erasure{}
-	err := s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err := s.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		var email string
 		err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&email)
 		if errors.Is(err, pgx.ErrNoRows) {

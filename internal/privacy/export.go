@@ -240,7 +240,7 @@ func (s *Service) writeExport(ctx context.Context, w io.Writer, userID uuid.UUID
 		detail["contents"] = "tasks"
 	}
 	record := func(ctx context.Context, outcome audit.Outcome, detail map[string]any) error {
-		return s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+		return s.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 			return s.audit.Append(ctx, tx, audit.Event{
 				Type: eventExport, Outcome: outcome, ActorID: userID, ClientID: clientID,
 				RequestID: logging.RequestID(ctx), Detail: detail,
@@ -283,7 +283,7 @@ func (s *Service) writeSnapshot(ctx context.Context, w io.Writer, userID uuid.UU
 	return bw.Flush()
 }
 
-func (s *Service) writeDocument(ctx context.Context, tx pgx.Tx, w *bufio.Writer, userID uuid.UUID, contents exportContents, progress func(string, int64)) error {
+func (s *Service) writeDocument(ctx context.Context, tx postgres.Querier, w *bufio.Writer, userID uuid.UUID, contents exportContents, progress func(string, int64)) error {
 	var (
 		email, name      string
 		created, updated time.Time
@@ -326,7 +326,7 @@ func (s *Service) writeDocument(ctx context.Context, tx pgx.Tx, w *bufio.Writer,
 	return err
 }
 
-func (s *Service) writeSection(ctx context.Context, tx pgx.Tx, w *bufio.Writer, sec exportSection, userID uuid.UUID, progress func(string, int64)) error {
+func (s *Service) writeSection(ctx context.Context, tx postgres.Querier, w *bufio.Writer, sec exportSection, userID uuid.UUID, progress func(string, int64)) error {
 	name, _ := json.Marshal(sec.name)
 	put(w, []byte{','}, name, []byte(":["))
 	var arg any = userID

@@ -6,7 +6,8 @@ import (
 	"io"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // ExportSectionTables lists the table each export section covers.
@@ -23,7 +24,7 @@ func SetAfterLock(r *Retention, fn func()) { r.o.afterLock = fn }
 
 // WriteExportDocument writes userID's export document from tx, as
 // WriteExport does once it has audited the export and begun the snapshot.
-func WriteExportDocument(ctx context.Context, s *Service, tx pgx.Tx, w io.Writer, userID uuid.UUID, progress func(string, int64)) error {
+func WriteExportDocument(ctx context.Context, s *Service, tx postgres.Querier, w io.Writer, userID uuid.UUID, progress func(string, int64)) error {
 	bw := bufio.NewWriter(w)
 	if err := s.writeDocument(ctx, tx, bw, userID, wholeAccount, progress); err != nil {
 		return err

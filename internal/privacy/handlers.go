@@ -11,14 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
 	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // ConfirmationPhrase is what the user types to confirm an erasure.
@@ -85,7 +84,7 @@ func (s *Service) fillConsents(ctx context.Context, u account.User, d *pageData)
 			d.Consents = append(d.Consents, row)
 		}
 	}
-	return s.db.InUserTx(ctx, u.ID, func(tx pgx.Tx) error {
+	return s.db.InUserTx(ctx, u.ID, func(tx postgres.Querier) error {
 		rows, err := tx.Query(ctx, `SELECT version, accepted_at FROM consents WHERE user_id = $1 ORDER BY accepted_at`, u.ID)
 		if err != nil {
 			return err
@@ -250,7 +249,7 @@ func (s *Service) AccountDelete(w http.ResponseWriter, r *http.Request) {
 
 // refuseErase audits a refused erasure attempt (L4).
 func (s *Service) refuseErase(ctx context.Context, u account.User, reason string) {
-	err := s.db.InUserTx(context.WithoutCancel(ctx), u.ID, func(tx pgx.Tx) error {
+	err := s.db.InUserTx(context.WithoutCancel(ctx), u.ID, func(tx postgres.Querier) error {
 		return s.audit.Append(ctx, tx, audit.Event{Type: eventEraseRefused, Outcome: audit.OutcomeDenied, ActorID: u.ID,
 			RequestID: logging.RequestID(ctx), Detail: map[string]any{"reason": reason}})
 	})
@@ -278,7 +277,7 @@ func (s *Service) APIDeleteAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var req DeletionRequest
-	err := s.db.InUserTx(ctx, p.UserID, func(tx pgx.Tx) error {
+	err := s.db.InUserTx(ctx, p.UserID, func(tx postgres.Querier) error {
 		var err error
 		if req, err = s.StartDeletion(ctx, tx, p.UserID, "api", p.ClientID); err != nil {
 			return err

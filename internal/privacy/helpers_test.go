@@ -243,7 +243,7 @@ func (e *env) grantFixture(userID uuid.UUID, scopes ...string) (accessToken stri
 func (e *env) createTask(userID uuid.UUID, title, notes string) task.Task {
 	e.t.Helper()
 	var out task.Task
-	err := e.db.InUserTx(context.Background(), userID, func(tx pgx.Tx) error {
+	err := e.db.InUserTx(context.Background(), userID, func(tx postgres.Querier) error {
 		var err error
 		out, err = postgres.NewTasks(e.keys).Create(context.Background(), tx, task.NewTask{Title: title, Notes: notes})
 		return err

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // DeletionRequest is a deletion started by an app (API or MCP tool) that
@@ -26,7 +28,7 @@ type DeletionRequest struct {
 // an app, or a model driving one, cannot re-enter the user's password,
 // which is what the confirmation asks for. A second request replaces the
 // first (one per user).
-func (s *Service) StartDeletion(ctx context.Context, tx pgx.Tx, userID uuid.UUID, via, clientID string) (DeletionRequest, error) {
+func (s *Service) StartDeletion(ctx context.Context, tx postgres.Querier, userID uuid.UUID, via, clientID string) (DeletionRequest, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	r := DeletionRequest{RequestedAt: now, ExpiresAt: now.Add(s.reqTTL), Via: via, ClientID: clientID, ConfirmURL: s.ConfirmDeletionURL()}
 	_, err := tx.Exec(ctx, `
@@ -45,7 +47,7 @@ func (s *Service) StartDeletion(ctx context.Context, tx pgx.Tx, userID uuid.UUID
 func (s *Service) PendingDeletion(ctx context.Context, userID uuid.UUID) (*DeletionRequest, error) {
 	var r DeletionRequest
 	var client *string
-	err := s.db.InUserTx(ctx, userID, func(tx pgx.Tx) error {
+	err := s.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
 		return tx.QueryRow(ctx, `SELECT requested_at, expires_at, via, client_id FROM account_deletion_requests
 			WHERE user_id = $1 AND expires_at > $2`, userID, s.now()).Scan(&r.RequestedAt, &r.ExpiresAt, &r.Via, &client)
 	})
@@ -63,7 +65,7 @@ func (s *Service) PendingDeletion(ctx context.Context, userID uuid.UUID) (*Delet
 }
 
 // RequestDeletion is StartDeletion for the MCP tool (mcpapi.AccountDeletion).
-func (s *Service) RequestDeletion(ctx context.Context, tx pgx.Tx, userID uuid.UUID, clientID string) (string, time.Time, error) {
+func (s *Service) RequestDeletion(ctx context.Context, tx postgres.Querier, userID uuid.UUID, clientID string) (string, time.Time, error) {
 	r, err := s.StartDeletion(ctx, tx, userID, "mcp", clientID)
 	return r.ConfirmURL, r.ExpiresAt, err
 }

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
@@ -57,7 +55,7 @@ func LoginThrottleRetention() time.Duration {
 
 // AuditAgeOut removes at most maxEvents audit events older than cutoff in
 // a way the audit chain's verifier accepts, and returns how many went.
-type AuditAgeOut func(ctx context.Context, tx pgx.Tx, cutoff time.Time, maxEvents int) (int64, error)
+type AuditAgeOut func(ctx context.Context, tx postgres.Querier, cutoff time.Time, maxEvents int) (int64, error)
 
 // RetentionMetrics counts what passes remove (L6, D10): kinds only, never
 // a user. *metrics.Registry implements it.
@@ -175,7 +173,7 @@ func (r *Retention) Run(ctx context.Context, now time.Time, progress func(kind s
 		outcome = audit.OutcomeError
 	}
 	detail := map[string]any{"removed": rep.Removed, "total": rep.Total()}
-	auditErr := r.o.DB.InSystemTx(context.WithoutCancel(ctx), func(tx pgx.Tx) error {
+	auditErr := r.o.DB.InSystemTx(context.WithoutCancel(ctx), func(tx postgres.Querier) error {
 		return r.o.Audit.Append(ctx, tx, audit.Event{
 			Type: eventRetentionPass, Outcome: outcome, RequestID: logging.RequestID(ctx), Detail: detail,
 		})
@@ -193,27 +191,27 @@ func (r *Retention) Run(ctx context.Context, now time.Time, progress func(kind s
 func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, int64)) error {
 	p, batch := r.o.Periods, r.o.Batch
 	if p.Trash > 0 {
-		if err := r.batched(ctx, KindTrashedTasks, step, func(tx pgx.Tx) (int64, error) {
+		if err := r.batched(ctx, KindTrashedTasks, step, func(tx postgres.Querier) (int64, error) {
 			return scalar(ctx, tx, `SELECT privacy_purge_trashed_tasks($1, $2, $3)`, now, p.Trash, batch)
 		}); err != nil {
 			return err
 		}
 	}
 	if p.Completed > 0 {
-		if err := r.batched(ctx, KindCompletedTasks, step, func(tx pgx.Tx) (int64, error) {
+		if err := r.batched(ctx, KindCompletedTasks, step, func(tx postgres.Querier) (int64, error) {
 			return scalar(ctx, tx, `SELECT privacy_purge_completed_tasks($1, $2, $3)`, now, p.Completed, batch)
 		}); err != nil {
 			return err
 		}
 	}
 	if p.SessionIdle > 0 {
-		if err := r.batched(ctx, KindSessions, step, func(tx pgx.Tx) (int64, error) {
+		if err := r.batched(ctx, KindSessions, step, func(tx postgres.Querier) (int64, error) {
 			return scalar(ctx, tx, `SELECT account_purge_expired_sessions($1, $2, $3)`, now, p.SessionIdle, batch)
 		}); err != nil {
 			return err
 		}
 	}
-	if err := r.batched(ctx, KindLoginThrottle, step, func(tx pgx.Tx) (int64, error) {
+	if err := r.batched(ctx, KindLoginThrottle, step, func(tx postgres.Querier) (int64, error) {
 		tag, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE (scope, subject) IN (
 			SELECT scope, subject FROM login_throttle
 			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)
@@ -222,7 +220,7 @@ func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, i
 	}); err != nil {
 		return err
 	}
-	if err := r.batched(ctx, KindDeletionRequests, step, func(tx pgx.Tx) (int64, error) {
+	if err := r.batched(ctx, KindDeletionRequests, step, func(tx postgres.Querier) (int64, error) {
 		return scalar(ctx, tx, `SELECT privacy_purge_deletion_requests($1, $2)`, now, batch)
 	}); err != nil {
 		return err
@@ -256,7 +254,7 @@ func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, i
 		// short batch does not mean the end: repeat until nothing goes.
 		for {
 			var n int64
-			err := r.o.DB.InSystemTx(ctx, func(tx pgx.Tx) error {
+			err := r.o.DB.InSystemTx(ctx, func(tx postgres.Querier) error {
 				var err error
 				n, err = r.o.AgeOutAudit(ctx, tx, cutoff, batch)
 				return err
@@ -275,10 +273,10 @@ func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, i
 
 // batched repeats fn, one transaction per batch, until a batch removes
 // fewer rows than the batch size.
-func (r *Retention) batched(ctx context.Context, kind string, step func(string, int64), fn func(pgx.Tx) (int64, error)) error {
+func (r *Retention) batched(ctx context.Context, kind string, step func(string, int64), fn func(postgres.Querier) (int64, error)) error {
 	for {
 		var n int64
-		err := r.o.DB.InSystemTx(ctx, func(tx pgx.Tx) error {
+		err := r.o.DB.InSystemTx(ctx, func(tx postgres.Querier) error {
 			var err error
 			n, err = fn(tx)
 			return err
@@ -296,7 +294,7 @@ func (r *Retention) batched(ctx context.Context, kind string, step func(string, 
 	}
 }
 
-func scalar(ctx context.Context, tx pgx.Tx, sql string, args ...any) (int64, error) {
+func scalar(ctx context.Context, tx postgres.Querier, sql string, args ...any) (int64, error) {
 	var n int64
 	err := tx.QueryRow(ctx, sql, args...).Scan(&n)
 	return n, err

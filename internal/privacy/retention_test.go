@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/privacy"
@@ -241,7 +240,7 @@ func TestRetentionFunctionsRefuseToWidenThemselves(t *testing.T) {
 		"sessions, no idle time": {`SELECT account_purge_expired_sessions($1, $2, 100)`, []any{time.Now(), time.Duration(0)}},
 		"sessions, huge batch":   {`SELECT account_purge_expired_sessions($1, $2, 100000)`, []any{time.Now(), 30 * time.Minute}},
 	} {
-		err := e.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+		err := e.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 			var n int64
 			return tx.QueryRow(ctx, q.sql, q.args...).Scan(&n)
 		})
@@ -249,7 +248,7 @@ func TestRetentionFunctionsRefuseToWidenThemselves(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	err := e.db.InSystemTx(ctx, func(tx pgx.Tx) error {
+	err := e.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM tasks WHERE id = $1`, tk.ID)
 		if err == nil && tag.RowsAffected() != 0 {
 			t.Error("the server role deleted a task with no user identity")

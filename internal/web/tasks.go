@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/httpx"
@@ -37,7 +36,7 @@ type Sessions interface {
 }
 
 // UserTx runs fn in a transaction as userID (postgres.DB.InUserTx).
-type UserTx func(ctx context.Context, userID uuid.UUID, fn func(pgx.Tx) error) error
+type UserTx func(ctx context.Context, userID uuid.UUID, fn func(postgres.Querier) error) error
 
 // TaskReader reads one task of the transaction's user (*postgres.Tasks).
 type TaskReader interface {
@@ -92,7 +91,7 @@ func (p *TaskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var t task.Task
-	err = p.inUserTx(r.Context(), user.ID, func(tx pgx.Tx) error {
+	err = p.inUserTx(r.Context(), user.ID, func(tx postgres.Querier) error {
 		var err error
 		t, err = p.tasks.Get(r.Context(), tx, id)
 		return err

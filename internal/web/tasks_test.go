@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
@@ -144,7 +143,7 @@ func (s *site) createTask(owner uuid.UUID, in task.NewTask) task.Task {
 		s.t.Fatal(err)
 	}
 	var out task.Task
-	err := s.db.InUserTx(context.Background(), owner, func(tx pgx.Tx) error {
+	err := s.db.InUserTx(context.Background(), owner, func(tx postgres.Querier) error {
 		var err error
 		out, err = s.tasks.Create(context.Background(), tx, in)
 		return err

@@ -58,7 +58,7 @@ func newBackend(t *testing.T) *backend {
 		t.Fatal(err)
 	}
 	b := &backend{db: db, store: postgres.NewTasks(keys), user: uuid.New()}
-	err = db.InUserTx(ctx, b.user, func(tx pgx.Tx) error {
+	err = db.InUserTx(ctx, b.user, func(tx postgres.Querier) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (id, email) VALUES ($1, $2)`, b.user, "board-"+b.user.String()[:8]+"@example.test")
 		return err
 	})
@@ -96,7 +96,7 @@ func (b *backend) seedStore(t *testing.T, fixture []fixtureTask) map[string]uuid
 	t.Helper()
 	ctx := t.Context()
 	ids := map[string]uuid.UUID{}
-	err := b.db.InUserTx(ctx, b.user, func(tx pgx.Tx) error {
+	err := b.db.InUserTx(ctx, b.user, func(tx postgres.Querier) error {
 		for _, f := range fixture {
 			n := task.NewTask{Title: f.Title, Notes: f.Notes, Priority: task.Priority(f.Prio), Tags: f.Tags}
 			if f.DueDate != "" {
@@ -179,7 +179,7 @@ type storedTask struct {
 // trash) in the user's transaction: the row the board's action changed.
 func (b *backend) byTitle(ctx context.Context, title string) (storedTask, error) {
 	var out storedTask
-	err := b.db.InUserTx(ctx, b.user, func(tx pgx.Tx) error {
+	err := b.db.InUserTx(ctx, b.user, func(tx postgres.Querier) error {
 		rows, err := tx.Query(ctx, `SELECT id FROM tasks WHERE title = $1`, title)
 		if err != nil {
 			return err
@@ -208,7 +208,7 @@ func (b *backend) byTitle(ctx context.Context, title string) (storedTask, error)
 // byID reads one task by id in the user's transaction.
 func (b *backend) byID(ctx context.Context, id uuid.UUID) (storedTask, error) {
 	var out storedTask
-	err := b.db.InUserTx(ctx, b.user, func(tx pgx.Tx) error {
+	err := b.db.InUserTx(ctx, b.user, func(tx postgres.Querier) error {
 		t, err := b.store.Get(ctx, tx, id)
 		if errors.Is(err, task.ErrNotFound) {
 			return nil
@@ -241,7 +241,7 @@ func (b *backend) stateHandler(t *testing.T) http.Handler {
 	// board's header must show whatever page it has loaded.
 	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, r *http.Request) {
 		var c postgres.TaskCounts
-		err := b.db.InUserTx(r.Context(), b.user, func(tx pgx.Tx) error {
+		err := b.db.InUserTx(r.Context(), b.user, func(tx postgres.Querier) error {
 			var err error
 			c, err = b.store.Counts(r.Context(), tx)
 			return err
