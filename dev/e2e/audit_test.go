@@ -11,6 +11,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // The events a newcomer's journey must leave in the trail (L4), by the
@@ -64,7 +65,7 @@ func TestAuditTrailOfTheFlowVerifies(t *testing.T) {
 	rows, err := conn.Query(ctx, `
 		SELECT e.event_type, e.outcome, s.seq
 		FROM audit_events e LEFT JOIN audit_seals s ON s.event_id = e.id
-		WHERE e.actor = $1 ORDER BY e.id`, audit.NewLog(keys).Subject(userID))
+		WHERE e.actor = $1 ORDER BY e.id`, postgres.NewAuditLog(keys).Subject(userID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type RawOptions struct {
 	// Audit, when set, adds to every transaction the audit row a tool call
 	// writes (one insert, sent with the commit): the ceiling of the work a
 	// tool call must do, rather than of the read alone.
-	Audit audit.Appender
+	Audit postgres.AuditAppender
 }
 
 // rawEventType marks the audit rows of the audited ceiling run, so they

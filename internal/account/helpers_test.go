@@ -2,7 +2,6 @@ package account_test
 
 import (
 	"context"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"html"
 	"io"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/taskbridge/taskbridge/internal/audit"
 
 	"github.com/google/uuid"
 
@@ -110,7 +111,7 @@ func startEnvOn(t *testing.T, appURL string, https bool, opts ...envOption) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := account.Options{DB: db, Keys: keys, HTTPS: https, Now: e.clock.Now, Metrics: e.metrics, Audit: audit.NewLog(auditKeys),
+	o := account.Options{DB: db, Keys: keys, HTTPS: https, Now: e.clock.Now, Metrics: e.metrics, Audit: postgres.NewAuditLog(auditKeys),
 		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	account.FastHashing(&o) // account.PinnedHashing in opts undoes it
 	for _, opt := range opts {

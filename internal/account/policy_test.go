@@ -54,7 +54,7 @@ func (e *env) operatorUser(email string) uuid.UUID {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := account.CreateUser(context.Background(), e.db, audit.NewLog(keys), email, testPassword, "test")
+	u, err := account.CreateUser(context.Background(), e.db, postgres.NewAuditLog(keys), email, testPassword, "test")
 	if err != nil {
 		e.t.Fatal(err)
 	}

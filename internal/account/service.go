@@ -3,7 +3,6 @@ package account
 import (
 	"errors"
 	"fmt"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"log/slog"
 	"net/http"
 	"time"
@@ -71,7 +70,7 @@ type Options struct {
 	Metrics Metrics     // default NopMetrics
 	Grants  GrantLister // the "Connected apps" source; default lists none
 	// Audit records sign-ups, logins, logouts and revocations (required).
-	Audit audit.Appender
+	Audit postgres.AuditAppender
 	// MCPURL is the server's MCP endpoint, shown on the account page with
 	// how to connect an app to it.
 	MCPURL string
@@ -97,7 +96,7 @@ type Service struct {
 	ipPol       ThrottlePolicy
 	metrics     Metrics
 	grants      GrantLister
-	audit       audit.Appender
+	audit       postgres.AuditAppender
 	policyVer   string
 	mcpURL      string
 	now         func() time.Time

@@ -72,7 +72,7 @@ func recordConsent(ctx context.Context, tx postgres.Querier, userID uuid.UUID, v
 // it as an admin event. No privacy consent is recorded: the person has not
 // seen the policy yet, so their first sign-in asks for it (PolicyConsentPage)
 // before any app can be linked (C3).
-func CreateUser(ctx context.Context, db *postgres.DB, auditLog audit.Appender, email, password, requestID string) (User, error) {
+func CreateUser(ctx context.Context, db *postgres.DB, auditLog postgres.AuditAppender, email, password, requestID string) (User, error) {
 	email = NormalizeEmail(email)
 	if !ValidEmail(email) {
 		return User{}, ErrInvalidEmail
@@ -109,7 +109,7 @@ func CreateUser(ctx context.Context, db *postgres.DB, auditLog audit.Appender, e
 // q must be a connection of the migration owner, whose row-level-security
 // policy on users allows reading; the server's runtime role sees no user
 // but the one its transaction is acting for. The listing is audited.
-func ListUsers(ctx context.Context, tx postgres.Querier, auditLog audit.Appender, requestID string) ([]User, error) {
+func ListUsers(ctx context.Context, tx postgres.Querier, auditLog postgres.AuditAppender, requestID string) ([]User, error) {
 	rows, err := tx.Query(ctx, `SELECT id, email, created_at FROM users ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)

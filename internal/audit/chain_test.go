@@ -146,7 +146,7 @@ func TestRotatedAuditKeyContinuesTheChain(t *testing.T) {
 	f.sealAll(t)
 	// Rotation: the new key first, the old one kept to verify what it sealed.
 	rotated := parseKeys(t, keySpec(t, "a2")+","+f.spec)
-	f.keys, f.log = rotated, audit.NewLog(rotated)
+	f.keys, f.log = rotated, postgres.NewAuditLog(rotated)
 	f.appendEvents(t, 3)
 	f.sealAll(t)
 	if rep := f.verify(t, rotated, nil); !rep.OK() || rep.HeadSeq != 6 {
@@ -180,7 +180,7 @@ func TestAppendStoresOnlyAPseudonymOfTheActor(t *testing.T) {
 	if subjects := f.log.Subjects(user); len(subjects) != 1 || subjects[0] != f.log.Subject(user) {
 		t.Fatalf("subjects %v", subjects)
 	}
-	if other := audit.NewLog(newKeys(t, "a1")).Subject(user); other == f.log.Subject(user) {
+	if other := postgres.NewAuditLog(newKeys(t, "a1")).Subject(user); other == f.log.Subject(user) {
 		t.Fatal("the pseudonym does not depend on the key")
 	}
 	f.sealAll(t)

@@ -16,7 +16,7 @@ type fixture struct {
 	db   *postgres.DB
 	spec string
 	keys *audit.Keys
-	log  *audit.Log
+	log  *postgres.AuditLog
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -29,7 +29,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(db.Close)
 	spec := keySpec(t, "a1")
 	keys := parseKeys(t, spec)
-	return &fixture{db: db, spec: spec, keys: keys, log: audit.NewLog(keys)}
+	return &fixture{db: db, spec: spec, keys: keys, log: postgres.NewAuditLog(keys)}
 }
 
 // keySpec generates one audit key in the TASKBRIDGE_AUDIT_KEY format.

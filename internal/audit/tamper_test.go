@@ -14,6 +14,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/metrics"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // scrapeAudit returns the taskbridge_audit_ lines of reg's scrape.
@@ -289,7 +290,7 @@ func TestEphemeralKeyGoesOnFromAnEarlierProcesssHead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.keys, f.log = keys, audit.NewLog(keys)
+		f.keys, f.log = keys, postgres.NewAuditLog(keys)
 		f.appendEvents(t, 2)
 		f.sealAll(t)
 	}

@@ -136,7 +136,7 @@ const wrongKeyHint = `NOTE: no seal and no checkpoint matches TASKBRIDGE_AUDIT_K
 
 // recordAdminEvent audits an operator command (L4).
 func recordAdminEvent(ctx context.Context, db *postgres.DB, keys *audit.Keys, typ string, outcome audit.Outcome, detail map[string]any) error {
-	log := audit.NewLog(keys)
+	log := postgres.NewAuditLog(keys)
 	return db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		return log.Append(ctx, tx, audit.Event{Type: typ, Outcome: outcome, Detail: detail})
 	})

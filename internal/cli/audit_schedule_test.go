@@ -122,7 +122,7 @@ func (a *auditCLI) appendEvents(t *testing.T, n int) {
 	ctx := context.Background()
 	for range n {
 		err := a.pool.InSystemTx(ctx, func(tx postgres.Querier) error {
-			return audit.NewLog(a.keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
+			return postgres.NewAuditLog(a.keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -110,7 +110,7 @@ func TestAuditVerifyWithAnotherKeySaysSoAndWhatToDo(t *testing.T) {
 	}
 	for range 3 {
 		if err := pool.InSystemTx(ctx, func(tx postgres.Querier) error {
-			return audit.NewLog(keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
+			return postgres.NewAuditLog(keys).Append(ctx, tx, audit.Event{Type: "test.event", Outcome: audit.OutcomeSuccess})
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -217,7 +217,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		raw.Audit = audit.NewLog(auditKeys)
+		raw.Audit = postgres.NewAuditLog(auditKeys)
 		if ceilings.audited, err = loadgen.RawCeiling(ctx, raw); err != nil {
 			return err
 		}
@@ -376,7 +376,7 @@ func benchUsers(ctx context.Context, cfg *config.Config, db *postgres.DB, keys *
 	if err != nil {
 		return nil, nil, err
 	}
-	authServer := oauth.New(cfg, db, keys, nil, audit.NewLog(auditKeys), log)
+	authServer := oauth.New(cfg, db, keys, nil, postgres.NewAuditLog(auditKeys), log)
 	clientID, err := authServer.NewDirectClient(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("register the bench client: %w", err)

@@ -69,6 +69,6 @@ func auditAsOwner(ctx context.Context, conn *pgx.Conn, typ string, outcome audit
 		return err
 	}
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		return audit.NewLog(keys).Append(ctx, tx, audit.Event{Type: typ, Outcome: outcome, Detail: detail})
+		return postgres.NewAuditLog(keys).Append(ctx, tx, audit.Event{Type: typ, Outcome: outcome, Detail: detail})
 	})
 }

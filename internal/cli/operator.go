@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -16,7 +15,7 @@ import (
 type operatorDeps struct {
 	log      *slog.Logger
 	keys     *keyring.Keyring
-	auditLog *audit.Log
+	auditLog *postgres.AuditLog
 	db       *postgres.DB
 }
 
@@ -36,5 +35,5 @@ func openOperator(ctx context.Context, env Env, cfg *config.Config) (*operatorDe
 	if err != nil {
 		return nil, err
 	}
-	return &operatorDeps{log: log, keys: keys, auditLog: audit.NewLog(auditKeys), db: db}, nil
+	return &operatorDeps{log: log, keys: keys, auditLog: postgres.NewAuditLog(auditKeys), db: db}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"log/slog"
 	"net"
 	"time"
@@ -77,7 +76,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer ops.wait()
 	defer stopOps()
 
-	auditLog := audit.NewLog(auditKeys)
+	auditLog := postgres.NewAuditLog(auditKeys)
 	accounts, authServer, err := wireAuth(cfg, db, keys, auditLog, accountMetrics{reg}, reg, log)
 	if err != nil {
 		return err
@@ -150,7 +149,7 @@ func loadKeyring(cfg *config.Config, log *slog.Logger) (*keyring.Keyring, error)
 }
 
 // newAccounts builds the accounts component from the configuration.
-func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m account.Metrics, log *slog.Logger, grants account.GrantLister) (*account.Service, error) {
+func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog postgres.AuditAppender, m account.Metrics, log *slog.Logger, grants account.GrantLister) (*account.Service, error) {
 	return account.New(account.Options{
 		DB: db, Keys: keys, Log: log, HTTPS: cfg.HTTPS(),
 		TrustedOrigins:     []string{cfg.PublicURL.Scheme + "://" + cfg.PublicURL.Host},

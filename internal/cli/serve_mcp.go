@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"log/slog"
 	"net"
 
@@ -19,7 +18,7 @@ import (
 // TASKBRIDGE_MCP_STATE_KEY get an ephemeral key (config refuses that in
 // prod). The conformance fixture mode is checked again against the real
 // listener: it must be loopback.
-func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m mcpapi.Metrics, addr net.Addr, version string, d *server.Deps) error {
+func wireMCP(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog postgres.AuditAppender, m mcpapi.Metrics, addr net.Addr, version string, d *server.Deps) error {
 	stateKey := cfg.MCP.StateKey
 	if len(stateKey) == 0 {
 		k, err := mcpapi.EphemeralStateKey()

@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
-	"github.com/taskbridge/taskbridge/internal/audit"
-	"github.com/taskbridge/taskbridge/internal/metrics"
 	"log/slog"
 	"net/http"
+
+	"github.com/taskbridge/taskbridge/internal/metrics"
 
 	"github.com/google/uuid"
 
@@ -20,7 +20,7 @@ import (
 // wireAuth builds the account service and the OAuth server, which need each
 // other: OAuth asks accounts who is signed in, and the account page lists
 // the OAuth grants ("Connected apps").
-func wireAuth(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender, m account.Metrics, oauthMetrics oauth.Metrics, log *slog.Logger) (*account.Service, *oauth.Server, error) {
+func wireAuth(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog postgres.AuditAppender, m account.Metrics, oauthMetrics oauth.Metrics, log *slog.Logger) (*account.Service, *oauth.Server, error) {
 	grants := &oauthGrants{}
 	accounts, err := newAccounts(cfg, db, keys, auditLog, m, log, grants)
 	if err != nil {

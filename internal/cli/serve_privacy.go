@@ -34,7 +34,7 @@ func newPrivacy(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, audi
 }
 
 // newRetention builds the retention job from the configured periods (D3).
-func newRetention(cfg *config.Config, db *postgres.DB, auditLog audit.Appender, oauthStore *oauth.Store, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Retention, error) {
+func newRetention(cfg *config.Config, db *postgres.DB, auditLog postgres.AuditAppender, oauthStore *oauth.Store, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Retention, error) {
 	return privacy.NewRetention(privacy.RetentionOptions{
 		DB: db, OAuth: oauthStore, Audit: auditLog, Metrics: m, Log: log,
 		Batch: cfg.Privacy.RetentionBatch,
@@ -52,7 +52,7 @@ func newRetention(cfg *config.Config, db *postgres.DB, auditLog audit.Appender, 
 // startPrivacy builds the data-rights component and starts the retention
 // scheduler in the background (every TASKBRIDGE_RETENTION_INTERVAL,
 // jittered; one replica at a time by advisory lock).
-func startPrivacy(ctx context.Context, bg *background, cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog *audit.Log, accounts *account.Service, authServer *oauth.Server, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Service, error) {
+func startPrivacy(ctx context.Context, bg *background, cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog *postgres.AuditLog, accounts *account.Service, authServer *oauth.Server, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Service, error) {
 	svc, err := newPrivacy(cfg, db, keys, auditLog, accounts, authServer, log)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"io"
 	"os"
 	"strings"
@@ -75,7 +74,7 @@ func runUsersCreate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := account.CreateUser(ctx, db, audit.NewLog(auditKeys), *email, password, "cli")
+	u, err := account.CreateUser(ctx, db, postgres.NewAuditLog(auditKeys), *email, password, "cli")
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
@@ -136,7 +135,7 @@ func runUsersList(ctx context.Context, env Env) error {
 	var users []account.User
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		var err error
-		users, err = account.ListUsers(ctx, tx, audit.NewLog(auditKeys), "cli")
+		users, err = account.ListUsers(ctx, tx, postgres.NewAuditLog(auditKeys), "cli")
 		return err
 	})
 	if err != nil {

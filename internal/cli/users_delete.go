@@ -131,7 +131,7 @@ func confirmByRetyping(in io.Reader, prompt io.Writer, address string) error {
 
 // recordUserDelete audits the command as the server role. The detail holds
 // counts and a reason only: never the email or the user id.
-func recordUserDelete(ctx context.Context, db *postgres.DB, auditLog *audit.Log, outcome audit.Outcome, detail map[string]any) error {
+func recordUserDelete(ctx context.Context, db *postgres.DB, auditLog *postgres.AuditLog, outcome audit.Outcome, detail map[string]any) error {
 	detail["via"] = "cli"
 	return db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		return auditLog.Append(ctx, tx, audit.Event{

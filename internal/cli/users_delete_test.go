@@ -65,7 +65,7 @@ func newDeleteFixture(t *testing.T) *deleteFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := oauth.New(cfg, pool, keys, nil, audit.NewLog(auditKeys), slog.New(slog.DiscardHandler), oauth.WithTokenCacheTTL(0))
+	srv := oauth.New(cfg, pool, keys, nil, postgres.NewAuditLog(auditKeys), slog.New(slog.DiscardHandler), oauth.WithTokenCacheTTL(0))
 	client, err := srv.NewDirectClient(ctx)
 	if err != nil {
 		t.Fatal(err)

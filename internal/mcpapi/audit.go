@@ -177,7 +177,7 @@ func (s *service) record(ctx context.Context, c *call, outcome audit.Outcome, de
 // flag scans user-written fields and appends one content.flagged event
 // through q (the effect's transaction, or its deferred view) when something
 // looks like an injection attempt. It never blocks.
-func (s *service) flag(ctx context.Context, q audit.Execer, c *call, taskID uuid.UUID, fields map[string]string) error {
+func (s *service) flag(ctx context.Context, q postgres.Execer, c *call, taskID uuid.UUID, fields map[string]string) error {
 	var kinds, names []string
 	for name, raw := range fields {
 		if k := scanText(s.patterns, raw); len(k) > 0 {

@@ -5,11 +5,12 @@ import (
 	"time"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // SetAuditAppender replaces audit.Append for one handler, so a test can
 // make the audit write fail and check the effect rolled back with it.
-func SetAuditAppender(d *Deps, f func(ctx context.Context, q audit.Execer, e audit.Event) error) {
+func SetAuditAppender(d *Deps, f func(ctx context.Context, q postgres.Execer, e audit.Event) error) {
 	d.appendAudit = f
 }
 

@@ -28,12 +28,12 @@ var tdb *testdb.Database
 // actors through its pseudonyms.
 var testAudit = mustAuditLog()
 
-func mustAuditLog() *audit.Log {
+func mustAuditLog() *postgres.AuditLog {
 	keys, err := audit.EphemeralKeys()
 	if err != nil {
 		panic(err)
 	}
-	return audit.NewLog(keys)
+	return postgres.NewAuditLog(keys)
 }
 
 func TestMain(m *testing.M) { testdb.Main(m, &tdb) }

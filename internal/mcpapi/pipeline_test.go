@@ -7,6 +7,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/mcpapi"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // TestAuditInsertFailingAtCommitRollsBackTheEffect: the success audit row
@@ -15,7 +16,7 @@ import (
 // recorded in a transaction of its own).
 func TestAuditInsertFailingAtCommitRollsBackTheEffect(t *testing.T) {
 	e := newEnv(t, func(d *mcpapi.Deps) {
-		mcpapi.SetAuditAppender(d, func(ctx context.Context, q audit.Execer, ev audit.Event) error {
+		mcpapi.SetAuditAppender(d, func(ctx context.Context, q postgres.Execer, ev audit.Event) error {
 			if ev.Type == "tool.call" && ev.Outcome == audit.OutcomeSuccess {
 				// NOT NULL violation, reported by PostgreSQL at the commit.
 				_, err := q.Exec(ctx, `INSERT INTO audit_events (event_type, outcome, detail) VALUES (NULL, 'success', '{}')`)

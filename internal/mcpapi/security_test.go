@@ -19,6 +19,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/mcpapi"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 func TestValidationErrorsAreToolErrors(t *testing.T) {
@@ -286,7 +287,7 @@ func TestAuditRowSharesTheEffectTransaction(t *testing.T) {
 
 func testAuditRowSharesTheEffectTransaction(t *testing.T, via path) {
 	e := newEnv(t, func(d *mcpapi.Deps) {
-		mcpapi.SetAuditAppender(d, func(ctx context.Context, q audit.Execer, ev audit.Event) error {
+		mcpapi.SetAuditAppender(d, func(ctx context.Context, q postgres.Execer, ev audit.Event) error {
 			if ev.Type == "tool.call" && ev.Outcome == audit.OutcomeSuccess {
 				return context.DeadlineExceeded // the audit write fails
 			}

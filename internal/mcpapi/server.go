@@ -99,11 +99,11 @@ type Deps struct {
 	Middleware []mcp.Middleware
 
 	// Audit records every tool call in the transaction of its effect.
-	Audit audit.Appender
+	Audit postgres.AuditAppender
 
 	// appendAudit is Audit.Append; tests replace it to prove that an
 	// effect and its audit row share one transaction.
-	appendAudit func(ctx context.Context, q audit.Execer, e audit.Event) error
+	appendAudit func(ctx context.Context, q postgres.Execer, e audit.Event) error
 	// sdkOnly turns the direct tools/call path off (fastcall.go), so tests
 	// can compare its answers with the SDK's.
 	sdkOnly bool

@@ -81,7 +81,7 @@ type envOptions struct {
 	options []oauth.Option
 	db      *postgres.DB
 	ln      net.Listener
-	audit   func(audit.Appender) audit.Appender
+	audit   func(postgres.AuditAppender) postgres.AuditAppender
 }
 
 // principalEcho is the stand-in MCP endpoint of these tests: it reports
@@ -146,7 +146,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var appender audit.Appender = audit.NewLog(auditKeys)
+	var appender postgres.AuditAppender = postgres.NewAuditLog(auditKeys)
 	if o.audit != nil {
 		appender = o.audit(appender)
 	}
@@ -180,16 +180,16 @@ func withMCP(h http.Handler) func(*envOptions) { return func(o *envOptions) { o.
 // still open (not yet committed).
 func withAuditHook(hook func(audit.Event)) func(*envOptions) {
 	return func(o *envOptions) {
-		o.audit = func(next audit.Appender) audit.Appender { return hookedAppender{next, hook} }
+		o.audit = func(next postgres.AuditAppender) postgres.AuditAppender { return hookedAppender{next, hook} }
 	}
 }
 
 type hookedAppender struct {
-	next audit.Appender
+	next postgres.AuditAppender
 	hook func(audit.Event)
 }
 
-func (h hookedAppender) Append(ctx context.Context, q audit.Execer, e audit.Event) error {
+func (h hookedAppender) Append(ctx context.Context, q postgres.Execer, e audit.Event) error {
 	h.hook(e)
 	return h.next.Append(ctx, q, e)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/privacy"
 )
 
@@ -72,7 +73,7 @@ func TestRegisteredClientsLiveWhileTheyMayBeUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := privacy.NewRetention(privacy.RetentionOptions{DB: e.db, OAuth: e.oauth.Store(), Audit: audit.NewLog(keys)})
+	r, err := privacy.NewRetention(privacy.RetentionOptions{DB: e.db, OAuth: e.oauth.Store(), Audit: postgres.NewAuditLog(keys)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ package oauth
 
 import (
 	"crypto/x509"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -44,7 +43,7 @@ type Server struct {
 	cfg      *config.Config
 	store    *Store
 	authn    Authenticator
-	audit    audit.Appender
+	audit    postgres.AuditAppender
 	metrics  Metrics
 	log      *slog.Logger
 	now      func() time.Time
@@ -88,7 +87,7 @@ func WithCIMDRootCAs(pool *x509.CertPool) Option { return func(s *Server) { s.ci
 
 // New builds the server. keys seals the refresh-token successor kept for the
 // idempotency grace window.
-func New(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, authn Authenticator, auditLog audit.Appender, log *slog.Logger, opts ...Option) *Server {
+func New(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, authn Authenticator, auditLog postgres.AuditAppender, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{
 		cfg:       cfg,
 		authn:     authn,

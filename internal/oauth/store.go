@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
-
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -22,12 +20,12 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db    *postgres.DB
 	keys  *keyring.Keyring
-	audit audit.Appender
+	audit postgres.AuditAppender
 }
 
 // NewStore wraps db; keys seals refresh-token successors for the grace
 // window; auditLog records what the store changes.
-func NewStore(db *postgres.DB, keys *keyring.Keyring, auditLog audit.Appender) *Store {
+func NewStore(db *postgres.DB, keys *keyring.Keyring, auditLog postgres.AuditAppender) *Store {
 	return &Store{db: db, keys: keys, audit: auditLog}
 }
 

@@ -144,7 +144,7 @@ func (tx *PipelineTx) Defer(sql string, args ...any) {
 }
 
 // Deferred is an Exec view of Defer, for writers such as audit.Log.Append
-// that only need Exec (audit.Execer) and do not use the command tag: Exec
+// that only need Exec (Execer) and do not use the command tag: Exec
 // queues the statement and returns an empty tag and no error (the
 // statement's error, if any, comes from the commit).
 func (tx *PipelineTx) Deferred() DeferredExecer { return DeferredExecer{tx: tx} }

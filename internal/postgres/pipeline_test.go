@@ -55,7 +55,7 @@ func openCounted(t testing.TB) (*postgres.DB, *atomic.Int64) {
 	return db, writes
 }
 
-func testAuditLog(t testing.TB) *audit.Log {
+func testAuditLog(t testing.TB) *postgres.AuditLog {
 	t.Helper()
 	spec, err := keyring.Generate("a1")
 	if err != nil {
@@ -65,7 +65,7 @@ func testAuditLog(t testing.TB) *audit.Log {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return audit.NewLog(keys)
+	return postgres.NewAuditLog(keys)
 }
 
 // adminCount counts rows as the migration owner (no RLS in the way).

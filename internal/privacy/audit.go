@@ -3,13 +3,13 @@ package privacy
 import (
 	"github.com/google/uuid"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // AuditLog appends audit events and knows a user's pseudonyms, which is
-// how an export finds the user's own events; *audit.Log implements it.
+// how an export finds the user's own events; *postgres.AuditLog implements it.
 type AuditLog interface {
-	audit.Appender
+	postgres.AuditAppender
 	// Subjects is the user's actor pseudonym under every audit key.
 	Subjects(userID uuid.UUID) []string
 }

@@ -43,7 +43,7 @@ type env struct {
 	cfg      *config.Config
 	db       *postgres.DB
 	keys     *keyring.Keyring
-	auditLog *audit.Log
+	auditLog *postgres.AuditLog
 	accounts *account.Service
 	oauth    *oauth.Server
 	privacy  *privacy.Service
@@ -83,7 +83,7 @@ func newEnvWith(t *testing.T, settings map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, url: base, cfg: cfg, db: db, keys: keys, auditLog: audit.NewLog(auditKeys)}
+	e := &env{t: t, url: base, cfg: cfg, db: db, keys: keys, auditLog: postgres.NewAuditLog(auditKeys)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if e.accounts, err = account.New(account.Options{DB: db, Keys: keys, Audit: e.auditLog, Log: log,
 		TrustedOrigins: []string{base}}); err != nil {

@@ -90,7 +90,7 @@ func TestRetentionWorksWhenMigrationOwnerIsNotSuperuser(t *testing.T) {
 		}
 	}
 	keys, _ := audit.EphemeralKeys()
-	r, err := privacy.NewRetention(privacy.RetentionOptions{DB: db, Audit: audit.NewLog(keys),
+	r, err := privacy.NewRetention(privacy.RetentionOptions{DB: db, Audit: postgres.NewAuditLog(keys),
 		Periods: privacy.Periods{Trash: 30 * 24 * time.Hour, Completed: 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)

@@ -81,7 +81,7 @@ type RetentionOptions struct {
 	Metrics     RetentionMetrics
 	Log         *slog.Logger
 	// Audit records each pass (required).
-	Audit audit.Appender
+	Audit postgres.AuditAppender
 
 	// afterLock runs once the pass holds the lock (tests).
 	afterLock func()

@@ -58,7 +58,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts, err := account.New(account.Options{DB: db, Keys: keys, Log: log, Audit: audit.NewLog(auditKeys)})
+	accounts, err := account.New(account.Options{DB: db, Keys: keys, Log: log, Audit: postgres.NewAuditLog(auditKeys)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestTaskPageNeedsPrivacyPolicyConsent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := account.CreateUser(context.Background(), s.db, audit.NewLog(keys), "operator-made@example.com", password, "test")
+	u, err := account.CreateUser(context.Background(), s.db, postgres.NewAuditLog(keys), "operator-made@example.com", password, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

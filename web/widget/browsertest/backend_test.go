@@ -66,7 +66,7 @@ func newBackend(t *testing.T) *backend {
 		t.Fatalf("create the test user: %v", err)
 	}
 	h, err := mcpapi.NewHandler(mcpapi.Deps{
-		DB: db, Tasks: b.store, StateKey: stateKey, Audit: audit.NewLog(auditKeys),
+		DB: db, Tasks: b.store, StateKey: stateKey, Audit: postgres.NewAuditLog(auditKeys),
 		Log:         logging.New(testLog{t}, logging.Options{}),
 		ResourceURL: "http://127.0.0.1/mcp", PublicURL: "http://127.0.0.1",
 		ResourceMetadataURL: "http://127.0.0.1/.well-known/oauth-protected-resource/mcp",
