@@ -84,22 +84,16 @@ func (s *Service) fillConsents(ctx context.Context, u account.User, d *pageData)
 			d.Consents = append(d.Consents, row)
 		}
 	}
-	return s.db.InUserTx(ctx, u.ID, func(tx postgres.Querier) error {
-		rows, err := tx.Query(ctx, `SELECT version, accepted_at FROM consents WHERE user_id = $1 ORDER BY accepted_at`, u.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v string
-			var at time.Time
-			if err := rows.Scan(&v, &at); err != nil {
-				return err
-			}
-			d.PolicyConsents = append(d.PolicyConsents, policyConsentRow{Version: v, When: formatTime(at)})
-		}
-		return rows.Err()
+	var accepted []postgres.AcceptedPolicy
+	err := s.db.InUserTx(ctx, u.ID, func(tx postgres.Querier) error {
+		var err error
+		accepted, err = postgres.AcceptedPolicies(ctx, tx, u.ID)
+		return err
 	})
+	for _, a := range accepted {
+		d.PolicyConsents = append(d.PolicyConsents, policyConsentRow{Version: a.Version, When: formatTime(a.AcceptedAt)})
+	}
+	return err
 }
 
 func consentAction(a string) string {
@@ -258,7 +252,7 @@ func (s *Service) refuseErase(ctx context.Context, u account.User, reason string
 	}
 }
 
-// deletionStarted is the answer of DELETE /api/account.
+// deletionStarted is the answer of /api/account (method DELETE).
 type deletionStarted struct {
 	Status     string `json:"status"`
 	ConfirmURL string `json:"confirm_url"`
@@ -266,7 +260,7 @@ type deletionStarted struct {
 	Message    string `json:"message"`
 }
 
-// APIDeleteAccount is DELETE /api/account for a bearer token with
+// APIDeleteAccount serves /api/account (method DELETE) for a bearer token with
 // tasks.write. A token cannot re-authenticate the user, so it only starts
 // the deletion: 202 with the account page where the human confirms it with
 // the password (P6). Nothing is deleted yet.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
@@ -31,37 +30,29 @@ type DeletionRequest struct {
 func (s *Service) StartDeletion(ctx context.Context, tx postgres.Querier, userID uuid.UUID, via, clientID string) (DeletionRequest, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	r := DeletionRequest{RequestedAt: now, ExpiresAt: now.Add(s.reqTTL), Via: via, ClientID: clientID, ConfirmURL: s.ConfirmDeletionURL()}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO account_deletion_requests (user_id, requested_at, expires_at, via, client_id)
-		VALUES ($1, $2, $3, $4, NULLIF($5, ''))
-		ON CONFLICT (user_id) DO UPDATE SET requested_at = EXCLUDED.requested_at,
-			expires_at = EXCLUDED.expires_at, via = EXCLUDED.via, client_id = EXCLUDED.client_id`,
-		userID, r.RequestedAt, r.ExpiresAt, via, clientID)
-	if err != nil {
-		return DeletionRequest{}, fmt.Errorf("record deletion request: %w", err)
+	stored := postgres.DeletionRequest{RequestedAt: r.RequestedAt, ExpiresAt: r.ExpiresAt, Via: via, ClientID: clientID}
+	if err := postgres.SaveDeletionRequest(ctx, tx, userID, stored); err != nil {
+		return DeletionRequest{}, err
 	}
 	return r, nil
 }
 
 // PendingDeletion returns the user's unexpired deletion request, if any.
 func (s *Service) PendingDeletion(ctx context.Context, userID uuid.UUID) (*DeletionRequest, error) {
-	var r DeletionRequest
-	var client *string
+	var stored postgres.DeletionRequest
 	err := s.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
-		return tx.QueryRow(ctx, `SELECT requested_at, expires_at, via, client_id FROM account_deletion_requests
-			WHERE user_id = $1 AND expires_at > $2`, userID, s.now()).Scan(&r.RequestedAt, &r.ExpiresAt, &r.Via, &client)
+		var err error
+		stored, err = postgres.PendingDeletionRequest(ctx, tx, userID, s.now())
+		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, postgres.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read deletion request: %w", err)
 	}
-	if client != nil {
-		r.ClientID = *client
-	}
-	r.ConfirmURL = s.ConfirmDeletionURL()
-	return &r, nil
+	return &DeletionRequest{RequestedAt: stored.RequestedAt, ExpiresAt: stored.ExpiresAt, Via: stored.Via,
+		ClientID: stored.ClientID, ConfirmURL: s.ConfirmDeletionURL()}, nil
 }
 
 // RequestDeletion is StartDeletion for the MCP tool (mcpapi.AccountDeletion).
