@@ -13,8 +13,8 @@ import (
 // ExportSectionTables lists the table each export section covers.
 func ExportSectionTables() map[string]string {
 	out := map[string]string{}
-	for _, s := range exportSections() {
-		out[s.table] = s.name
+	for _, s := range postgres.ExportSections() {
+		out[s.Table] = s.Name
 	}
 	return out
 }

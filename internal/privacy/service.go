@@ -64,7 +64,7 @@ type TokenCache interface{ ForgetVerifiedTokens() }
 // the consent-records page and the privacy policy page.
 type Service struct {
 	db        *postgres.DB
-	keys      *keyring.Keyring
+	export    *postgres.DataExport
 	accounts  *account.Service
 	consents  ConsentLister
 	tokens    TokenCache
@@ -84,7 +84,7 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("privacy: Options.DB, Keys and Audit are required")
 	}
 	s := &Service{
-		db: o.DB, keys: o.Keys, accounts: o.Accounts, consents: o.Consents, tokens: o.Tokens,
+		db: o.DB, export: postgres.NewDataExport(o.Keys), accounts: o.Accounts, consents: o.Consents, tokens: o.Tokens,
 		publicURL: o.PublicURL, reqTTL: o.DeletionRequestTTL, log: o.Log, now: o.Now, audit: o.Audit,
 		exports: newExportGate(o.ExportsPerHour),
 	}
