@@ -34,9 +34,9 @@ func newPrivacy(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, audi
 }
 
 // newRetention builds the retention job from the configured periods (D3).
-func newRetention(cfg *config.Config, db *postgres.DB, auditLog postgres.AuditAppender, oauthStore *oauth.Store, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Retention, error) {
+func newRetention(cfg *config.Config, db *postgres.DB, auditLog postgres.AuditAppender, oauthPurges privacy.OAuthPurges, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Retention, error) {
 	return privacy.NewRetention(privacy.RetentionOptions{
-		DB: db, OAuth: oauthStore, Audit: auditLog, Metrics: m, Log: log,
+		DB: db, OAuth: oauthPurges, Audit: auditLog, Metrics: m, Log: log,
 		Batch: cfg.Privacy.RetentionBatch,
 		Periods: privacy.Periods{
 			Trash: cfg.Privacy.TrashRetention, Completed: cfg.Privacy.CompletedRetention, Audit: cfg.Privacy.AuditRetention,
@@ -57,11 +57,11 @@ func startPrivacy(ctx context.Context, bg *background, cfg *config.Config, db *p
 	if err != nil {
 		return nil, err
 	}
-	var store *oauth.Store
+	var purges privacy.OAuthPurges // nil, never a nil *oauth.Store: without OAuth there is nothing to purge
 	if authServer != nil {
-		store = authServer.Store()
+		purges = authServer.Store()
 	}
-	ret, err := newRetention(cfg, db, auditLog, store, m, log)
+	ret, err := newRetention(cfg, db, auditLog, purges, m, log)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
-	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -27,11 +26,6 @@ const (
 	KindOAuthClients     = "oauth_clients"
 	KindAuditEvents      = "audit_events"
 )
-
-// retentionLockKey is the pg_try_advisory_lock key of a retention pass, a
-// fixed id no other lock in taskbridge uses: one replica runs a pass at a
-// time, the others skip theirs.
-const retentionLockKey int64 = 4345724714500677653 // 0x3c4f1d9a6b72e015
 
 // Periods are how long each kind of data is kept (D3). Zero Completed
 // keeps completed tasks; zero Audit keeps audit events.
@@ -57,6 +51,15 @@ func LoginThrottleRetention() time.Duration {
 // a way the audit chain's verifier accepts, and returns how many went.
 type AuditAgeOut func(ctx context.Context, tx postgres.Querier, cutoff time.Time, maxEvents int) (int64, error)
 
+// OAuthPurges are the OAuth server's retention purges (*oauth.Store).
+// Each removes at most limit rows per table in its own short transaction
+// and returns how many went.
+type OAuthPurges interface {
+	PurgeExpiredCodes(ctx context.Context, now time.Time, limit int) (int64, error)
+	PurgeExpiredTokens(ctx context.Context, now time.Time, grace time.Duration, limit int) (int64, error)
+	PurgeExpiredClients(ctx context.Context, now time.Time, limit int) (int64, error)
+}
+
 // RetentionMetrics counts what passes remove (L6, D10): kinds only, never
 // a user. *metrics.Registry implements it.
 type RetentionMetrics interface {
@@ -75,7 +78,7 @@ type RetentionOptions struct {
 	Batch int
 	// OAuth purges expired codes, tokens and unused client registrations;
 	// nil skips them.
-	OAuth *oauth.Store
+	OAuth OAuthPurges
 	// AgeOutAudit ages audit events out; nil keeps them all.
 	AgeOutAudit AuditAgeOut
 	Metrics     RetentionMetrics
@@ -133,28 +136,17 @@ func (p PassReport) Total() int64 {
 // The pass writes one audit record with its counts, also when it fails.
 func (r *Retention) Run(ctx context.Context, now time.Time, progress func(kind string, n int64)) (PassReport, error) {
 	rep := PassReport{Removed: map[string]int64{}}
-	conn, err := r.o.DB.Pool.Acquire(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("retention: acquire connection: %w", err)
+	var err error
+	locked, lerr := r.o.DB.WithRetentionLock(ctx, func() { err = r.runLocked(ctx, now, progress, &rep) })
+	if lerr != nil {
+		return rep, lerr
 	}
-	defer conn.Release()
-	var locked bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, retentionLockKey).Scan(&locked); err != nil {
-		return rep, fmt.Errorf("retention: take lock: %w", err)
-	}
-	if !locked {
-		return rep, nil
-	}
-	defer func() {
-		// A session-level lock outlives a failed unlock on a pooled
-		// connection, so a connection that cannot unlock is closed (which
-		// releases the lock) rather than returned to the pool.
-		uctx := context.WithoutCancel(ctx)
-		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, retentionLockKey); err != nil {
-			_ = conn.Conn().Close(uctx)
-		}
-	}()
-	rep.Ran = true
+	rep.Ran = locked
+	return rep, err
+}
+
+// runLocked is Run once it holds the lock.
+func (r *Retention) runLocked(ctx context.Context, now time.Time, progress func(kind string, n int64), rep *PassReport) error {
 	if r.o.afterLock != nil {
 		r.o.afterLock()
 	}
@@ -179,12 +171,12 @@ func (r *Retention) Run(ctx context.Context, now time.Time, progress func(kind s
 		})
 	})
 	if passErr != nil {
-		return rep, passErr
+		return passErr
 	}
 	if auditErr != nil {
-		return rep, fmt.Errorf("retention: audit the pass: %w", auditErr)
+		return fmt.Errorf("retention: audit the pass: %w", auditErr)
 	}
-	return rep, nil
+	return nil
 }
 
 // pass runs every purge in turn; each batch is its own short transaction.
@@ -192,36 +184,32 @@ func (r *Retention) pass(ctx context.Context, now time.Time, step func(string, i
 	p, batch := r.o.Periods, r.o.Batch
 	if p.Trash > 0 {
 		if err := r.batched(ctx, KindTrashedTasks, step, func(tx postgres.Querier) (int64, error) {
-			return scalar(ctx, tx, `SELECT privacy_purge_trashed_tasks($1, $2, $3)`, now, p.Trash, batch)
+			return postgres.PurgeTrashedTasksBatch(ctx, tx, now, p.Trash, batch)
 		}); err != nil {
 			return err
 		}
 	}
 	if p.Completed > 0 {
 		if err := r.batched(ctx, KindCompletedTasks, step, func(tx postgres.Querier) (int64, error) {
-			return scalar(ctx, tx, `SELECT privacy_purge_completed_tasks($1, $2, $3)`, now, p.Completed, batch)
+			return postgres.PurgeCompletedTasksBatch(ctx, tx, now, p.Completed, batch)
 		}); err != nil {
 			return err
 		}
 	}
 	if p.SessionIdle > 0 {
 		if err := r.batched(ctx, KindSessions, step, func(tx postgres.Querier) (int64, error) {
-			return scalar(ctx, tx, `SELECT account_purge_expired_sessions($1, $2, $3)`, now, p.SessionIdle, batch)
+			return postgres.PurgeExpiredSessionsBatch(ctx, tx, now, p.SessionIdle, batch)
 		}); err != nil {
 			return err
 		}
 	}
 	if err := r.batched(ctx, KindLoginThrottle, step, func(tx postgres.Querier) (int64, error) {
-		tag, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE (scope, subject) IN (
-			SELECT scope, subject FROM login_throttle
-			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)
-			LIMIT $3 FOR UPDATE SKIP LOCKED)`, now.Add(-LoginThrottleRetention()), now, batch)
-		return tag.RowsAffected(), err
+		return postgres.PurgeLoginThrottleBatch(ctx, tx, now.Add(-LoginThrottleRetention()), now, batch)
 	}); err != nil {
 		return err
 	}
 	if err := r.batched(ctx, KindDeletionRequests, step, func(tx postgres.Querier) (int64, error) {
-		return scalar(ctx, tx, `SELECT privacy_purge_deletion_requests($1, $2)`, now, batch)
+		return postgres.PurgeDeletionRequestsBatch(ctx, tx, now, batch)
 	}); err != nil {
 		return err
 	}
@@ -292,10 +280,4 @@ func (r *Retention) batched(ctx context.Context, kind string, step func(string, 
 			return err
 		}
 	}
-}
-
-func scalar(ctx context.Context, tx postgres.Querier, sql string, args ...any) (int64, error) {
-	var n int64
-	err := tx.QueryRow(ctx, sql, args...).Scan(&n)
-	return n, err
 }
