@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -15,36 +14,30 @@ import (
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
-// Every tool call leaves one "tool.call" audit row (L4): user, client,
-// tool, outcome, request id and an argument summary of counts, task ids and
-// field names. Never titles, notes, tags or queries (L3). A call's effect
-// and its success row are written in the same transaction, so they commit
-// or roll back together; a failed call gets a failure row in a transaction
-// of its own. That includes the calls refused before a handler runs: missing
-// scope (scope.go, denied), arguments that do not decode (addtool.go) and
-// unknown tool names (scope.go, recorded under the fixed name "unknown").
-
-const (
-	eventToolCall = "tool.call"
-	eventFlagged  = "content.flagged"
-	maxAuditIDs   = 25
-)
+// The lifecycle of a tool call: addTool begins it under the tool's name
+// (begin), the handler runs its effect in the caller's transaction with the
+// success audit row (effect, effectTx), and the outcome is settled: counted,
+// or recorded as a failure (settle, failed). A call that changes nothing
+// leaves its row through record. What each row holds is in audit.go.
 
 // call is one tool invocation in progress.
 type call struct {
 	tool      string
+	request   *mcp.CallToolRequest // nil for calls audited without a handler (refusals before it runs)
 	principal identity.Principal
 	requestID string
 	flags     []string // injection kinds flagged during the call
 }
 
+// begin starts the call of the tool named tool (its spec's name: addTool
+// passes it) answering req.
 func (s *service) begin(ctx context.Context, req *mcp.CallToolRequest, tool string) (*call, error) {
 	p, err := principalOf(ctx, tokenInfo(req))
 	if err != nil {
 		// The HTTP layer refuses unauthenticated requests before this point.
 		return nil, refuse("not authenticated")
 	}
-	return &call{tool: tool, principal: p, requestID: logging.RequestID(ctx)}, nil
+	return &call{tool: tool, request: req, principal: p, requestID: logging.RequestID(ctx)}, nil
 }
 
 func tokenInfo(req mcp.Request) *auth.TokenInfo {
@@ -52,11 +45,6 @@ func tokenInfo(req mcp.Request) *auth.TokenInfo {
 		return nil
 	}
 	return req.GetExtra().TokenInfo
-}
-
-func (c *call) event(typ string, outcome audit.Outcome, detail map[string]any) audit.Event {
-	return audit.Event{Type: typ, Outcome: outcome, ActorID: c.principal.UserID, ClientID: c.principal.ClientID,
-		RequestID: c.requestID, Detail: detail}
 }
 
 // effect runs fn in the caller's row-level-security transaction and appends
@@ -115,7 +103,7 @@ func (s *service) failed(ctx context.Context, c *call, err error, detail map[str
 		// failed, and waiting for it would hold the request past its
 		// deadline. The log keeps the record; the client gets 503.
 		markUnavailable(ctx)
-		s.Log.WarnContext(ctx, "tool call: database unavailable", slog.String("tool", c.tool), slog.Any("error", err))
+		s.Log.WarnContext(ctx, "tool call: database unavailable", slog.String("tool", c.tool), slog.Any("err", err))
 		s.Metrics.ToolCall(c.tool, "unavailable")
 		return refuse("the service cannot reach its database right now; nothing was changed; retry shortly (request id %s)", c.requestID)
 	}
@@ -128,7 +116,7 @@ func (s *service) failed(ctx context.Context, c *call, err error, detail map[str
 	var te *toolError
 	if !errors.As(err, &te) {
 		outcome = audit.OutcomeError
-		s.Log.ErrorContext(ctx, "tool call failed", slog.String("tool", c.tool), slog.Any("error", err))
+		s.Log.ErrorContext(ctx, "tool call failed", slog.String("tool", c.tool), slog.Any("err", err))
 		err = refuse("the server could not complete this request; nothing was changed (request id %s)", c.requestID)
 	}
 	s.record(ctx, c, outcome, detail)
@@ -169,38 +157,7 @@ func (s *service) record(ctx context.Context, c *call, outcome audit.Outcome, de
 		return s.appendAudit(ctx, tx.Deferred(), c.event(eventToolCall, outcome, d))
 	})
 	if err != nil {
-		s.Log.ErrorContext(ctx, "audit append failed", slog.String("tool", c.tool), slog.Any("error", err))
+		s.Log.ErrorContext(ctx, "audit append failed", slog.String("tool", c.tool), slog.Any("err", err))
 	}
 	s.Metrics.ToolCall(c.tool, string(outcome))
-}
-
-// flag scans user-written fields and appends one content.flagged event
-// through q (the effect's transaction, or its deferred view) when something
-// looks like an injection attempt. It never blocks.
-func (s *service) flag(ctx context.Context, q postgres.Execer, c *call, taskID uuid.UUID, fields map[string]string) error {
-	var kinds, names []string
-	for name, raw := range fields {
-		if k := scanText(s.patterns, raw); len(k) > 0 {
-			kinds = mergeKinds(kinds, k...)
-			names = mergeKinds(names, name)
-		}
-	}
-	if len(kinds) == 0 {
-		return nil
-	}
-	c.flags = mergeKinds(c.flags, kinds...)
-	return s.appendAudit(ctx, q, c.event(eventFlagged, audit.OutcomeFlagged, map[string]any{
-		"tool": c.tool, "task_id": taskID.String(), "kinds": kinds, "fields": names,
-	}))
-}
-
-func idStrings(ids []uuid.UUID) []string {
-	if len(ids) > maxAuditIDs {
-		ids = ids[:maxAuditIDs]
-	}
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id.String()
-	}
-	return out
 }
