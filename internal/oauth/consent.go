@@ -8,6 +8,7 @@ import (
 
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/page"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 type consentPage struct {
@@ -73,7 +74,9 @@ func redirectOrigin(redirectURI string) string {
 // issuesRefreshToken: refresh tokens go to clients that registered the
 // refresh_token grant (the MCP guidance leaves this to the server; requiring
 // offline_access as well would strand hosts that do not send it).
-func issuesRefreshToken(c *Client) bool { return slices.Contains(c.GrantTypes, grantRefreshToken) }
+func issuesRefreshToken(c *postgres.OAuthClient) bool {
+	return slices.Contains(c.GrantTypes, grantRefreshToken)
+}
 
 // ConsentProtection guards the consent form against cross-site submission
 // with Go's CrossOriginProtection (Sec-Fetch-Site / Origin); the form also
