@@ -229,15 +229,15 @@ func runBench(ctx context.Context, env Env, args []string) error {
 }
 
 // benchCeilings are the raw database rates a tool call is compared with:
-// the list read shape straight through pgx, and the same with the audit row
-// every tool call must write (L4), the ceiling of the work a tool call
-// cannot skip.
+// the list read shape sent straight to the database driver, and the same
+// with the audit row every tool call must write (L4), the ceiling of the
+// work a tool call cannot skip.
 type benchCeilings struct {
 	read, audited float64 // list transactions per second, without and with the audit row
 }
 
 func (c *benchCeilings) print(out io.Writer, runs []protocolRun, clients int, poolSize int32) {
-	fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (pgx pipelined: BEGIN+set_config+list query, then COMMIT: 2 round trips; %d clients, pool %d)\n", c.read, clients, poolSize)
+	fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (driver pipelined: BEGIN+set_config+list query, then COMMIT: 2 round trips; %d clients, pool %d)\n", c.read, clients, poolSize)
 	for _, r := range runs {
 		if c.read > 0 {
 			fmt.Fprintf(out, "ratio:       %.0f%% of the raw database ceiling (%s)\n", 100*r.report.Throughput()/c.read, r.protocol)
