@@ -7,7 +7,6 @@ import (
 
 	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/internal/account"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/oauth"
@@ -41,9 +40,7 @@ func newRetention(cfg *config.Config, db *postgres.DB, auditLog postgres.AuditAp
 			Trash: cfg.Privacy.TrashRetention, Completed: cfg.Privacy.CompletedRetention, Audit: cfg.Privacy.AuditRetention,
 			SessionIdle: cfg.Accounts.SessionIdleTimeout, RefreshGrace: cfg.OAuth.RefreshGrace,
 		},
-		AgeOutAudit: func(ctx context.Context, tx postgres.Querier, cutoff time.Time, n int) (int64, error) {
-			return audit.AgeOut(ctx, tx, cutoff, n)
-		},
+		AgeOutAudit: postgres.AgeOutAudit,
 	})
 }
 
