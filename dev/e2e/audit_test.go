@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -137,7 +138,7 @@ type commandResult struct {
 func runAudit(t *testing.T, key, sub string) commandResult {
 	t.Helper()
 	env := map[string]string{"TASKBRIDGE_ENV": "test", "DATABASE_URL": tdb.AppURL, "TASKBRIDGE_AUDIT_KEY": key}
-	var out, errOut syncBuffer
+	var out, errOut capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"audit", sub}, Getenv: func(k string) string { return env[k] },
 		Stdout: &out, Stderr: &errOut})
 	return commandResult{out: out.String() + errOut.String(), err: err}

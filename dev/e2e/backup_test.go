@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -119,7 +120,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 
 	// The chain verifies on the restored database, as the operator runs it.
 	env := map[string]string{"TASKBRIDGE_ENV": "test", "DATABASE_URL": drill.AppURL, "TASKBRIDGE_AUDIT_KEY": auditKey}
-	var out, errOut syncBuffer
+	var out, errOut capture.Buffer
 	err = cli.Run(ctx, cli.Env{Args: []string{"audit", "verify"}, Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &errOut})
 	if err != nil || !strings.Contains(out.String()+errOut.String(), "audit trail OK") {
 		t.Fatalf("audit verify on the restored database: %v\n%s%s", err, out.String(), errOut.String())

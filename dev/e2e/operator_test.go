@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 )
 
@@ -19,7 +20,7 @@ func TestOperatorMadeAccountAcceptsThePolicyBeforeLinking(t *testing.T) {
 	p := newPerson(t)
 	p.OperatorMade = true
 	env := map[string]string{"TASKBRIDGE_ENV": "test", "DATABASE_URL": tdb.AppURL, "TASKBRIDGE_AUDIT_KEY": auditKey}
-	var out, errOut syncBuffer
+	var out, errOut capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"users", "create", "--email", p.Email},
 		Getenv: func(k string) string { return env[k] }, Stdin: strings.NewReader(p.Password + "\n"), Stdout: &out, Stderr: &errOut})
 	if err != nil {

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,37 +8,19 @@ import (
 	"maps"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while the server writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is one running `taskbridge serve`.
 type server struct {
 	URL    string // the public URL, equal to the listen address
-	Stdout *syncBuffer
-	Stderr *syncBuffer // the JSON logs
+	Stdout *capture.Buffer
+	Stderr *capture.Buffer // the JSON logs
 	// EncryptionKeys is the server's TASKBRIDGE_ENCRYPTION_KEYS, for
 	// reading what it stored.
 	EncryptionKeys string
@@ -87,7 +68,7 @@ func startServerWith(t *testing.T, override map[string]string) *server {
 			"TASKBRIDGE_MCP_STATE_KEY":   randomKey(t),
 		}
 		maps.Copy(env, override)
-		srv := &server{URL: base, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, EncryptionKeys: encKeys}
+		srv := &server{URL: base, Stdout: &capture.Buffer{}, Stderr: &capture.Buffer{}, EncryptionKeys: encKeys}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {

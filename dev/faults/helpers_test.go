@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/dev/testdb"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -37,30 +38,12 @@ func newCluster(t *testing.T) (*testdb.Cluster, *testdb.Database) {
 	return c, c.NewDatabase(t)
 }
 
-// syncBuffer is written by the server while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // replica is one `taskbridge serve` running in this process.
 type replica struct {
 	addr   string
 	stop   context.CancelFunc
 	done   chan error
-	stderr *syncBuffer
+	stderr *capture.Buffer
 }
 
 func (r *replica) mcpURL() string { return "http://" + r.addr + "/mcp" }
@@ -103,8 +86,8 @@ var listening = regexp.MustCompile(`listening on (\S+)`)
 func startReplica(t *testing.T, env map[string]string) *replica {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{stop: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
-	var stdout syncBuffer
+	r := &replica{stop: cancel, done: make(chan error, 1), stderr: &capture.Buffer{}}
+	var stdout capture.Buffer
 	go func() {
 		r.done <- cli.Run(ctx, cli.Env{Args: []string{"serve"}, Getenv: func(k string) string { return env[k] },
 			Stdout: &stdout, Stderr: r.stderr})

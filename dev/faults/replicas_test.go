@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/dev/loadgen"
 	"github.com/taskbridge/taskbridge/dev/testdb"
 	"github.com/taskbridge/taskbridge/internal/cli"
@@ -141,7 +142,7 @@ func randomKey(t *testing.T) string {
 // runCLI runs a taskbridge command and fails the test if it fails.
 func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) string {
 	t.Helper()
-	var out syncBuffer
+	var out capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: args, Getenv: func(k string) string { return env[k] },
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out})
 	if err != nil {

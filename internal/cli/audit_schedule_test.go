@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/dev/testdb"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
@@ -93,7 +94,7 @@ func newAuditCLI(t *testing.T) *auditCLI {
 
 // run runs the taskbridge command with args and returns what it printed.
 func (a *auditCLI) run(args ...string) (string, error) {
-	var out syncBuffer
+	var out capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: args, Getenv: envFrom(a.vars), Stdout: &out, Stderr: &out})
 	return out.String(), err
 }
@@ -133,10 +134,10 @@ func (a *auditCLI) appendEvents(t *testing.T, n int) {
 // startServeWithMetrics runs `taskbridge serve` with vars (which set
 // TASKBRIDGE_ADDR and TASKBRIDGE_METRICS_ADDR) until the test ends, and
 // returns its address, its metrics URL and its log.
-func startServeWithMetrics(t *testing.T, vars map[string]string) (addr, metricsURL string, log *syncBuffer) {
+func startServeWithMetrics(t *testing.T, vars map[string]string) (addr, metricsURL string, log *capture.Buffer) {
 	t.Helper()
-	var stdout syncBuffer
-	log = &syncBuffer{}
+	var stdout capture.Buffer
+	log = &capture.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

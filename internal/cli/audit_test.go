@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
@@ -79,7 +80,7 @@ func TestAuditSealAndVerifyCommands(t *testing.T) {
 	}
 
 	noKey := envFrom(map[string]string{"TASKBRIDGE_ENV": "dev", "DATABASE_URL": db.AppURL})
-	var sink syncBuffer
+	var sink capture.Buffer
 	if err := cli.Run(ctx, cli.Env{Args: []string{"audit", "verify"}, Getenv: noKey, Stdout: &sink, Stderr: &sink}); err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_AUDIT_KEY") {
 		t.Fatalf("verify without a key: %v", err)
 	}
@@ -98,7 +99,7 @@ func TestAuditVerifyWithAnotherKeySaysSoAndWhatToDo(t *testing.T) {
 	}
 	defer pool.Close()
 	run := func(key string, args ...string) (string, error) {
-		var out syncBuffer
+		var out capture.Buffer
 		env := envFrom(map[string]string{"TASKBRIDGE_ENV": "dev", "DATABASE_URL": db.AppURL, "TASKBRIDGE_AUDIT_KEY": key})
 		err := cli.Run(ctx, cli.Env{Args: args, Getenv: env, Stdout: &out, Stderr: &out})
 		return out.String(), err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 )
 
@@ -19,7 +20,7 @@ func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
 		t.Skip("starts a server and drives load for a few seconds")
 	}
 	env := map[string]string{"TASKBRIDGE_ENV": "test", "DATABASE_URL": tdb.AppURL}
-	var out syncBuffer
+	var out capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"bench", "--users", "2", "--clients", "2", "--duration", "1s",
 		"--warmup", "0", "--seed-tasks", "3", "--max-calls", "300", "--protocol", "both"}, Getenv: envFrom(env), Stdout: &out, Stderr: &out})
 	if err != nil {
@@ -51,7 +52,7 @@ func TestBenchRunsEndToEndAndCleansUp(t *testing.T) {
 // TestBenchRefusesProdAndRemoteTargets: it never writes into a production
 // database and never loads a non-loopback address without --allow-remote.
 func TestBenchRefusesProdAndRemoteTargets(t *testing.T) {
-	var out syncBuffer
+	var out capture.Buffer
 	prod := map[string]string{"TASKBRIDGE_ENV": "prod", "DATABASE_URL": tdb.AppURL}
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"bench"}, Getenv: envFrom(prod), Stdout: &out, Stderr: &out})
 	if err == nil || !strings.Contains(err.Error(), "prod") {

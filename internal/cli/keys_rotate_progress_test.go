@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -54,7 +55,7 @@ func TestKeysRotateIsQuietInLogs(t *testing.T) {
 		}
 	}
 
-	var stdout, stderr syncBuffer
+	var stdout, stderr capture.Buffer
 	err = cli.Run(ctx, cli.Env{Args: []string{"keys", "rotate"}, Stdout: &stdout, Stderr: &stderr, Getenv: envFrom(map[string]string{
 		"TASKBRIDGE_ENV": "dev", "TASKBRIDGE_MIGRATE_DATABASE_URL": db.AdminURL, "TASKBRIDGE_ENCRYPTION_KEYS": newSpec + "," + oldSpec,
 	})})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/migrations"
@@ -25,7 +26,7 @@ func TestMigrateUpIsQuietInLogs(t *testing.T) {
 	}
 	run := func() (stdout, stderr string) {
 		t.Helper()
-		var out, errOut syncBuffer
+		var out, errOut capture.Buffer
 		if err := cli.Run(context.Background(), cli.Env{Args: []string{"migrate", "up"}, Getenv: env, Stdout: &out, Stderr: &errOut}); err != nil {
 			t.Fatalf("migrate up: %v\n%s", err, errOut.String())
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 )
@@ -50,7 +51,7 @@ func TestRetentionRunShowsProgressOnATerminalAndIsQuietInLogs(t *testing.T) {
 	t.Run("not a terminal", func(t *testing.T) {
 		const n = 3
 		trash(n)
-		var stdout, stderr syncBuffer
+		var stdout, stderr capture.Buffer
 		if err := cli.Run(ctx, cli.Env{Args: []string{"retention", "run"}, Getenv: env, Stdout: &stdout, Stderr: &stderr}); err != nil {
 			t.Fatalf("retention run: %v\n%s", err, stderr.String())
 		}
@@ -66,7 +67,7 @@ func TestRetentionRunShowsProgressOnATerminalAndIsQuietInLogs(t *testing.T) {
 		const n = 5
 		trash(n)
 		tty, output := openTerminal(t)
-		var stdout syncBuffer
+		var stdout capture.Buffer
 		if err := cli.Run(ctx, cli.Env{Args: []string{"retention", "run"}, Getenv: env, Stdout: &stdout, Stderr: tty}); err != nil {
 			t.Fatalf("retention run: %v\n%s", err, output())
 		}

@@ -1,36 +1,17 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while the server writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -43,7 +24,7 @@ func TestServeMigratesAnEmptyDatabaseAndServesHealth(t *testing.T) {
 		"DATABASE_URL":                    empty.AppURL,
 		"TASKBRIDGE_MIGRATE_DATABASE_URL": empty.AdminURL,
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr capture.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -66,7 +47,7 @@ func TestServeMigratesAnEmptyDatabaseAndServesHealth(t *testing.T) {
 	}
 
 	// The schema is there: migrate version reports the latest migration.
-	var out syncBuffer
+	var out capture.Buffer
 	if err := cli.Run(context.Background(), cli.Env{Args: []string{"migrate", "version"}, Getenv: envFrom(env), Stdout: &out, Stderr: &out}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +76,7 @@ func TestServeFailsClearlyWithoutADatabase(t *testing.T) {
 		"TASKBRIDGE_METRICS_ADDR": "off",
 		"DATABASE_URL":            "postgres://nobody-here@127.0.0.1:1/none?sslmode=disable&connect_timeout=1",
 	}
-	var out syncBuffer
+	var out capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"serve"}, Getenv: envFrom(env), Stdout: &out, Stderr: &out})
 	if err == nil || !strings.Contains(err.Error(), "database") {
 		t.Fatalf("serve without a reachable database: %v", err)
@@ -103,7 +84,7 @@ func TestServeFailsClearlyWithoutADatabase(t *testing.T) {
 }
 
 func TestMigrateNeedsTheOwnerURL(t *testing.T) {
-	var out syncBuffer
+	var out capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"migrate", "up"}, Getenv: envFrom(map[string]string{"TASKBRIDGE_ENV": "dev"}), Stdout: &out, Stderr: &out})
 	if err == nil || !strings.Contains(err.Error(), "TASKBRIDGE_MIGRATE_DATABASE_URL") {
 		t.Fatalf("migrate without an owner URL: %v", err)
@@ -115,7 +96,7 @@ func TestMigrateDownAndUp(t *testing.T) {
 	env := envFrom(map[string]string{"TASKBRIDGE_ENV": "dev", "TASKBRIDGE_MIGRATE_DATABASE_URL": db.AdminURL})
 	run := func(args ...string) string {
 		t.Helper()
-		var out syncBuffer
+		var out capture.Buffer
 		if err := cli.Run(context.Background(), cli.Env{Args: args, Getenv: env, Stdout: &out, Stderr: &out}); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
@@ -129,7 +110,7 @@ func TestMigrateDownAndUp(t *testing.T) {
 	if again := run("migrate", "up"); !strings.HasSuffix(again, before) { // after the progress summary
 		t.Fatalf("up did not restore the version: %q vs %q", again, before)
 	}
-	var out syncBuffer
+	var out capture.Buffer
 	for _, bad := range [][]string{{"migrate", "down"}, {"migrate", "down", "0"}, {"migrate", "down", "x"}, {"migrate", "sideways"}} {
 		if err := cli.Run(context.Background(), cli.Env{Args: bad, Getenv: env, Stdout: &out, Stderr: &out}); !errors.Is(err, cli.ErrUsage) {
 			t.Errorf("%v: want a usage error, got %v", bad, err)
@@ -138,14 +119,14 @@ func TestMigrateDownAndUp(t *testing.T) {
 }
 
 func TestUnknownCommandIsAUsageError(t *testing.T) {
-	var out syncBuffer
+	var out capture.Buffer
 	err := cli.Run(context.Background(), cli.Env{Args: []string{"frobnicate"}, Getenv: envFrom(nil), Stdout: &out, Stderr: &out})
 	if !errors.Is(err, cli.ErrUsage) || !strings.Contains(err.Error(), "serve") {
 		t.Fatalf("got %v", err)
 	}
 }
 
-func waitForAddr(t *testing.T, stdout *syncBuffer, done <-chan error) string {
+func waitForAddr(t *testing.T, stdout *capture.Buffer, done <-chan error) string {
 	t.Helper()
 	re := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
 	deadline := time.Now().Add(60 * time.Second)

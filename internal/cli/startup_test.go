@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestMigrateUpInProductionNeedsOnlyTheOwnerRole(t *testing.T) {
 	db := tdb.NewEmpty(t)
 	env := envFrom(map[string]string{"TASKBRIDGE_ENV": "prod", "TASKBRIDGE_MIGRATE_DATABASE_URL": db.AdminURL})
-	var out, errOut syncBuffer
+	var out, errOut capture.Buffer
 	if err := cli.Run(context.Background(), cli.Env{Args: []string{"migrate", "up"}, Getenv: env, Stdout: &out, Stderr: &errOut}); err != nil {
 		t.Fatalf("migrate up in prod with only the owner URL: %v\n%s", err, errOut.String())
 	}

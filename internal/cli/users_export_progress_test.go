@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 )
@@ -56,7 +57,7 @@ func TestUsersExportShowsProgressOnATerminalAndIsQuietInLogs(t *testing.T) {
 	}
 
 	// Not a terminal: the document on stdout, one summary line on stderr.
-	var quietOut, quietErr syncBuffer
+	var quietOut, quietErr capture.Buffer
 	if err := export(&quietOut, &quietErr); err != nil {
 		t.Fatalf("users export: %v\n%s", err, quietErr.String())
 	}

@@ -19,6 +19,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/taskbridge/taskbridge/dev/capture"
 	"github.com/taskbridge/taskbridge/internal/cli"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/mcpapi"
@@ -55,30 +56,13 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var listening = regexp.MustCompile(`listening on (\S+)`)
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serve runs `taskbridge serve` (the MCP test fixture user stands in for
 // OAuth) with env and returns its address and a stop that waits for exit.
 func serve(t *testing.T, env map[string]string) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var stdout, stderr syncBuffer
+	var stdout, stderr capture.Buffer
 	go func() {
 		done <- cli.Run(ctx, cli.Env{Args: []string{"serve"}, Getenv: func(k string) string { return env[k] }, Stdout: &stdout, Stderr: &stderr})
 	}()
