@@ -42,15 +42,11 @@ func (NoGrants) RevokeGrant(context.Context, uuid.UUID, uuid.UUID) error {
 	return ErrGrantNotFound
 }
 
-// scopeWords says what a scope lets an app do, in plain words.
+// scopeWords says what a scope lets an app do, in the scope table's
+// account-page words.
 func scopeWords(s identity.Scope) string {
-	switch s {
-	case identity.ScopeTasksRead:
-		return "See and download your tasks"
-	case identity.ScopeTasksWrite:
-		return "Create, change and delete your tasks, and ask to delete your account"
-	case identity.ScopeOfflineAccess:
-		return "Stay connected when you are not using it"
+	if d, ok := identity.LookupScope(s); ok && d.Account != "" {
+		return d.Account
 	}
 	return string(s)
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// toolHandler is the shape of every tool handler here: typed arguments in,
-// a result and its structured content out.
-type toolHandler[In, Out any] func(context.Context, *mcp.CallToolRequest, In) (*mcp.CallToolResult, Out, error)
+// toolHandler is the shape of every tool handler here: the call addTool
+// began for it (named after the tool's spec, toolcall.go) and typed
+// arguments in, a result and its structured content out.
+type toolHandler[In, Out any] func(context.Context, *call, In) (*mcp.CallToolResult, Out, error)
 
 // addTool registers a typed tool like mcp.AddTool, with the same
 // descriptor (the input schema given, the output schema inferred from Out
@@ -35,7 +36,8 @@ type toolHandler[In, Out any] func(context.Context, *mcp.CallToolRequest, In) (*
 // validated again at run time; the golden and result-shape tests pin it.
 //
 // The registered handler runs the per-call policy first (guard,
-// policy.go). It is also kept in s.tools, where the direct tools/call path
+// policy.go), then begins the call under the spec's name (toolcall.go), so
+// no handler names its own tool. It is also kept in s.tools, where the direct tools/call path
 // (fastcall.go) finds it: both paths run the same code.
 //
 // A tool whose result carries user-written text (sp.userData) gets the
@@ -53,13 +55,19 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 		tt.OutputSchema = schema
 	}
 	handler := s.guard(sp, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		c, err := s.begin(ctx, req, sp.name)
+		if err != nil {
+			res := &mcp.CallToolResult{}
+			res.SetError(err)
+			return res, nil
+		}
 		var in In
 		if err := decodeArguments(req.Params.Arguments, &in); err != nil {
 			res := &mcp.CallToolResult{}
-			res.SetError(s.undecodable(ctx, req, sp.name, err))
+			res.SetError(s.undecodable(ctx, c, err))
 			return res, nil
 		}
-		res, out, err := h(ctx, req, in)
+		res, out, err := h(ctx, c, in)
 		if err != nil {
 			res := &mcp.CallToolResult{}
 			res.SetError(err)
@@ -112,11 +120,7 @@ var errArgumentsNotObject = &toolError{msg: "the arguments must be a JSON object
 // so it leaves its "tool.call" row (L4). The row names the tool and
 // "invalid": "arguments", never the message, which quotes field names the
 // caller chose; the caller gets that message to act on (argerrors.go).
-func (s *service) undecodable(ctx context.Context, req *mcp.CallToolRequest, tool string, err error) error {
-	c, berr := s.begin(ctx, req, tool)
-	if berr != nil {
-		return berr
-	}
+func (s *service) undecodable(ctx context.Context, c *call, err error) error {
 	return s.failed(ctx, c, err, map[string]any{"invalid": "arguments"})
 }
 

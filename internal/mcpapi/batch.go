@@ -33,11 +33,7 @@ func (s *service) addBatchTools(srv *mcp.Server) {
 	addTool(s, srv, complete, s.completeTasks)
 }
 
-func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in createBatchInput) (*mcp.CallToolResult, batchOut, error) {
-	c, err := s.begin(ctx, req, "create_tasks")
-	if err != nil {
-		return nil, batchOut{}, err
-	}
+func (s *service) createTasks(ctx context.Context, c *call, in createBatchInput) (*mcp.CallToolResult, batchOut, error) {
 	if n := len(in.Items); n == 0 || n > task.MaxBatchItems {
 		return nil, batchOut{}, s.failed(ctx, c, refuse("items must hold 1 to %d tasks; split larger requests", task.MaxBatchItems),
 			map[string]any{"invalid": "items", "count": n})
@@ -45,7 +41,7 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 	out := batchOut{Results: make([]batchItem, len(in.Items))}
 	var created []task.Task
 	var createdOut []taskOut
-	err = s.effectTx(ctx, c, func(tx postgres.Querier, d map[string]any) error {
+	err := s.effectTx(ctx, c, func(tx postgres.Querier, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, item := range in.Items {
 			out.Results[i].Index = i
@@ -83,11 +79,7 @@ func (s *service) createTasks(ctx context.Context, req *mcp.CallToolRequest, in 
 	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, created, createdOut, "live", "")}, out, nil
 }
 
-func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, in idsInput) (*mcp.CallToolResult, batchOut, error) {
-	c, err := s.begin(ctx, req, "complete_tasks")
-	if err != nil {
-		return nil, batchOut{}, err
-	}
+func (s *service) completeTasks(ctx context.Context, c *call, in idsInput) (*mcp.CallToolResult, batchOut, error) {
 	if n := len(in.IDs); n == 0 || n > task.MaxBatchItems {
 		return nil, batchOut{}, s.failed(ctx, c, refuse("ids must hold 1 to %d task ids; split larger requests", task.MaxBatchItems),
 			map[string]any{"invalid": "ids", "count": n})
@@ -95,7 +87,7 @@ func (s *service) completeTasks(ctx context.Context, req *mcp.CallToolRequest, i
 	out := batchOut{Results: make([]batchItem, len(in.IDs))}
 	var done []task.Task
 	var doneOut []taskOut
-	err = s.effectTx(ctx, c, func(tx postgres.Querier, d map[string]any) error {
+	err := s.effectTx(ctx, c, func(tx postgres.Querier, d map[string]any) error {
 		var ids []uuid.UUID
 		for i, raw := range in.IDs {
 			out.Results[i].Index = i

@@ -1,6 +1,8 @@
 package mcpapi
 
 import (
+	"fmt"
+
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -34,8 +36,12 @@ type toolSpec struct {
 func boolPtr(b bool) *bool { return &b }
 
 // register records spec for the scope middleware and returns the tool
-// descriptor.
+// descriptor. A tool's scope must be one the authorization server grants
+// for this resource (identity's scope table), or no token could call it.
 func (s *service) register(sp toolSpec) *mcp.Tool {
+	if d, ok := identity.LookupScope(sp.scope); !ok || d.Resource != identity.ResourceMCP {
+		panic(fmt.Sprintf("tool %s requires %q, which is no MCP resource scope of identity's scope table", sp.name, sp.scope))
+	}
 	s.specs[sp.name] = sp
 	schemes := []map[string]any{{"type": "oauth2", "scopes": []string{string(sp.scope)}}}
 	meta := mcp.Meta{

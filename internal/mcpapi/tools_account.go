@@ -45,13 +45,9 @@ func (s *service) addAccountTools(srv *mcp.Server) {
 	addTool(s, srv, sp, s.requestAccountDeletion)
 }
 
-func (s *service) requestAccountDeletion(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, deletionResult, error) {
-	c, err := s.begin(ctx, req, "request_account_deletion")
-	if err != nil {
-		return nil, deletionResult{}, err
-	}
+func (s *service) requestAccountDeletion(ctx context.Context, c *call, _ noInput) (*mcp.CallToolResult, deletionResult, error) {
 	var out deletionResult
-	err = s.effectTx(ctx, c, func(tx postgres.Querier, _ map[string]any) error {
+	err := s.effectTx(ctx, c, func(tx postgres.Querier, _ map[string]any) error {
 		url, exp, err := s.AccountDeletion.RequestDeletion(ctx, tx, c.principal.UserID, c.principal.ClientID)
 		if err != nil {
 			return err

@@ -31,17 +31,14 @@ func (s *service) addProfileTool(srv *mcp.Server) {
 	addTool(s, srv, sp, s.accountProfile)
 }
 
-func (s *service) accountProfile(ctx context.Context, req *mcp.CallToolRequest, _ noInput) (*mcp.CallToolResult, profileOut, error) {
-	c, err := s.begin(ctx, req, "get_account_profile")
-	if err != nil {
-		return nil, profileOut{}, err
-	}
+func (s *service) accountProfile(ctx context.Context, c *call, _ noInput) (*mcp.CallToolResult, profileOut, error) {
 	labelled := c.principal.AccountLabelConsented
 	var email string
-	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, _ map[string]any) error {
+	err := s.effect(ctx, c, func(tx *postgres.PipelineTx, _ map[string]any) error {
 		if !labelled {
 			return nil // the email is not even read
 		}
+		var err error
 		email, err = postgres.AccountEmail(ctx, tx)
 		return err
 	})

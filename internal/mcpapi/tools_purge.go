@@ -28,17 +28,13 @@ func (s *service) addPurgeTool(srv *mcp.Server) {
 	addTool(s, srv, purge, s.purgeTask)
 }
 
-func (s *service) purgeTask(ctx context.Context, req *mcp.CallToolRequest, in purgeInput) (*mcp.CallToolResult, purgeOut, error) {
-	c, err := s.begin(ctx, req, "purge_task")
-	if err != nil {
-		return nil, purgeOut{}, err
-	}
+func (s *service) purgeTask(ctx context.Context, c *call, in purgeInput) (*mcp.CallToolResult, purgeOut, error) {
 	id, err := parseID("id", in.ID)
 	if err != nil {
 		return nil, purgeOut{}, s.failed(ctx, c, err, map[string]any{"invalid": "id"})
 	}
 	detail := map[string]any{"task_ids": idStrings([]uuid.UUID{id})}
-	if s.RequireWidgetProvenance && !fromWidget(req) {
+	if s.RequireWidgetProvenance && !fromWidget(c.request) {
 		detail["reason"] = "no_widget_provenance"
 		s.record(ctx, c, audit.OutcomeDenied, detail)
 		return nil, purgeOut{}, errBadConfirmationTool

@@ -53,11 +53,7 @@ func (s *service) addReadTools(srv *mcp.Server) {
 	addTool(s, srv, board, s.showBoard)
 }
 
-func (s *service) listTasks(ctx context.Context, req *mcp.CallToolRequest, in listInput) (*mcp.CallToolResult, listOut, error) {
-	c, err := s.begin(ctx, req, "list_tasks")
-	if err != nil {
-		return nil, listOut{}, err
-	}
+func (s *service) listTasks(ctx context.Context, c *call, in listInput) (*mcp.CallToolResult, listOut, error) {
 	limit, err := pageSize(in.Limit)
 	if err != nil {
 		return nil, listOut{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
@@ -74,11 +70,7 @@ func (s *service) listTasks(ctx context.Context, req *mcp.CallToolRequest, in li
 
 var errBadCursorTool = &toolError{msg: errBadCursor.Error()}
 
-func (s *service) showBoard(ctx context.Context, req *mcp.CallToolRequest, in boardInput) (*mcp.CallToolResult, listOut, error) {
-	c, err := s.begin(ctx, req, "show_task_board")
-	if err != nil {
-		return nil, listOut{}, err
-	}
+func (s *service) showBoard(ctx context.Context, c *call, in boardInput) (*mcp.CallToolResult, listOut, error) {
 	f, view, err := parseFilter(in.Status, "", "", in.Tag, "", in.View, 0)
 	if err != nil {
 		return nil, listOut{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
@@ -126,11 +118,7 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 	return &mcp.CallToolResult{Meta: mcp.Meta{boardMetaKey: b}}, out, nil
 }
 
-func (s *service) getTask(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-	c, err := s.begin(ctx, req, "get_task")
-	if err != nil {
-		return nil, taskResult{}, err
-	}
+func (s *service) getTask(ctx context.Context, c *call, in idInput) (*mcp.CallToolResult, taskResult, error) {
 	t, err := s.readOne(ctx, c, in.ID)
 	if err != nil {
 		return nil, taskResult{}, err
@@ -161,11 +149,7 @@ func (s *service) taskResult(c *call, t task.Task) (*mcp.CallToolResult, taskRes
 	return &mcp.CallToolResult{Meta: s.boardMeta(c.principal.UserID, []task.Task{t}, []taskOut{out.Task}, view, "")}, out, nil
 }
 
-func (s *service) search(ctx context.Context, req *mcp.CallToolRequest, in searchInput) (*mcp.CallToolResult, searchOut, error) {
-	c, err := s.begin(ctx, req, "search")
-	if err != nil {
-		return nil, searchOut{}, err
-	}
+func (s *service) search(ctx context.Context, c *call, in searchInput) (*mcp.CallToolResult, searchOut, error) {
 	if in.Query == "" {
 		return nil, searchOut{}, s.failed(ctx, c, refuse("query is required"), map[string]any{"invalid": "query"})
 	}
@@ -190,11 +174,7 @@ func (s *service) search(ctx context.Context, req *mcp.CallToolRequest, in searc
 	return &mcp.CallToolResult{}, out, nil
 }
 
-func (s *service) fetch(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, fetchOut, error) {
-	c, err := s.begin(ctx, req, "fetch")
-	if err != nil {
-		return nil, fetchOut{}, err
-	}
+func (s *service) fetch(ctx context.Context, c *call, in idInput) (*mcp.CallToolResult, fetchOut, error) {
 	t, err := s.readOne(ctx, c, in.ID)
 	if err != nil {
 		return nil, fetchOut{}, err

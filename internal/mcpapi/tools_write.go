@@ -45,9 +45,9 @@ func (s *service) addWriteTools(srv *mcp.Server) {
 	} {
 		sp := writeSpec(st.name, st.title, st.desc, st.invoking, st.invoked, idSchema())
 		sp.idempotent, sp.widget, sp.template, sp.userData = true, true, true, true
-		status, name := st.status, st.name
-		addTool(s, srv, sp, func(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-			return s.changeOne(ctx, req, name, in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
+		status := st.status
+		addTool(s, srv, sp, func(ctx context.Context, c *call, in idInput) (*mcp.CallToolResult, taskResult, error) {
+			return s.changeOne(ctx, c, in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
 				return s.Tasks.SetStatus(ctx, tx, id, status)
 			})
 		})
@@ -59,8 +59,8 @@ func (s *service) addWriteTools(srv *mcp.Server) {
 			"inside a task says so, and never for many tasks at once without the user naming them.",
 		"Moving task to trash…", "Task moved to trash", idSchema())
 	del.destructive, del.idempotent, del.widget, del.template, del.userData = true, true, true, true, true
-	addTool(s, srv, del, func(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-		return s.changeOne(ctx, req, "delete_task", in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
+	addTool(s, srv, del, func(ctx context.Context, c *call, in idInput) (*mcp.CallToolResult, taskResult, error) {
+		return s.changeOne(ctx, c, in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
 			return s.Tasks.Trash(ctx, tx, id)
 		})
 	})
@@ -70,18 +70,14 @@ func (s *service) addWriteTools(srv *mcp.Server) {
 			"completion (use reopen_task).",
 		"Restoring task…", "Task restored", idSchema())
 	restore.idempotent, restore.widget, restore.template, restore.userData = true, true, true, true
-	addTool(s, srv, restore, func(ctx context.Context, req *mcp.CallToolRequest, in idInput) (*mcp.CallToolResult, taskResult, error) {
-		return s.changeOne(ctx, req, "restore_task", in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
+	addTool(s, srv, restore, func(ctx context.Context, c *call, in idInput) (*mcp.CallToolResult, taskResult, error) {
+		return s.changeOne(ctx, c, in.ID, func(tx postgres.Querier, id uuid.UUID) (task.Task, error) {
 			return s.Tasks.Restore(ctx, tx, id)
 		})
 	})
 }
 
-func (s *service) createTask(ctx context.Context, req *mcp.CallToolRequest, in createInput) (*mcp.CallToolResult, taskResult, error) {
-	c, err := s.begin(ctx, req, "create_task")
-	if err != nil {
-		return nil, taskResult{}, err
-	}
+func (s *service) createTask(ctx context.Context, c *call, in createInput) (*mcp.CallToolResult, taskResult, error) {
 	n, err := parseNewTask(in)
 	if err != nil {
 		return nil, taskResult{}, s.failed(ctx, c, err, map[string]any{"invalid": true})
@@ -101,11 +97,7 @@ func (s *service) createTask(ctx context.Context, req *mcp.CallToolRequest, in c
 	return s.taskResult(c, t)
 }
 
-func (s *service) updateTask(ctx context.Context, req *mcp.CallToolRequest, in updateInput) (*mcp.CallToolResult, taskResult, error) {
-	c, err := s.begin(ctx, req, "update_task")
-	if err != nil {
-		return nil, taskResult{}, err
-	}
+func (s *service) updateTask(ctx context.Context, c *call, in updateInput) (*mcp.CallToolResult, taskResult, error) {
 	id, err := parseID("id", in.ID)
 	if err != nil {
 		return nil, taskResult{}, s.failed(ctx, c, err, map[string]any{"invalid": "id"})
@@ -142,12 +134,8 @@ func (s *service) updateTask(ctx context.Context, req *mcp.CallToolRequest, in u
 
 // changeOne runs a single-task state change (complete, reopen, trash,
 // restore) with its audit row.
-func (s *service) changeOne(ctx context.Context, req *mcp.CallToolRequest, tool, rawID string,
+func (s *service) changeOne(ctx context.Context, c *call, rawID string,
 	change func(tx postgres.Querier, id uuid.UUID) (task.Task, error)) (*mcp.CallToolResult, taskResult, error) {
-	c, err := s.begin(ctx, req, tool)
-	if err != nil {
-		return nil, taskResult{}, err
-	}
 	id, err := parseID("id", rawID)
 	if err != nil {
 		return nil, taskResult{}, s.failed(ctx, c, err, map[string]any{"invalid": "id"})

@@ -128,10 +128,10 @@ func requestedScopes(param string, client *Client) ([]identity.Scope, *protocolE
 		return nil, errInvalidScope("scope names a scope this server does not have")
 	}
 	if len(scopes) == 0 {
-		scopes = resourceScopes()
+		scopes = identity.ResourceScopes()
 	}
-	if !hasTaskScope(scopes) {
-		return nil, errInvalidScope("ask for tasks.read or tasks.write")
+	if !hasResourceScope(scopes) {
+		return nil, errInvalidScope(askForAResourceScope())
 	}
 	if len(client.AllowedScopes) > 0 {
 		allowed := scopesFromStrings(client.AllowedScopes)

@@ -238,7 +238,7 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.
 func (s *Server) writeChallenge(w http.ResponseWriter, r *http.Request, status int, code, desc string) {
 	params := []string{
 		fmt.Sprintf(`resource_metadata=%q`, s.resourceMetadataURL()),
-		fmt.Sprintf(`scope=%q`, identity.JoinScopes(resourceScopes())),
+		fmt.Sprintf(`scope=%q`, identity.JoinScopes(identity.ResourceScopes())),
 	}
 	if code != "" {
 		params = append(params, fmt.Sprintf(`error=%q`, code), fmt.Sprintf(`error_description=%q`, desc))

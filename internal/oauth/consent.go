@@ -10,20 +10,6 @@ import (
 	"github.com/taskbridge/taskbridge/internal/identity"
 )
 
-const writeScopeField = "grant_write"
-
-// scopeWording is each scope in plain words, as the consent page shows it.
-var scopeWording = map[identity.Scope]string{
-	identity.ScopeTasksRead:  "See your tasks: titles, notes, due dates, priorities and tags, and your email address shortened (like ja…@example.com), so the app can tell your accounts apart.",
-	identity.ScopeTasksWrite: "Create, change, complete and delete your tasks, and ask for your account to be deleted (you confirm that yourself, with your password).",
-}
-
-type consentScope struct {
-	Description string
-	Optional    bool
-	Field       string
-}
-
 type consentPage struct {
 	ClientName                                 string
 	NameWarning                                string
@@ -31,7 +17,7 @@ type consentPage struct {
 	PublishedBy                                string
 	RedirectScheme, RedirectHost, RedirectRest string
 	Loopback                                   bool
-	Scopes                                     []consentScope
+	Scopes                                     []identity.ScopeDef // the table rows of the requested scopes the page lists
 	RefreshDays                                int
 	RequestToken                               string
 	PrivacyURL                                 string
@@ -60,15 +46,11 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 		page.Loopback = isLoopbackHost(u.Hostname())
 	}
 	for _, sc := range req.Scopes {
-		words, ok := scopeWording[sc]
-		if !ok {
+		d, _ := identity.LookupScope(sc)
+		if d.Consent == "" {
 			continue
 		}
-		cs := consentScope{Description: words}
-		if sc == identity.ScopeTasksWrite {
-			cs.Optional, cs.Field = true, writeScopeField
-		}
-		page.Scopes = append(page.Scopes, cs)
+		page.Scopes = append(page.Scopes, d)
 	}
 	if issuesRefreshToken(req.Client) {
 		page.RefreshDays = int(s.cfg.OAuth.RefreshTokenTTL.Hours() / 24)
@@ -77,7 +59,7 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *auth
 	// which the form-action directive must name (httpx.HTMLPageFormTo).
 	httpx.HTMLPageFormTo(w, redirectOrigin(req.RedirectURI))
 	if err := s.pages.ExecuteTemplate(w, "consent.html", page); err != nil {
-		s.log.ErrorContext(r.Context(), "render consent page", "error", err.Error())
+		s.log.ErrorContext(r.Context(), "render consent page", "err", err.Error())
 	}
 }
 
@@ -108,8 +90,8 @@ func (s *Server) ConsentProtection(next http.Handler) http.Handler {
 }
 
 // AuthorizeDecision handles the consent form (POST /authorize): allow with
-// the scopes the user ticked (write access is unticked until the user ticks
-// it, P5), or cancel. Either way the decision is
+// the scopes the user ticked (an optional scope, such as write access, is
+// unticked until the user ticks it, P5), or cancel. Either way the decision is
 // recorded and the user returns to the client's validated redirect URI.
 func (s *Server) AuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -129,24 +111,24 @@ func (s *Server) AuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.ErrorContext(ctx, "take authorization request", "error", err.Error())
+		s.log.ErrorContext(ctx, "take authorization request", "err", err.Error())
 		s.localErrorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
-	granted := pending.Scopes
-	if r.PostForm.Get(writeScopeField) != "1" {
-		granted = slices.DeleteFunc(slices.Clone(granted), func(s identity.Scope) bool { return s == identity.ScopeTasksWrite })
-	}
-	if r.PostForm.Get("decision") != "allow" || !hasTaskScope(granted) {
+	granted := slices.DeleteFunc(slices.Clone(pending.Scopes), func(sc identity.Scope) bool {
+		d, _ := identity.LookupScope(sc)
+		return d.Optional && r.PostForm.Get(d.ConsentField) != "1"
+	})
+	if r.PostForm.Get("decision") != "allow" || !hasResourceScope(granted) {
 		if err := s.store.recordDenial(ctx, userID, pending, now); err != nil {
-			s.log.ErrorContext(ctx, "record denial", "error", err.Error())
+			s.log.ErrorContext(ctx, "record denial", "err", err.Error())
 		}
 		s.redirectError(w, r, pending.RedirectURI, pending.State, "access_denied", "the user did not allow access")
 		return
 	}
 	code, err := s.store.approve(ctx, userID, pending, granted, now, s.cfg.OAuth.CodeTTL)
 	if err != nil {
-		s.log.ErrorContext(ctx, "approve authorization", "error", err.Error())
+		s.log.ErrorContext(ctx, "approve authorization", "err", err.Error())
 		s.localErrorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}

@@ -36,7 +36,7 @@ func (s *Server) NewDirectClient(ctx context.Context) (string, error) {
 	c := &Client{
 		ID: newClientID(), Kind: "dcr", Name: DirectClientName,
 		RedirectURIs: []string{"http://127.0.0.1/taskbridge-direct"}, GrantTypes: []string{grantAuthorizationCode},
-		AuthMethod: authMethodNone, AllowedScopes: scopeStrings(resourceScopes()), ApplicationType: "native", CreatedAt: now,
+		AuthMethod: authMethodNone, AllowedScopes: scopeStrings(identity.ResourceScopes()), ApplicationType: "native", CreatedAt: now,
 	}
 	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
 		if err := insertClient(ctx, tx, c, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {

@@ -182,7 +182,7 @@ func refreshAccessScopes(requested, tokenScopes, grantScopes []identity.Scope) (
 		scopes = requested
 	}
 	scopes = intersectScopes(scopes, grantScopes)
-	if !hasTaskScope(scopes) {
+	if !hasResourceScope(scopes) {
 		return nil, errInvalidScope("no task scope remains granted")
 	}
 	return scopes, nil

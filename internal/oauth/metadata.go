@@ -81,7 +81,7 @@ func (s *Server) ProtectedResourceMetadata(w http.ResponseWriter, r *http.Reques
 	writeJSON(w, http.StatusOK, protectedResourceMetadata{
 		Resource:               s.cfg.MCPResourceURL(),
 		AuthorizationServers:   []string{iss},
-		ScopesSupported:        scopeStrings(resourceScopes()),
+		ScopesSupported:        scopeStrings(identity.ResourceScopes()),
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "taskbridge",
 		ResourceDocumentation:  iss + "/privacy",

@@ -198,7 +198,7 @@ func validateRegistration(req *registrationRequest) (*Client, *protocolError) {
 	}
 	if req.Scope != nil && *req.Scope != "" {
 		scopes, err := ParseScope(*req.Scope)
-		if err != nil || !hasTaskScope(scopes) {
+		if err != nil || !hasResourceScope(scopes) {
 			return nil, errClientMetadata("scope names a scope this server does not have")
 		}
 		c.AllowedScopes = scopeStrings(scopes)

@@ -31,7 +31,7 @@ func ParseScope(s string) ([]identity.Scope, error) {
 	seen := map[identity.Scope]bool{}
 	for _, tok := range strings.Split(s, " ") {
 		sc := identity.Scope(tok)
-		if !slices.Contains(identity.KnownScopes(), sc) {
+		if _, known := identity.LookupScope(sc); !known {
 			return nil, fmt.Errorf("%w: unknown scope", ErrInvalidScope)
 		}
 		seen[sc] = true
@@ -89,13 +89,21 @@ func subsetOf(a, b []identity.Scope) bool {
 	return true
 }
 
-// hasTaskScope reports whether scopes grant any access to tasks at all;
-// offline_access alone is meaningless.
-func hasTaskScope(scopes []identity.Scope) bool {
-	return slices.Contains(scopes, identity.ScopeTasksRead) || slices.Contains(scopes, identity.ScopeTasksWrite)
+// hasResourceScope reports whether scopes grant any access to the MCP
+// resource at all; offline_access alone is meaningless.
+func hasResourceScope(scopes []identity.Scope) bool {
+	return slices.ContainsFunc(scopes, func(s identity.Scope) bool {
+		d, _ := identity.LookupScope(s)
+		return d.Resource == identity.ResourceMCP
+	})
 }
 
-// resourceScopes are the scopes of the MCP resource: what the protected
-// resource metadata and 401 challenges advertise (offline_access is an
-// authorization-server matter and is not listed there, per the MCP spec).
-func resourceScopes() []identity.Scope { return identity.ResourceScopes() }
+// askForAResourceScope is the refusal of a request without one: "ask for
+// tasks.read or tasks.write".
+func askForAResourceScope() string {
+	names := scopeStrings(identity.ResourceScopes())
+	if len(names) == 1 {
+		return "ask for " + names[0]
+	}
+	return "ask for " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
