@@ -40,6 +40,8 @@ func replaceRegexp(re, with string) func(string) string {
 }
 
 var variants = []variant{
+	{name: "the privacy policy without the scope's row", file: "PRIVACY.md",
+		pkg: "./internal/identity", failing: "TestPrivacyPolicyQuotesTheConsentWording"},
 	{name: "the migration without FORCE ROW LEVEL SECURITY", file: "migrations/*.up.sql", match: "FORCE ROW LEVEL SECURITY",
 		change: dropLine("FORCE ROW LEVEL SECURITY"), pkg: "./internal/postgres", failing: "TestEveryUserTableForcesRowLevelSecurity"},
 	{name: "the table without its policy", file: "migrations/*.up.sql", match: "CREATE POLICY",
