@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -28,7 +29,7 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, LoginURL("/account"), http.StatusSeeOther)
 		return
 	}
-	d := pageData{Title: "Your account", User: &sess.user, SessionCSRF: sessionCSRFToken(sess.csrfSecret),
+	d := pageData{Frame: page.Frame{Title: "Your account", SessionCSRF: sessionCSRFToken(sess.csrfSecret)}, User: &sess.user,
 		Notice: noticeText(r.URL.Query().Get("notice")), PolicyPending: !sess.policyAccepted, PolicyVersion: s.policyVer,
 		MCPURL: s.mcpURL}
 	grants, err := s.grants.ListGrants(r.Context(), sess.user.ID)

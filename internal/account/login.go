@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -51,7 +52,7 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		s.serverError(w, r, "login form token", err)
 		return
 	}
-	s.render(w, r, status, "login", pageData{Title: "Sign in", FormCSRF: token, Email: email, Next: next, Error: problem})
+	s.render(w, r, status, "login", pageData{Frame: page.Frame{Title: "Sign in", Next: next}, FormCSRF: token, Email: email, Error: problem})
 }
 
 // Login checks the form (POST /login). In order: CSRF token; the lockout of

@@ -1,61 +1,32 @@
 package account
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
-	"html/template"
+	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/httpx"
-	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static/app.css
-var stylesheet []byte
-
-// StylesheetPath is where the account pages' one stylesheet is served.
-const StylesheetPath = "/static/app.css"
-
-// pages holds the parsed templates and the stylesheet's content hash.
-type pages struct {
-	byName  map[string]*template.Template
-	cssHash string
-}
-
-func newPages() (*pages, error) {
-	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"signup", "login", "account", "policy", "error"} {
-		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("parse %s page: %w", name, err)
-		}
-		p.byName[name] = t
-	}
-	sum := sha256.Sum256(stylesheet)
-	p.cssHash = hex.EncodeToString(sum[:6])
-	return p, nil
+func parsePages(log *slog.Logger) (*page.Pages, error) {
+	return page.Parse(templateFS, log, "signup", "login", "account", "policy")
 }
 
 // pageData is what every template sees; pages use the fields they need.
 type pageData struct {
-	Title         string
-	StylesheetURL string
-	User          *User
-	SessionCSRF   string // token of the signed-in forms (sign out, revoke)
-	FormCSRF      string // token of an anonymous form (login, sign-up)
-	Error         string
-	Notice        string
+	page.Frame
+	User     *User
+	FormCSRF string // token of an anonymous form (login, sign-up)
+	Error    string
+	Notice   string
 
 	Email         string
-	Next          string
 	FormAction    string
 	PolicyVersion string
 	PolicyPending bool // the user has not accepted the current policy (C3)
@@ -64,9 +35,6 @@ type pageData struct {
 	MinPassword   int
 	MaxPassword   int
 	Grants        []grantRow
-
-	RequestID string
-	Back      string
 }
 
 // grantRow is a GrantView rendered for the page.
@@ -112,44 +80,32 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
 
-// render writes page name with the page CSP (httpx.HTMLPage: no script,
-// same-origin styles and forms, no framing). It renders into a buffer
-// first, so a template error becomes a clean 500 rather than half a page.
+// render writes page name (page.(*Pages).Render), with the signed-in
+// header when d names the user.
 func (s *Service) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
-	d.StylesheetURL = StylesheetPath + "?v=" + s.pages.cssHash
 	d.MinPassword, d.MaxPassword = MinPasswordLength, MaxPasswordLength
-	if d.User != nil && d.SessionCSRF == "" {
-		d.SessionCSRF = s.CSRFToken(r)
+	if d.User != nil {
+		d.SignedIn = true
+		if d.SessionCSRF == "" {
+			d.SessionCSRF = s.CSRFToken(r)
+		}
 	}
-	var buf bytes.Buffer
-	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout", d); err != nil {
-		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
-		httpx.HTMLPage(w)
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte("<!doctype html><title>Error</title><p>Something went wrong.</p>"))
-		return
-	}
-	httpx.HTMLPage(w)
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	s.pages.Render(w, r, status, name, &d)
 }
 
-// errorPage renders a generic error with the request's correlation id.
+// errorPage renders the error page with the signed-out header.
 func (s *Service) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg, back string) {
-	s.render(w, r, status, "error", pageData{
-		Title: title, Error: msg, RequestID: logging.RequestID(r.Context()), Back: back,
-	})
+	s.pages.Error(w, r, status, page.Frame{Title: title}, msg, back)
 }
 
 // NotFoundPage is the page a browser gets for an unknown address, with the
 // signed-in header when there is a session.
 func (s *Service) NotFoundPage(w http.ResponseWriter, r *http.Request) {
-	d := pageData{Title: "Page not found", Error: "There is no page at this address.",
-		RequestID: logging.RequestID(r.Context()), Back: "/account"}
-	if u, ok := s.CurrentUser(r); ok {
-		d.User = &u
+	f := page.Frame{Title: "Page not found"}
+	if _, ok := s.CurrentUser(r); ok {
+		f.SignedIn, f.SessionCSRF = true, s.CSRFToken(r)
 	}
-	s.render(w, r, http.StatusNotFound, "error", d)
+	s.pages.Error(w, r, http.StatusNotFound, f, "There is no page at this address.", "/account")
 }
 
 func (s *Service) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -187,18 +143,4 @@ func (s *Service) rateLimited(w http.ResponseWriter, r *http.Request) {
 	s.metrics.Throttled(route)
 	s.log.WarnContext(r.Context(), "rate limited", "route", route)
 	s.tooManyAttempts(w, r)
-}
-
-// Stylesheet serves the account pages' CSS. A request naming the current
-// content hash may be cached for a year (the URL changes with the content);
-// any other request is revalidated.
-func (s *Service) Stylesheet(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/css; charset=utf-8")
-	if r.URL.Query().Get("v") == s.pages.cssHash {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "no-cache")
-	}
-	_, _ = w.Write(stylesheet)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -82,8 +83,8 @@ func (s *Service) PolicyConsentPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) renderPolicyConsent(w http.ResponseWriter, r *http.Request, status int, sess *session, next, problem string) {
 	s.render(w, r, status, "policy", pageData{
-		Title: "Privacy policy", User: &sess.user, SessionCSRF: sessionCSRFToken(sess.csrfSecret),
-		FormAction: PolicyConsentPath, Next: next, PolicyVersion: s.policyVer, Error: problem,
+		Frame: page.Frame{Title: "Privacy policy", SessionCSRF: sessionCSRFToken(sess.csrfSecret), Next: next},
+		User:  &sess.user, FormAction: PolicyConsentPath, PolicyVersion: s.policyVer, Error: problem,
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -101,7 +102,7 @@ type Service struct {
 	mcpURL      string
 	now         func() time.Time
 	hasher      *hasher
-	pages       *pages
+	pages       *page.Pages
 	limiter     *ipLimiter
 	userLimiter *userLimiter
 	cop         *http.CrossOriginProtection
@@ -161,7 +162,7 @@ func New(o Options) (*Service, error) {
 	if s.hasher, err = newHasher(params); err != nil {
 		return nil, err
 	}
-	if s.pages, err = newPages(); err != nil {
+	if s.pages, err = parsePages(s.log); err != nil {
 		return nil, err
 	}
 	if s.cop, err = s.newCrossOriginProtection(o.TrustedOrigins); err != nil {

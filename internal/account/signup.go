@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -32,7 +33,8 @@ func (s *Service) renderSignup(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	s.render(w, r, status, "signup", pageData{
-		Title: "Create account", FormCSRF: token, Email: email, Next: next, Error: problem, PolicyVersion: s.policyVer,
+		Frame:    page.Frame{Title: "Create account", Next: next},
+		FormCSRF: token, Email: email, Error: problem, PolicyVersion: s.policyVer,
 		Consent: r.PostFormValue("consent") == "yes",
 	})
 }

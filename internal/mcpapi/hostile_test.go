@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/logging"
@@ -201,8 +202,16 @@ func TestOversizedBodyIs413(t *testing.T) {
 	e := newRawEnv(t)
 	big := toolCall("create_task", map[string]any{"title": "x", "notes": strings.Repeat("n", 1<<20)})
 	for _, chunked := range []bool{false, true} {
-		if w := e.post(big, chunked); w.Code != http.StatusRequestEntityTooLarge {
+		w := e.post(big, chunked)
+		if w.Code != http.StatusRequestEntityTooLarge {
 			t.Errorf("chunked=%v: %d, want 413", chunked, w.Code)
+		}
+		// The answer is the server's one JSON error shape, as everywhere
+		// outside JSON-RPC (httpx.ErrorBody).
+		var body httpx.ErrorBody
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Header().Get("Content-Type") != "application/json" ||
+			body.Error != "request_too_large" || body.RequestID != "req-hostile" {
+			t.Errorf("chunked=%v: %q %s, want the JSON error shape", chunked, w.Header().Get("Content-Type"), w.Body.Bytes())
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 		p, err := principalOf(r.Context(), auth.TokenInfoFromContext(r.Context()))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+s.ResourceMetadataURL+`"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
+			httpx.WriteError(w, r, http.StatusUnauthorized, "invalid_token", "authentication required")
 			return
 		}
 		if r.Method != http.MethodPost || r.Body == nil {
@@ -52,11 +52,11 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
 		if err != nil {
-			http.Error(w, "could not read the request body", http.StatusBadRequest)
+			httpx.WriteError(w, r, http.StatusBadRequest, "invalid_request", "could not read the request body")
 			return
 		}
 		if len(body) > maxRequestBytes {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			httpx.WriteError(w, r, http.StatusRequestEntityTooLarge, "request_too_large", "the request body is larger than this server accepts")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -85,7 +85,7 @@ func (s *service) httpLayer(next http.Handler) http.Handler {
 			// (unavailable.go). A batch keeps per-call in-band errors, since
 			// a 503 would hide calls in it that did succeed.
 			ctx, flag := withUnavailableFlag(r.Context())
-			uw := &unavailableWriter{ResponseWriter: w, flag: flag}
+			uw := &unavailableWriter{ResponseWriter: w, req: r, flag: flag}
 			r = r.WithContext(ctx)
 			if s.serveToolCall(uw, r, body) { // fastcall.go
 				return

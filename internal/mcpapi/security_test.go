@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/mcpapi"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -241,6 +242,10 @@ func TestUnauthenticatedRequestIs401(t *testing.T) {
 	resp := rawCall(t, e, uuid.Nil, nil, "tools/list", map[string]any{})
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+testPRM+`"`) {
 		t.Fatalf("status %d WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	var body httpx.ErrorBody
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.Header.Get("Content-Type") != "application/json" || body.Error != "invalid_token" {
+		t.Fatalf("401 body: %v %+v, want the JSON error shape", err, body)
 	}
 }
 

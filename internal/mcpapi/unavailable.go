@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"sync/atomic"
+
+	"github.com/taskbridge/taskbridge/internal/httpx"
 )
 
 // When the database is down or too busy (postgres.IsUnavailable), a tool
@@ -41,12 +43,11 @@ func markUnavailable(ctx context.Context) {
 // set at the moment the response starts.
 type unavailableWriter struct {
 	http.ResponseWriter
+	req      *http.Request // for the error's request id
 	flag     *atomic.Bool
 	started  bool
 	replaced bool
 }
-
-const unavailableBody = `{"error":"temporarily_unavailable","error_description":"the service cannot reach its database right now; nothing was changed; retry shortly"}` + "\n"
 
 func (u *unavailableWriter) WriteHeader(code int) {
 	if u.started {
@@ -57,11 +58,10 @@ func (u *unavailableWriter) WriteHeader(code int) {
 		u.replaced = true
 		h := u.ResponseWriter.Header()
 		h.Del("Content-Length")
-		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "no-store")
 		h.Set("Retry-After", retryAfterSeconds)
-		u.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = u.ResponseWriter.Write([]byte(unavailableBody))
+		httpx.WriteError(u.ResponseWriter, u.req, http.StatusServiceUnavailable, "temporarily_unavailable",
+			"the service cannot reach its database right now; nothing was changed; retry shortly")
 		return
 	}
 	u.ResponseWriter.WriteHeader(code)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 const (
@@ -18,7 +19,7 @@ const (
 
 // authorizeRequest is a validated authorization request.
 type authorizeRequest struct {
-	Client        *Client
+	Client        *postgres.OAuthClient
 	RedirectURI   string
 	State         string
 	CodeChallenge string
@@ -122,7 +123,7 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 
 // requestedScopes parses the scope parameter; none means every resource
 // scope (the user can still decline writing on the consent page).
-func requestedScopes(param string, client *Client) ([]identity.Scope, *protocolError) {
+func requestedScopes(param string, client *postgres.OAuthClient) ([]identity.Scope, *protocolError) {
 	scopes, err := ParseScope(param)
 	if err != nil {
 		return nil, errInvalidScope("scope names a scope this server does not have")

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/taskbridge/taskbridge/internal/config"
@@ -162,64 +161,49 @@ func (s *Server) verifyAccessToken(ctx context.Context, token string) (identity.
 	}
 	now := s.now().UTC()
 	var (
-		kind, audience                   string
-		scopes                           []string
-		expiresAt, familyExpires         time.Time
-		revokedAt, familyRevoked, lastUs *time.Time
-		reason                           string
-		info                             *auth.TokenInfo
+		reason string
+		info   *auth.TokenInfo
 	)
 	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		err := tx.QueryRow(ctx, `SELECT t.kind, t.user_id, t.client_id, t.grant_id, t.scopes, t.audience, t.expires_at,
-				t.revoked_at, f.expires_at, f.revoked_at
-			FROM oauth_tokens t JOIN oauth_token_families f ON f.id = t.family_id
-			WHERE t.token_hash = $1`, hashSecret(token)).
-			Scan(&kind, &p.UserID, &p.ClientID, &p.GrantID, &scopes, &audience, &expiresAt, &revokedAt, &familyExpires, &familyRevoked)
-		if errors.Is(err, pgx.ErrNoRows) {
+		t, err := postgres.OAuthBearerTokenByHash(ctx, tx, hashSecret(token))
+		if errors.Is(err, postgres.ErrNotFound) {
 			reason = failUnknown
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("look up access token: %w", err)
+			return err
 		}
 		switch {
-		case kind != "access":
+		case t.Kind != "access":
 			reason = failWrongKind
-		case revokedAt != nil || familyRevoked != nil:
+		case t.RevokedAt != nil || t.FamilyRevokedAt != nil:
 			reason = failRevoked
-		case !now.Before(expiresAt) || !now.Before(familyExpires):
+		case !now.Before(t.ExpiresAt) || !now.Before(t.FamilyExpiresAt):
 			reason = failExpired
-		case audience != s.cfg.MCPResourceURL():
+		case t.Audience != s.cfg.MCPResourceURL():
 			reason = failAudience
 		}
 		if reason != "" {
 			return nil
 		}
-		if err := postgres.SetUser(ctx, tx, p.UserID); err != nil {
-			return err
-		}
-		var (
-			grantScopes    []string
-			consentVersion string
-		)
-		err = tx.QueryRow(ctx, `SELECT g.scopes, g.consent_version, g.last_used_at FROM oauth_grants g JOIN users u ON u.id = g.user_id
-			WHERE g.id = $1 AND g.revoked_at IS NULL`, p.GrantID).Scan(&grantScopes, &consentVersion, &lastUs)
-		if errors.Is(err, pgx.ErrNoRows) {
+		p.UserID, p.ClientID, p.GrantID = t.UserID, t.ClientID, t.GrantID
+		grant, err := activeGrant(ctx, tx, p.UserID, p.GrantID)
+		if errors.Is(err, ErrNotFound) {
 			reason = failRevoked
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read grant: %w", err)
+			return err
 		}
-		if lastUs == nil || now.Sub(*lastUs) >= time.Minute {
-			if err := touchGrant(ctx, tx, p.GrantID, now); err != nil {
+		if grant.LastUsedAt == nil || now.Sub(*grant.LastUsedAt) >= time.Minute {
+			if err := postgres.TouchOAuthGrant(ctx, tx, p.GrantID, now); err != nil {
 				return err
 			}
 		}
-		p.Scopes = intersectScopes(scopesFromStrings(scopes), scopesFromStrings(grantScopes))
-		p.AccountLabelConsented = consentCovers(consentVersion, accountLabelConsent)
+		p.Scopes = intersectScopes(scopesFromStrings(t.Scopes), scopesFromStrings(grant.Scopes))
+		p.AccountLabelConsented = consentCovers(grant.ConsentVersion, accountLabelConsent)
 		info = &auth.TokenInfo{
-			Scopes: scopeStrings(p.Scopes), Expiration: expiresAt, UserID: p.UserID.String(),
+			Scopes: scopeStrings(p.Scopes), Expiration: t.ExpiresAt, UserID: p.UserID.String(),
 			Extra: map[string]any{"client_id": p.ClientID, "grant_id": p.GrantID.String()},
 		}
 		return nil

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // Limits on fetching a client ID metadata document (O6).
@@ -175,7 +177,7 @@ type metadataDocument struct {
 }
 
 // fetch retrieves and validates the document at id.
-func (f *cimdFetcher) fetch(ctx context.Context, id string) (*Client, error) {
+func (f *cimdFetcher) fetch(ctx context.Context, id string) (*postgres.OAuthClient, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*cimdTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, id, nil)
@@ -213,7 +215,7 @@ func (f *cimdFetcher) fetch(ctx context.Context, id string) (*Client, error) {
 // the client must be able to authenticate as a public client: ChatGPT's
 // document prefers private_key_jwt but lists none, which is what this
 // server supports.
-func validateMetadataDocument(id string, doc *metadataDocument) (*Client, error) {
+func validateMetadataDocument(id string, doc *metadataDocument) (*postgres.OAuthClient, error) {
 	if doc.ClientID != id {
 		return nil, fmt.Errorf("%w: client_id does not equal the document URL", errClientUnavailable)
 	}
@@ -248,7 +250,7 @@ func validateMetadataDocument(id string, doc *metadataDocument) (*Client, error)
 // clientByID loads a client: a registered one from the database, or a
 // metadata-document one from the cache, fetching it when it is missing or
 // older than the cache lifetime. A failed fetch fails closed.
-func (s *Server) clientByID(ctx context.Context, id string) (*Client, error) {
+func (s *Server) clientByID(ctx context.Context, id string) (*postgres.OAuthClient, error) {
 	now := s.now().UTC()
 	if !isMetadataClientID(id) {
 		if strings.HasPrefix(id, "https:") || strings.HasPrefix(id, "http:") {
@@ -271,7 +273,7 @@ func (s *Server) clientByID(ctx context.Context, id string) (*Client, error) {
 	fetchedAt := now.Truncate(time.Microsecond)
 	fetched.FetchedAt = &fetchedAt
 	fetched.CreatedAt = fetchedAt
-	if err := s.store.upsertMetadataClient(ctx, fetched, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
+	if err := s.store.db.UpsertMetadataOAuthClient(ctx, fetched, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
 		return nil, err
 	}
 	return s.store.clientByID(ctx, id, now)

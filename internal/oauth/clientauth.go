@@ -8,6 +8,8 @@ import (
 	"net/url"
 
 	"github.com/alexedwards/argon2id"
+
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // clientSecretParams pins argon2id's cost for client secrets (S3) instead of
@@ -31,7 +33,7 @@ func newClientSecret() (plain, hash string, err error) {
 // client the request named (a wrong or missing secret), or "" when it
 // named none: an id the caller made up is never returned, so it cannot
 // reach the audit trail.
-func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*Client, string, error) {
+func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*postgres.OAuthClient, string, error) {
 	id, secret := form.Get("client_id"), form.Get("client_secret")
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	if hasBasic {
@@ -56,7 +58,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form u
 	if err != nil {
 		return nil, "", err
 	}
-	if client.Public() {
+	if publicClient(client) {
 		if secret != "" {
 			return nil, client.ID, errInvalidClient
 		}

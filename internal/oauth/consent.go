@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/identity"
+	"github.com/taskbridge/taskbridge/internal/page"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 type consentPage struct {
+	page.Frame
 	ClientName                                 string
 	NameWarning                                string
 	Unverified                                 bool
@@ -20,47 +22,43 @@ type consentPage struct {
 	Scopes                                     []identity.ScopeDef // the table rows of the requested scopes the page lists
 	RefreshDays                                int
 	RequestToken                               string
-	PrivacyURL                                 string
 	Action                                     string
 }
 
 func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, req *authorizeRequest, handle string) {
-	page := consentPage{
-		ClientName: req.Client.Name, RequestToken: handle,
-		PrivacyURL: s.cfg.Issuer() + "/privacy", Action: s.cfg.Issuer() + "/authorize",
+	consent := consentPage{
+		Frame:      page.Frame{Nav: page.NavBrand, PrivacyURL: s.cfg.Issuer() + "/privacy"},
+		ClientName: req.Client.Name, RequestToken: handle, Action: s.cfg.Issuer() + "/authorize",
 	}
 	switch req.Client.Kind {
 	case "cimd":
 		if u, err := url.Parse(req.Client.ID); err == nil {
-			page.PublishedBy = u.Host
+			consent.PublishedBy = u.Host
 		}
 	default:
-		page.Unverified = true
+		consent.Unverified = true
 	}
-	if page.ClientName == "" {
-		page.ClientName = "An unnamed app"
+	if consent.ClientName == "" {
+		consent.ClientName = "An unnamed app"
 	}
-	page.NameWarning = nameWarning(page.ClientName)
-	page.RedirectScheme, page.RedirectHost, page.RedirectRest = splitRedirectForDisplay(req.RedirectURI)
+	consent.NameWarning = nameWarning(consent.ClientName)
+	consent.RedirectScheme, consent.RedirectHost, consent.RedirectRest = splitRedirectForDisplay(req.RedirectURI)
 	if u, err := url.Parse(req.RedirectURI); err == nil {
-		page.Loopback = isLoopbackHost(u.Hostname())
+		consent.Loopback = isLoopbackHost(u.Hostname())
 	}
 	for _, sc := range req.Scopes {
 		d, _ := identity.LookupScope(sc)
 		if d.Consent == "" {
 			continue
 		}
-		page.Scopes = append(page.Scopes, d)
+		consent.Scopes = append(consent.Scopes, d)
 	}
 	if issuesRefreshToken(req.Client) {
-		page.RefreshDays = int(s.cfg.OAuth.RefreshTokenTTL.Hours() / 24)
+		consent.RefreshDays = int(s.cfg.OAuth.RefreshTokenTTL.Hours() / 24)
 	}
 	// Allow and Cancel both end in a 303 to the client's redirect URI,
 	// which the form-action directive must name (httpx.HTMLPageFormTo).
-	httpx.HTMLPageFormTo(w, redirectOrigin(req.RedirectURI))
-	if err := s.pages.ExecuteTemplate(w, "consent.html", page); err != nil {
-		s.log.ErrorContext(r.Context(), "render consent page", "err", err.Error())
-	}
+	s.pages.RenderFormTo(w, r, redirectOrigin(req.RedirectURI), http.StatusOK, "consent", &consent)
 }
 
 // redirectOrigin is scheme://host[:port] of a validated redirect URI, or ""
@@ -76,7 +74,9 @@ func redirectOrigin(redirectURI string) string {
 // issuesRefreshToken: refresh tokens go to clients that registered the
 // refresh_token grant (the MCP guidance leaves this to the server; requiring
 // offline_access as well would strand hosts that do not send it).
-func issuesRefreshToken(c *Client) bool { return slices.Contains(c.GrantTypes, grantRefreshToken) }
+func issuesRefreshToken(c *postgres.OAuthClient) bool {
+	return slices.Contains(c.GrantTypes, grantRefreshToken)
+}
 
 // ConsentProtection guards the consent form against cross-site submission
 // with Go's CrossOriginProtection (Sec-Fetch-Site / Origin); the form also

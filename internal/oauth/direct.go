@@ -3,11 +3,9 @@ package oauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
@@ -33,13 +31,13 @@ type DirectToken struct {
 // under it. Its redirect URI is a loopback address no browser flow uses.
 func (s *Server) NewDirectClient(ctx context.Context) (string, error) {
 	now := s.now().UTC()
-	c := &Client{
+	c := &postgres.OAuthClient{
 		ID: newClientID(), Kind: "dcr", Name: DirectClientName,
 		RedirectURIs: []string{"http://127.0.0.1/taskbridge-direct"}, GrantTypes: []string{grantAuthorizationCode},
 		AuthMethod: authMethodNone, AllowedScopes: scopeStrings(identity.ResourceScopes()), ApplicationType: "native", CreatedAt: now,
 	}
 	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		if err := insertClient(ctx, tx, c, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
+		if err := postgres.InsertOAuthClient(ctx, tx, c, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
 			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Event{
@@ -67,9 +65,9 @@ func (s *Server) IssueDirect(ctx context.Context, clientID string, userID uuid.U
 	now := s.now().UTC()
 	out := DirectToken{ClientID: clientID}
 	err := s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
-		client, err := scanClient(tx.QueryRow(ctx, `SELECT `+clientColumns+` FROM oauth_clients WHERE client_id = $1`, clientID))
+		client, err := postgres.OAuthClientByID(ctx, tx, clientID)
 		if err != nil {
-			return err
+			return notFound(err)
 		}
 		if client.Name != DirectClientName {
 			return errors.New("oauth: direct tokens are issued only to the direct client")
@@ -77,27 +75,19 @@ func (s *Server) IssueDirect(ctx context.Context, clientID string, userID uuid.U
 		// One grant per user under the direct client: every direct token
 		// for the user is one connection of the operator's tooling. Its
 		// consent version is the one recorded below, as for a new link.
-		err = tx.QueryRow(ctx, `UPDATE oauth_grants SET scopes = $3, consent_version = $5, updated_at = $4
-			WHERE id = (SELECT id FROM oauth_grants WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL
-				ORDER BY created_at, id LIMIT 1 FOR UPDATE)
-			RETURNING id`, userID, clientID, scopeStrings(scopes), now, ConsentVersion).Scan(&out.GrantID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = tx.QueryRow(ctx, `INSERT INTO oauth_grants (user_id, client_id, scopes, consent_version, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`, userID, clientID, scopeStrings(scopes), ConsentVersion, now).Scan(&out.GrantID)
-		}
+		out.GrantID, err = postgres.UpsertOAuthSingleGrant(ctx, tx, userID, clientID, scopeStrings(scopes), ConsentVersion, now)
 		if err != nil {
-			return fmt.Errorf("upsert grant: %w", err)
-		}
-		if err := insertConsentRecord(ctx, tx, userID, &out.GrantID, client, "grant", scopeStrings(scopes), ConsentVersion, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE oauth_clients SET expires_at = NULL WHERE client_id = $1 AND expires_at IS NOT NULL`, clientID); err != nil {
-			return fmt.Errorf("keep client: %w", err)
+		if err := insertConsentRecord(ctx, tx, userID, &out.GrantID, client, "grant", scopeStrings(scopes), now); err != nil {
+			return err
 		}
-		f := &family{ID: uuid.New(), GrantID: out.GrantID, UserID: userID, ClientID: clientID, ExpiresAt: now.Add(s.cfg.OAuth.RefreshTokenTTL)}
-		if _, err := tx.Exec(ctx, `INSERT INTO oauth_token_families (id, grant_id, user_id, client_id, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, f.ID, f.GrantID, f.UserID, f.ClientID, now, f.ExpiresAt); err != nil {
-			return fmt.Errorf("insert token family: %w", err)
+		if err := postgres.KeepOAuthClient(ctx, tx, clientID); err != nil {
+			return err
+		}
+		f := &postgres.OAuthTokenFamily{ID: uuid.New(), GrantID: out.GrantID, UserID: userID, ClientID: clientID, ExpiresAt: now.Add(s.cfg.OAuth.RefreshTokenTTL)}
+		if err := postgres.InsertOAuthTokenFamily(ctx, tx, f, now); err != nil {
+			return err
 		}
 		if out.AccessToken, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, scopes, s.cfg.MCPResourceURL(), now); err != nil {
 			return err

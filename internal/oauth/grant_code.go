@@ -3,30 +3,15 @@ package oauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
-
-type codeRow struct {
-	GrantID       uuid.UUID
-	UserID        uuid.UUID
-	ClientID      string
-	RedirectURI   string
-	CodeChallenge string
-	Resource      string
-	Scopes        []string
-	ExpiresAt     time.Time
-	UsedAt        *time.Time
-	FamilyID      *uuid.UUID
-}
 
 // redeemCode exchanges an authorization code (B.10 items 4-6). The code row
 // is locked, so two concurrent redemptions cannot both succeed. A request
@@ -35,7 +20,7 @@ type codeRow struct {
 // everything the first one issued (RFC 9700 §4.2.4); a replay with wrong
 // parameters only fails, so a stranger holding a code cannot revoke the
 // rightful client's tokens.
-func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values) (*issued, error) {
+func (s *Server) redeemCode(ctx context.Context, client *postgres.OAuthClient, form url.Values) (*issued, error) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, errInvalidRequest("code is required")
@@ -48,18 +33,13 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 	var result error
 	var revoked bool
 	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		var c codeRow
-		err := tx.QueryRow(ctx, `SELECT grant_id, user_id, client_id, redirect_uri, code_challenge, resource, scopes,
-				expires_at, used_at, family_id
-			FROM oauth_codes WHERE code_hash = $1 FOR UPDATE`, hashSecret(code)).
-			Scan(&c.GrantID, &c.UserID, &c.ClientID, &c.RedirectURI, &c.CodeChallenge, &c.Resource, &c.Scopes,
-				&c.ExpiresAt, &c.UsedAt, &c.FamilyID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		c, err := postgres.LockOAuthCode(ctx, tx, hashSecret(code))
+		if errors.Is(err, postgres.ErrNotFound) {
 			result = errInvalidGrant("the authorization code is invalid")
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read code: %w", err)
+			return err
 		}
 		resource, resourceOK := s.resolveResource(form.Get("resource"))
 		switch {
@@ -81,7 +61,7 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 		case c.UsedAt != nil:
 			result = errInvalidGrant("the authorization code was already used")
 			revoked = c.FamilyID != nil
-			return s.codeReplayed(ctx, tx, &c, now)
+			return s.codeReplayed(ctx, tx, c, now)
 		case !now.Before(c.ExpiresAt):
 			result = errInvalidGrant("the authorization code has expired")
 			return nil
@@ -96,13 +76,12 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 			return err
 		}
 		scopes := intersectScopes(scopesFromStrings(c.Scopes), grantScopes)
-		f := &family{ID: uuid.New(), GrantID: c.GrantID, UserID: c.UserID, ClientID: client.ID, ExpiresAt: now.Add(s.cfg.OAuth.RefreshTokenTTL)}
-		if _, err := tx.Exec(ctx, `INSERT INTO oauth_token_families (id, grant_id, user_id, client_id, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, f.ID, f.GrantID, f.UserID, f.ClientID, now, f.ExpiresAt); err != nil {
-			return fmt.Errorf("insert token family: %w", err)
+		f := &postgres.OAuthTokenFamily{ID: uuid.New(), GrantID: c.GrantID, UserID: c.UserID, ClientID: client.ID, ExpiresAt: now.Add(s.cfg.OAuth.RefreshTokenTTL)}
+		if err := postgres.InsertOAuthTokenFamily(ctx, tx, f, now); err != nil {
+			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE oauth_codes SET used_at = $2, family_id = $3 WHERE code_hash = $1`, hashSecret(code), now, f.ID); err != nil {
-			return fmt.Errorf("mark code used: %w", err)
+		if err := postgres.MarkOAuthCodeUsed(ctx, tx, c.Hash, now, f.ID); err != nil {
+			return err
 		}
 		out = &issued{Scopes: scopes}
 		if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, scopes, c.Resource, now); err != nil {
@@ -113,7 +92,7 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 				return err
 			}
 		}
-		if err := touchGrant(ctx, tx, c.GrantID, now); err != nil {
+		if err := postgres.TouchOAuthGrant(ctx, tx, c.GrantID, now); err != nil {
 			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Event{
@@ -143,10 +122,10 @@ func (s *Server) redeemCode(ctx context.Context, client *Client, form url.Values
 // fails; redeemCode clears the token cache after that commit, so this
 // replica refuses the revoked tokens on the next request and the others
 // within the cache TTL (tokencache.go).
-func (s *Server) codeReplayed(ctx context.Context, tx postgres.Querier, c *codeRow, now time.Time) error {
+func (s *Server) codeReplayed(ctx context.Context, tx postgres.Querier, c *postgres.OAuthCode, now time.Time) error {
 	detail := map[string]any{"grant_id": c.GrantID.String()}
 	if c.FamilyID != nil {
-		if err := revokeFamily(ctx, tx, *c.FamilyID, "code_replay", now); err != nil {
+		if err := postgres.RevokeOAuthTokenFamily(ctx, tx, *c.FamilyID, "code_replay", now); err != nil {
 			return err
 		}
 		detail["family_id"] = c.FamilyID.String()

@@ -7,43 +7,16 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
-type refreshRow struct {
-	ClientID        string
-	Scopes          []identity.Scope
-	Audience        string
-	ExpiresAt       time.Time
-	RevokedAt       *time.Time
-	RotatedAt       *time.Time
-	SuccessorHash   []byte
-	SuccessorSealed []byte
-	SuccessorKeyID  *string
-}
-
-func readRefresh(ctx context.Context, tx postgres.Querier, hash []byte) (*refreshRow, error) {
-	var t refreshRow
-	var scopes []string
-	err := tx.QueryRow(ctx, `SELECT client_id, scopes, audience, expires_at, revoked_at, rotated_at,
-			successor_hash, successor_sealed, successor_key_id
-		FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'`, hash).
-		Scan(&t.ClientID, &scopes, &t.Audience, &t.ExpiresAt, &t.RevokedAt, &t.RotatedAt,
-			&t.SuccessorHash, &t.SuccessorSealed, &t.SuccessorKeyID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read refresh token: %w", err)
-	}
-	t.Scopes = scopesFromStrings(scopes)
-	return &t, nil
+// readRefresh reads a refresh token by hash; an unknown one is ErrNotFound.
+func readRefresh(ctx context.Context, tx postgres.Querier, hash []byte) (*postgres.OAuthRefreshToken, error) {
+	t, err := postgres.ReadOAuthRefreshToken(ctx, tx, hash)
+	return t, notFound(err)
 }
 
 // refresh rotates a refresh token (B.10 items 11-12). The family row is
@@ -57,7 +30,7 @@ func readRefresh(ctx context.Context, tx postgres.Querier, hash []byte) (*refres
 //     with the keyring for that window only) and a fresh access token, so
 //     a client that lost the answer to a refresh is not locked out;
 //   - any other reuse: the whole family is revoked and audited (L7).
-func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (*issued, error) {
+func (s *Server) refresh(ctx context.Context, client *postgres.OAuthClient, form url.Values) (*issued, error) {
 	presented := form.Get("refresh_token")
 	if presented == "" {
 		return nil, errInvalidRequest("refresh_token is required")
@@ -76,14 +49,13 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 	var result error
 	var revoked bool
 	err = s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		var familyID uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT family_id FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'`, hash).Scan(&familyID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		familyID, err := postgres.OAuthRefreshTokenFamily(ctx, tx, hash)
+		if errors.Is(err, postgres.ErrNotFound) {
 			result = errInvalidGrant("the refresh token is invalid")
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("find refresh token: %w", err)
+			return err
 		}
 		f, err := lockFamily(ctx, tx, familyID)
 		if err != nil {
@@ -125,7 +97,7 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 		if err != nil {
 			return err
 		}
-		accessScopes, perr := refreshAccessScopes(requested, t.Scopes, grantScopes)
+		accessScopes, perr := refreshAccessScopes(requested, scopesFromStrings(t.Scopes), grantScopes)
 		if perr != nil {
 			result = perr
 			return nil
@@ -133,22 +105,20 @@ func (s *Server) refresh(ctx context.Context, client *Client, form url.Values) (
 		out = &issued{Scopes: accessScopes}
 		var successorHash []byte
 		// RFC 6749 §6: the new refresh token keeps the scope of the old one.
-		if out.Refresh, successorHash, err = s.issueRefreshToken(ctx, tx, f, t.Scopes, t.Audience, now); err != nil {
+		if out.Refresh, successorHash, err = s.issueRefreshToken(ctx, tx, f, scopesFromStrings(t.Scopes), t.Audience, now); err != nil {
 			return err
 		}
 		sealed, keyID, err := s.store.keys.Seal([]byte(out.Refresh), hash)
 		if err != nil {
 			return fmt.Errorf("seal refresh successor: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE oauth_tokens SET rotated_at = $2, successor_hash = $3,
-				successor_sealed = $4, successor_key_id = $5 WHERE token_hash = $1`,
-			hash, now, successorHash, sealed, keyID); err != nil {
-			return fmt.Errorf("rotate refresh token: %w", err)
+		if err := postgres.RotateOAuthRefreshToken(ctx, tx, hash, now, successorHash, sealed, keyID); err != nil {
+			return err
 		}
 		if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, accessScopes, t.Audience, now); err != nil {
 			return err
 		}
-		if err := touchGrant(ctx, tx, f.GrantID, now); err != nil {
+		if err := postgres.TouchOAuthGrant(ctx, tx, f.GrantID, now); err != nil {
 			return err
 		}
 		return s.auditRefresh(ctx, tx, client, f, accessScopes, false)
@@ -190,7 +160,7 @@ func refreshAccessScopes(requested, tokenScopes, grantScopes []identity.Scope) (
 
 // auditRefresh records an access token issued by a refresh (L4); grace
 // marks a retry answered with the same successor.
-func (s *Server) auditRefresh(ctx context.Context, tx postgres.Querier, client *Client, f *family, scopes []identity.Scope, grace bool) error {
+func (s *Server) auditRefresh(ctx context.Context, tx postgres.Querier, client *postgres.OAuthClient, f *postgres.OAuthTokenFamily, scopes []identity.Scope, grace bool) error {
 	detail := map[string]any{"family_id": f.ID.String(), "scopes": scopeStrings(scopes)}
 	if grace {
 		detail["grace"] = true
@@ -205,7 +175,7 @@ func (s *Server) auditRefresh(ctx context.Context, tx postgres.Querier, client *
 // the idempotent grace case, or reuse. revoked reports that the family was
 // revoked, so the caller clears the token cache once the transaction has
 // committed.
-func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier, client *Client, f *family, t *refreshRow, hash []byte,
+func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier, client *postgres.OAuthClient, f *postgres.OAuthTokenFamily, t *postgres.OAuthRefreshToken, hash []byte,
 	requested []identity.Scope, now time.Time) (out *issued, revoked bool, result, err error) {
 	if s.withinGrace(t, now) {
 		successor, err := readRefresh(ctx, tx, t.SuccessorHash)
@@ -225,7 +195,7 @@ func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier,
 			// The retry is answered as the first request was: a requested
 			// downscope is honoured and an upscope refused, exactly as in
 			// a normal refresh. A refused scope is not reuse.
-			scopes, perr := refreshAccessScopes(requested, successor.Scopes, grantScopes)
+			scopes, perr := refreshAccessScopes(requested, scopesFromStrings(successor.Scopes), grantScopes)
 			if perr != nil {
 				return nil, false, perr, nil
 			}
@@ -237,7 +207,7 @@ func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier,
 			if out.Access, out.ExpiresAt, err = s.issueAccessToken(ctx, tx, f, out.Scopes, successor.Audience, now); err != nil {
 				return nil, false, nil, err
 			}
-			if err := touchGrant(ctx, tx, f.GrantID, now); err != nil {
+			if err := postgres.TouchOAuthGrant(ctx, tx, f.GrantID, now); err != nil {
 				return nil, false, nil, err
 			}
 			if err := s.auditRefresh(ctx, tx, client, f, out.Scopes, true); err != nil {
@@ -246,7 +216,7 @@ func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier,
 			return out, false, nil, nil
 		}
 	}
-	if err := revokeFamily(ctx, tx, f.ID, "reuse", now); err != nil {
+	if err := postgres.RevokeOAuthTokenFamily(ctx, tx, f.ID, "reuse", now); err != nil {
 		return nil, false, nil, err
 	}
 	err = s.audit.Append(ctx, tx, audit.Event{
@@ -262,7 +232,7 @@ func (s *Server) rotatedTokenPresented(ctx context.Context, tx postgres.Querier,
 	return nil, true, errInvalidGrant("the refresh token was already used"), nil
 }
 
-func (s *Server) withinGrace(t *refreshRow, now time.Time) bool {
+func (s *Server) withinGrace(t *postgres.OAuthRefreshToken, now time.Time) bool {
 	return s.cfg.OAuth.RefreshGrace > 0 && t.RotatedAt != nil && t.SuccessorSealed != nil && t.SuccessorKeyID != nil &&
 		now.Sub(*t.RotatedAt) <= s.cfg.OAuth.RefreshGrace
 }

@@ -2,12 +2,10 @@ package oauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
@@ -42,23 +40,17 @@ type ConsentRecord struct {
 func (s *Server) ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView, error) {
 	var out []GrantView
 	err := s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
-		rows, err := tx.Query(ctx, `SELECT g.id, c.client_name, g.client_id, g.scopes, g.created_at, g.last_used_at
-			FROM oauth_grants g JOIN oauth_clients c ON c.client_id = g.client_id
-			WHERE g.revoked_at IS NULL ORDER BY g.created_at, g.id`)
+		grants, err := postgres.ListOAuthGrants(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var g GrantView
-			var scopes []string
-			if err := rows.Scan(&g.ID, &g.ClientName, &g.ClientID, &scopes, &g.CreatedAt, &g.LastUsedAt); err != nil {
-				return err
-			}
-			g.Scopes = scopesFromStrings(scopes)
-			out = append(out, g)
+		for _, g := range grants {
+			out = append(out, GrantView{
+				ID: g.ID, ClientName: g.ClientName, ClientID: g.ClientID, Scopes: scopesFromStrings(g.Scopes),
+				CreatedAt: g.CreatedAt, LastUsedAt: g.LastUsedAt,
+			})
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
@@ -71,22 +63,17 @@ func (s *Server) ListGrants(ctx context.Context, userID uuid.UUID) ([]GrantView,
 func (s *Server) ListConsentRecords(ctx context.Context, userID uuid.UUID) ([]ConsentRecord, error) {
 	var out []ConsentRecord
 	err := s.store.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
-		rows, err := tx.Query(ctx, `SELECT grant_id, client_id, client_name, action, scopes, consent_version, occurred_at
-			FROM oauth_consent_records ORDER BY occurred_at, id`)
+		records, err := postgres.ListOAuthConsentRecords(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c ConsentRecord
-			var scopes []string
-			if err := rows.Scan(&c.GrantID, &c.ClientID, &c.ClientName, &c.Action, &scopes, &c.ConsentVersion, &c.OccurredAt); err != nil {
-				return err
-			}
-			c.Scopes = scopesFromStrings(scopes)
-			out = append(out, c)
+		for _, c := range records {
+			out = append(out, ConsentRecord{
+				GrantID: c.GrantID, ClientID: c.ClientID, ClientName: c.ClientName, Action: c.Action,
+				Scopes: scopesFromStrings(c.Scopes), ConsentVersion: c.ConsentVersion, OccurredAt: c.OccurredAt,
+			})
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list consent records: %w", err)
@@ -108,28 +95,15 @@ func (s *Server) RevokeGrant(ctx context.Context, userID, grantID uuid.UUID) err
 
 // revokeGrant runs in a transaction whose user is userID.
 func (s *Server) revokeGrant(ctx context.Context, tx postgres.Querier, userID, grantID uuid.UUID, via string, now time.Time) error {
-	var clientID string
-	var scopes []string
-	err := tx.QueryRow(ctx, `UPDATE oauth_grants SET revoked_at = $2, updated_at = $2
-		WHERE id = $1 AND revoked_at IS NULL RETURNING client_id, scopes`, grantID, now).Scan(&clientID, &scopes)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
+	clientID, scopes, err := postgres.RevokeOAuthGrant(ctx, tx, grantID, now)
 	if err != nil {
-		return fmt.Errorf("revoke grant: %w", err)
+		return notFound(err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE oauth_token_families SET revoked_at = $2, revoke_reason = 'grant_revoked'
-		WHERE grant_id = $1 AND revoked_at IS NULL`, grantID, now); err != nil {
-		return fmt.Errorf("revoke grant families: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE oauth_tokens SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL`, grantID, now); err != nil {
-		return fmt.Errorf("revoke grant tokens: %w", err)
-	}
-	client, err := scanClient(tx.QueryRow(ctx, `SELECT `+clientColumns+` FROM oauth_clients WHERE client_id = $1`, clientID))
+	client, err := postgres.OAuthClientByID(ctx, tx, clientID)
 	if err != nil {
-		return err
+		return notFound(err)
 	}
-	if err := insertConsentRecord(ctx, tx, userID, &grantID, client, "revoke", scopes, ConsentVersion, now); err != nil {
+	if err := insertConsentRecord(ctx, tx, userID, &grantID, client, "revoke", scopes, now); err != nil {
 		return err
 	}
 	return s.audit.Append(ctx, tx, audit.Event{

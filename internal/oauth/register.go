@@ -99,7 +99,7 @@ func (s *Server) Register(w http.ResponseWriter, r *http.Request) {
 	client.Kind = "dcr"
 	client.CreatedAt = now
 	var secret string
-	if !client.Public() {
+	if !publicClient(client) {
 		var err error
 		secret, client.SecretHash, err = newClientSecret()
 		if err != nil {
@@ -108,7 +108,7 @@ func (s *Server) Register(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	err := s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		if err := insertClient(ctx, tx, client, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
+		if err := postgres.InsertOAuthClient(ctx, tx, client, now.Add(s.cfg.OAuth.ClientUnusedTTL)); err != nil {
 			return err
 		}
 		return s.audit.Append(ctx, tx, audit.Event{
@@ -140,8 +140,8 @@ func (s *Server) Register(w http.ResponseWriter, r *http.Request) {
 
 // validateRegistration checks every field (B.10 item 16) and returns the
 // client to store, or the RFC 7591 error to send.
-func validateRegistration(req *registrationRequest) (*Client, *protocolError) {
-	c := &Client{}
+func validateRegistration(req *registrationRequest) (*postgres.OAuthClient, *protocolError) {
+	c := &postgres.OAuthClient{}
 	if len(req.RedirectURIs) == 0 {
 		return nil, &protocolError{"invalid_redirect_uri", "redirect_uris is required", http.StatusBadRequest}
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/taskbridge/taskbridge/internal/httpx"
-	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/page"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) { httpx.WriteJSON(w, status, v) }
@@ -18,9 +18,5 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, what string
 // localErrorPage is shown instead of redirecting when the client or its
 // redirect URI cannot be trusted (RFC 9700 §4.11.2, B.10 item 1).
 func (s *Server) localErrorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
-	httpx.HTMLPage(w)
-	w.WriteHeader(status)
-	_ = s.pages.ExecuteTemplate(w, "error.html", map[string]string{
-		"Message": message, "RequestID": logging.RequestID(r.Context()),
-	})
+	s.pages.Error(w, r, status, page.Frame{Title: "Cannot connect this app", Nav: page.NavBrand}, message, "")
 }

@@ -2,11 +2,7 @@ package oauth
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/logging"
@@ -42,22 +38,20 @@ func (s *Server) Revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now().UTC()
 	err = s.store.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		var kind, owner string
-		var userID, grantID uuid.UUID
-		err := tx.QueryRow(ctx, `SELECT kind, client_id, user_id, grant_id FROM oauth_tokens WHERE token_hash = $1`,
-			hashSecret(token)).Scan(&kind, &owner, &userID, &grantID)
-		if errors.Is(err, pgx.ErrNoRows) {
+		owner, err := postgres.OAuthTokenOwnerByHash(ctx, tx, hashSecret(token))
+		if errors.Is(err, postgres.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("find token: %w", err)
+			return err
 		}
-		if owner != client.ID {
+		if owner.ClientID != client.ID {
 			return nil
 		}
+		kind, userID, grantID := owner.Kind, owner.UserID, owner.GrantID
 		if kind == "access" {
-			if _, err := tx.Exec(ctx, `UPDATE oauth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL`, hashSecret(token), now); err != nil {
-				return fmt.Errorf("revoke access token: %w", err)
+			if err := postgres.RevokeOAuthToken(ctx, tx, hashSecret(token), now); err != nil {
+				return err
 			}
 			return s.audit.Append(ctx, tx, audit.Event{
 				Type: "oauth.token.revoke", Outcome: audit.OutcomeSuccess, ActorID: userID, ClientID: client.ID,

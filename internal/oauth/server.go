@@ -12,7 +12,6 @@ package oauth
 
 import (
 	"crypto/x509"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -23,6 +22,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/limit"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -48,7 +48,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	cimd     *cimdFetcher
-	pages    *template.Template
+	pages    *page.Pages
 	failures *failureCounters
 	tokens   *tokenCache
 	lookups  *limit.Slots // one database lookup per access token at a time
@@ -95,7 +95,7 @@ func New(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, authn Authe
 		metrics:   noMetrics{},
 		log:       log,
 		now:       time.Now,
-		pages:     parsePages(),
+		pages:     parsePages(log),
 		failures:  newFailureCounters(),
 		cimdAllow: PublicAddress,
 		tokens:    newTokenCache(TokenCacheTTL, tokenCacheSize),

@@ -17,6 +17,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/logging"
 	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -27,7 +28,7 @@ const ConfirmationPhrase = "delete my account"
 // account.RequireLogin, so false means the session just ended).
 func (s *Service) signedIn(w http.ResponseWriter, r *http.Request) (account.User, bool) {
 	if s.accounts == nil {
-		http.NotFound(w, r)
+		httpx.WriteError(w, r, http.StatusNotFound, "not_found", "no such resource")
 		return account.User{}, false
 	}
 	u, ok := s.accounts.CurrentUser(r)
@@ -44,7 +45,7 @@ func (s *Service) DataPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := pageData{Title: "Your data", SignedIn: true, CSRF: s.accounts.CSRFToken(r), Phrase: ConfirmationPhrase}
+	d := pageData{Frame: page.Frame{Title: "Your data", SignedIn: true, SessionCSRF: s.accounts.CSRFToken(r)}, Phrase: ConfirmationPhrase}
 	ctx := r.Context()
 	if err := s.fillConsents(ctx, u, &d); err != nil {
 		s.log.ErrorContext(ctx, "list consent records", "err", err)
@@ -65,7 +66,7 @@ func (s *Service) DataPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "data", d)
+	s.pages.Render(w, r, http.StatusOK, "data", &d)
 }
 
 func (s *Service) fillConsents(ctx context.Context, u account.User, d *pageData) error {
@@ -237,8 +238,8 @@ func (s *Service) AccountDelete(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, "erase account", err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "message", pageData{Title: "Your account is deleted",
-		Notice: "Your account and all its data were deleted. Connected apps have lost access. Thank you for using taskbridge."})
+	s.pages.Notice(w, r, http.StatusOK, page.Frame{Title: "Your account is deleted"},
+		"Your account and all its data were deleted. Connected apps have lost access. Thank you for using taskbridge.")
 }
 
 // refuseErase audits a refused erasure attempt (L4).

@@ -13,6 +13,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -74,7 +75,7 @@ type Service struct {
 	now       func() time.Time
 	audit     AuditLog
 	exports   *exportGate
-	pages     map[string]*template.Template
+	pages     *page.Pages
 	policy    template.HTML
 }
 
@@ -98,7 +99,7 @@ func New(o Options) (*Service, error) {
 		s.now = time.Now
 	}
 	var err error
-	if s.pages, err = parsePages(); err != nil {
+	if s.pages, err = parsePages(s.log); err != nil {
 		return nil, err
 	}
 	if s.policy, err = RenderMarkdown(o.PolicyMarkdown); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/oauth"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/privacy"
 	"github.com/taskbridge/taskbridge/internal/tracing"
 	"github.com/taskbridge/taskbridge/internal/web"
@@ -63,7 +64,7 @@ func addRoutes(r chi.Router, d Deps) {
 	mountMCP(r, d)
 
 	if a := d.Accounts; a != nil {
-		r.Get(account.StylesheetPath, a.Stylesheet)
+		r.Get(page.StylesheetPath, page.Stylesheet)
 		r.Group(func(r chi.Router) {
 			// Every state-changing account route: Fetch-metadata/Origin check
 			// here, plus the form token each handler verifies (A7); the

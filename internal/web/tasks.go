@@ -1,12 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
-	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,8 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/account"
-	"github.com/taskbridge/taskbridge/internal/httpx"
 	"github.com/taskbridge/taskbridge/internal/logging"
+	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/task"
 )
@@ -48,25 +45,24 @@ type TaskPage struct {
 	sessions Sessions
 	inUserTx UserTx
 	tasks    TaskReader
+	pages    *page.Pages
 	log      *slog.Logger
-	tmpl     *template.Template
 }
 
 // NewTaskPage builds the page handler.
 func NewTaskPage(sessions Sessions, inUserTx UserTx, tasks TaskReader, log *slog.Logger) (*TaskPage, error) {
-	tmpl, err := template.ParseFS(templateFS, "templates/task.html")
+	pages, err := page.Parse(templateFS, log, "task")
 	if err != nil {
-		return nil, fmt.Errorf("parse task page: %w", err)
+		return nil, err
 	}
-	return &TaskPage{sessions: sessions, inUserTx: inUserTx, tasks: tasks, log: log, tmpl: tmpl}, nil
+	return &TaskPage{sessions: sessions, inUserTx: inUserTx, tasks: tasks, pages: pages, log: log}, nil
 }
 
 // taskView is what the template sees.
 type taskView struct {
-	Title         string
-	StylesheetURL string
-	Found         bool
-	RequestID     string
+	page.Frame
+	Found     bool
+	RequestID string
 
 	Status, Priority, Due string
 	NoteLines             []string // the notes, one entry per line (the page CSP allows no inline style)
@@ -84,10 +80,10 @@ func (p *TaskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, account.LoginURL(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
-	view := taskView{Title: "Task not found", StylesheetURL: account.StylesheetPath, RequestID: logging.RequestID(r.Context())}
+	view := taskView{Frame: page.Frame{Title: "Task not found", Nav: page.NavAccountLink}, RequestID: logging.RequestID(r.Context())}
 	id, err := uuid.Parse(chi.URLParam(r, "id"))
 	if err != nil {
-		p.render(w, r, http.StatusNotFound, view)
+		p.pages.Render(w, r, http.StatusNotFound, "task", &view)
 		return
 	}
 	var t task.Task
@@ -98,12 +94,12 @@ func (p *TaskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, task.ErrNotFound):
-		p.render(w, r, http.StatusNotFound, view)
+		p.pages.Render(w, r, http.StatusNotFound, "task", &view)
 		return
 	case err != nil:
 		p.log.ErrorContext(r.Context(), "read task for page", "err", err)
 		view.Title = "Something went wrong"
-		p.render(w, r, http.StatusInternalServerError, view)
+		p.pages.Render(w, r, http.StatusInternalServerError, "task", &view)
 		return
 	}
 	view.Title, view.Found = t.Title, true
@@ -116,22 +112,7 @@ func (p *TaskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		view.Due = t.DueDate.String()
 	}
 	view.Created, view.Updated = formatTime(t.CreatedAt), formatTime(t.UpdatedAt)
-	p.render(w, r, http.StatusOK, view)
-}
-
-// render writes the page with the page CSP (no script) and no caching; it
-// renders into a buffer first so a template error is a clean 500.
-func (p *TaskPage) render(w http.ResponseWriter, r *http.Request, status int, v taskView) {
-	var buf bytes.Buffer
-	if err := p.tmpl.ExecuteTemplate(&buf, "task.html", v); err != nil {
-		p.log.ErrorContext(r.Context(), "render task page", "err", err)
-		buf.Reset()
-		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
-		status = http.StatusInternalServerError
-	}
-	httpx.HTMLPage(w)
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	p.pages.Render(w, r, http.StatusOK, "task", &view)
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
