@@ -26,7 +26,12 @@ type step struct {
 	body           string
 }
 
-func (s step) String() string { return fmt.Sprintf("README.md:%d (%s)", s.line, s.file) }
+func (s step) String() string {
+	if s.run {
+		return fmt.Sprintf("README.md:%d (run)", s.line)
+	}
+	return fmt.Sprintf("README.md:%d (%s)", s.line, s.file)
+}
 
 // forkSteps reads the steps of README.md's "## Fork it" section.
 func forkSteps(t *testing.T, root string) []step {
