@@ -93,7 +93,7 @@ func (s *Service) Logout(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	err = s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
-		if err := deleteSession(ctx, tx, sess.idHash); err != nil {
+		if err := postgres.DeleteAccountSession(ctx, tx, sess.idHash); err != nil {
 			return err
 		}
 		return s.audit.Append(ctx, tx, authEvent(r, eventLogout, audit.OutcomeSuccess, sess.user.ID, nil))

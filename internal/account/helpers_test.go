@@ -19,11 +19,15 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/privacy"
 	"github.com/taskbridge/taskbridge/internal/server"
+	"github.com/taskbridge/taskbridge/internal/web"
 )
 
 // testPassword passes every sign-up rule.
@@ -111,7 +115,8 @@ func startEnvOn(t *testing.T, appURL string, https bool, opts ...envOption) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := account.Options{DB: db, Keys: keys, HTTPS: https, Now: e.clock.Now, Metrics: e.metrics, Audit: postgres.NewAuditLog(auditKeys),
+	auditLog := postgres.NewAuditLog(auditKeys)
+	o := account.Options{DB: db, Keys: keys, HTTPS: https, Now: e.clock.Now, Metrics: e.metrics, Audit: auditLog,
 		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	account.FastHashing(&o) // account.PinnedHashing in opts undoes it
 	for _, opt := range opts {
@@ -126,7 +131,7 @@ func startEnvOn(t *testing.T, appURL string, https bool, opts ...envOption) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.NewServer(server.Deps{Config: cfg, Log: slog.New(slog.DiscardHandler), Ping: db.Ping, Accounts: e.svc})
+	h := newServer(t, cfg, db, keys, auditLog, e.svc)
 	if https {
 		e.srv = httptest.NewTLSServer(h)
 	} else {
@@ -135,6 +140,35 @@ func startEnvOn(t *testing.T, appURL string, https bool, opts ...envOption) *env
 	t.Cleanup(e.srv.Close)
 	return e
 }
+
+// newServer is the whole server around accounts; the other components are
+// built with their defaults (logins for OAuth go through accounts) and /mcp
+// is a placeholder these tests never reach.
+func newServer(t *testing.T, cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog *postgres.AuditLog, accounts *account.Service) http.Handler {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	authServer := oauth.New(cfg, db, keys, oauthLogin{accounts}, auditLog, log)
+	privacySvc, err := privacy.New(privacy.Options{DB: db, Keys: keys, Accounts: accounts, Consents: authServer, Tokens: authServer,
+		Audit: auditLog, Log: log, PublicURL: cfg.PublicURL.String(), PolicyMarkdown: taskbridge.PrivacyPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskPage, err := web.NewTaskPage(accounts, db.InUserTx, postgres.NewTasks(keys), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server.NewServer(cfg, log, db.Ping, accounts, authServer, privacySvc, taskPage, http.NotFoundHandler())
+}
+
+// oauthLogin is the account service as OAuth's login seam.
+type oauthLogin struct{ svc *account.Service }
+
+func (a oauthLogin) CurrentUser(r *http.Request) (uuid.UUID, bool) {
+	u, ok := a.svc.ConsentedUser(r)
+	return u.ID, ok
+}
+
+func (oauthLogin) LoginURL(next string) string { return account.LoginURL(next) }
 
 // browser is an HTTP client with its own cookie jar that does not follow
 // redirects, so tests see each 303.

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/page"
@@ -95,8 +94,8 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		if lock, locked, err = reserveAttempt(ctx, tx, now, acct, s.acctPol); err != nil || locked {
 			return err
 		}
-		err = tx.QueryRow(ctx, `SELECT user_id, password_hash FROM account_login_lookup($1)`, email).Scan(&userID, &hash)
-		if errors.Is(err, pgx.ErrNoRows) {
+		userID, hash, err = postgres.LookupLogin(ctx, tx, email)
+		if errors.Is(err, postgres.ErrNotFound) {
 			return nil
 		}
 		return err
@@ -139,23 +138,22 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 		accepted bool
 	)
 	err = s.db.InUserTx(ctx, userID, func(tx postgres.Querier) error {
-		if err := clearFailures(ctx, tx, acct); err != nil {
+		if err := postgres.ClearLoginThrottle(ctx, tx, acct.row()); err != nil {
 			return err
 		}
 		var err error
-		if accepted, err = hasPolicyConsent(ctx, tx, userID, s.policyVer); err != nil {
+		if accepted, err = postgres.HasPolicyConsent(ctx, tx, userID, s.policyVer); err != nil {
 			return err
 		}
 		if newHash != "" {
-			if _, err := tx.Exec(ctx, `UPDATE credentials SET password_hash = $2, updated_at = $3 WHERE user_id = $1`,
-				userID, newHash, s.now()); err != nil {
+			if err := postgres.UpdateCredential(ctx, tx, userID, newHash, s.now()); err != nil {
 				return err
 			}
 		}
 		if hadPrevious && previous.user.ID == userID {
 			// Logging in again replaces the old session rather than
 			// leaving it alive next to the new one.
-			if err := deleteSession(ctx, tx, previous.idHash); err != nil {
+			if err := postgres.DeleteAccountSession(ctx, tx, previous.idHash); err != nil {
 				return err
 			}
 		}
@@ -172,7 +170,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) {
 	if hadPrevious && previous.user.ID != userID {
 		// Another account was signed in on this browser: end that session
 		// too, under its own identity.
-		_ = s.db.InUserTx(ctx, previous.user.ID, func(tx postgres.Querier) error { return deleteSession(ctx, tx, previous.idHash) })
+		_ = s.db.InUserTx(ctx, previous.user.ID, func(tx postgres.Querier) error { return postgres.DeleteAccountSession(ctx, tx, previous.idHash) })
 	}
 	s.setSessionCookie(w, cookie)
 	if !accepted {

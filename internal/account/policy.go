@@ -1,12 +1,8 @@
 package account
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-
-	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/page"
@@ -109,7 +105,7 @@ func (s *Service) PolicyConsent(w http.ResponseWriter, r *http.Request) {
 	if !sess.policyAccepted {
 		ctx := r.Context()
 		err := s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
-			if err := recordConsent(ctx, tx, sess.user.ID, s.policyVer, s.now()); err != nil {
+			if err := postgres.RecordPolicyConsent(ctx, tx, sess.user.ID, s.policyVer, s.now()); err != nil {
 				return err
 			}
 			return s.audit.Append(ctx, tx, authEvent(r, eventPolicyConsent, audit.OutcomeSuccess, sess.user.ID,
@@ -121,16 +117,4 @@ func (s *Service) PolicyConsent(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, nextOrAccount(next), http.StatusSeeOther)
-}
-
-// hasPolicyConsent reports whether userID accepted policy version in tx
-// (whose identity is userID).
-func hasPolicyConsent(ctx context.Context, tx postgres.Querier, userID uuid.UUID, version string) (bool, error) {
-	var ok bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM consents WHERE user_id = $1 AND document = 'privacy_policy' AND version = $2)`,
-		userID, version).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("read privacy consent: %w", err)
-	}
-	return ok, nil
 }

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
@@ -38,26 +36,23 @@ func (s *Service) Reauthenticate(r *http.Request, password string) (Reauth, erro
 		lockedUntil *time.Time
 	)
 	err = s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
-		var failures int
-		err := tx.QueryRow(ctx, `UPDATE sessions SET reauth_failures =
-				CASE WHEN reauth_locked_until > $2 THEN reauth_failures ELSE reauth_failures + 1 END
-			WHERE id = $1 RETURNING reauth_failures, reauth_locked_until`, sess.idHash, now).Scan(&failures, &lockedUntil)
+		failures, until, err := postgres.CountReauthAttempt(ctx, tx, sess.idHash, now)
 		if err != nil {
-			return fmt.Errorf("count re-authentication: %w", err)
+			return err
 		}
-		if lockedUntil != nil && lockedUntil.After(now) {
+		if until != nil && until.After(now) {
+			lockedUntil = until
 			return nil
 		}
-		lockedUntil = nil
 		if failures >= s.acctPol.Threshold {
-			if _, err := tx.Exec(ctx, `UPDATE sessions SET reauth_locked_until = $2 WHERE id = $1`,
-				sess.idHash, now.Add(s.acctPol.lockoutAfter(failures))); err != nil {
-				return fmt.Errorf("lock re-authentication: %w", err)
+			if err := postgres.LockReauth(ctx, tx, sess.idHash, now.Add(s.acctPol.lockoutAfter(failures))); err != nil {
+				return err
 			}
 		}
-		return tx.QueryRow(ctx, `SELECT password_hash FROM credentials WHERE user_id = $1`, sess.user.ID).Scan(&hash)
+		hash, err = postgres.CredentialHash(ctx, tx, sess.user.ID)
+		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, postgres.ErrNotFound) {
 		return Reauth{}, nil // the session or the password ended meanwhile
 	}
 	if err != nil {
@@ -71,8 +66,7 @@ func (s *Service) Reauthenticate(r *http.Request, password string) (Reauth, erro
 		return Reauth{}, err // the failure stays counted
 	}
 	err = s.db.InUserTx(ctx, sess.user.ID, func(tx postgres.Querier) error {
-		_, err := tx.Exec(ctx, `UPDATE sessions SET reauth_failures = 0, reauth_locked_until = NULL WHERE id = $1`, sess.idHash)
-		return err
+		return postgres.ClearReauthFailures(ctx, tx, sess.idHash)
 	})
 	if err != nil {
 		return Reauth{}, fmt.Errorf("clear re-authentication failures: %w", err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
@@ -108,12 +107,12 @@ func (s *Service) createSession(ctx context.Context, tx postgres.Querier, userID
 		return "", fmt.Errorf("generate csrf secret: %w", err)
 	}
 	now := s.now()
-	_, err = tx.Exec(ctx, `
-		INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, csrf_secret)
-		VALUES ($1, $2, $3, $3, $4, $5, $6)`,
-		hash, userID, now, now.Add(s.ttl), summarizeUserAgent(userAgent), secret)
+	err = postgres.InsertAccountSession(ctx, tx, postgres.AccountSession{
+		IDHash: hash, UserID: userID, CSRFSecret: secret,
+		CreatedAt: now, ExpiresAt: now.Add(s.ttl), UserAgent: summarizeUserAgent(userAgent),
+	})
 	if err != nil {
-		return "", fmt.Errorf("create session: %w", err)
+		return "", err
 	}
 	return raw, nil
 }
@@ -137,24 +136,18 @@ func (s *Service) resume(r *http.Request) (*session, bool, error) {
 	ctx := r.Context()
 	var sess *session
 	err = s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		var (
-			userID uuid.UUID
-			secret []byte
-			exp    time.Time
-		)
-		err := tx.QueryRow(ctx, `SELECT user_id, csrf_secret, expires_at FROM account_session_resume($1, $2, $3)`,
-			hash, s.now(), s.idle).Scan(&userID, &secret, &exp)
-		if errors.Is(err, pgx.ErrNoRows) {
+		stored, err := postgres.ResumeAccountSession(ctx, tx, hash, s.now(), s.idle)
+		if errors.Is(err, postgres.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("resume session: %w", err)
+			return err
 		}
-		u, accepted, err := loadSessionUser(ctx, tx, userID, s.policyVer)
+		u, accepted, err := postgres.SessionUser(ctx, tx, stored.UserID, s.policyVer)
 		if err != nil {
 			return err
 		}
-		sess = &session{user: u, idHash: hash, csrfSecret: secret, expiresAt: exp, policyAccepted: accepted}
+		sess = &session{user: User(u), idHash: hash, csrfSecret: stored.CSRFSecret, expiresAt: stored.ExpiresAt, policyAccepted: accepted}
 		return nil
 	})
 	if err != nil {
@@ -199,27 +192,12 @@ func (s *Service) RequireLogin(next http.Handler) http.Handler {
 	})
 }
 
-// deleteSession removes one session row under its owner's identity.
-func deleteSession(ctx context.Context, tx postgres.Querier, idHash []byte) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, idHash); err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
-	return nil
-}
-
 // PurgeLoginThrottle forgets failed-login counters that no longer lock
 // anything and are older than the longest Forget period.
 func (s *Service) PurgeLoginThrottle(ctx context.Context) (int64, error) {
 	now := s.now()
 	horizon := now.Add(-max(s.acctPol.Forget, s.ipPol.Forget))
-	var n int64
-	err := s.db.InSystemTx(ctx, func(tx postgres.Querier) error {
-		tag, err := tx.Exec(ctx, `
-			DELETE FROM login_throttle
-			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)`, horizon, now)
-		n = tag.RowsAffected()
-		return err
-	})
+	n, err := s.db.PurgeLoginThrottle(ctx, horizon, now)
 	if err != nil {
 		return 0, fmt.Errorf("purge login throttle: %w", err)
 	}

@@ -86,7 +86,7 @@ func (s *Service) Signup(w http.ResponseWriter, r *http.Request) {
 		if _, err := insertUser(ctx, tx, id, email, hash, now); err != nil {
 			return err
 		}
-		if err := recordConsent(ctx, tx, id, s.policyVer, now); err != nil {
+		if err := postgres.RecordPolicyConsent(ctx, tx, id, s.policyVer, now); err != nil {
 			return err
 		}
 		var err error

@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
@@ -94,25 +91,9 @@ func (s *Service) ipSubject(ip string) throttleSubject {
 // hashes is every name s's row may have, the current one first.
 func (s throttleSubject) hashes() [][]byte { return append([][]byte{s.hash}, s.older...) }
 
-// adopt renames s's row written under an older key to s.hash, unless a row
-// under s.hash exists already, so the count goes on across a key rotation.
-// Two concurrent adopters serialise on the old row's lock; the second then
-// finds it renamed and leaves it.
-func adopt(ctx context.Context, tx postgres.Querier, s throttleSubject) error {
-	if len(s.older) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `
-		UPDATE login_throttle SET subject = $2
-		WHERE scope = $1 AND subject = (
-			SELECT subject FROM login_throttle WHERE scope = $1 AND subject = ANY($3)
-			ORDER BY last_failure_at DESC LIMIT 1)
-		AND NOT EXISTS (SELECT 1 FROM login_throttle WHERE scope = $1 AND subject = $2)`,
-		string(s.scope), s.hash, s.older)
-	if err != nil {
-		return fmt.Errorf("carry the login throttle over a key rotation: %w", err)
-	}
-	return nil
+// row names s's counter under the current key.
+func (s throttleSubject) row() postgres.LoginThrottleRow {
+	return postgres.LoginThrottleRow{Scope: string(s.scope), Subject: s.hash}
 }
 
 // lockout is an active lock: which scope and until when.
@@ -125,16 +106,12 @@ type lockout struct {
 func checkLockout(ctx context.Context, tx postgres.Querier, now time.Time, subjects ...throttleSubject) (lockout, bool, error) {
 	var best lockout
 	for _, s := range subjects {
-		var until time.Time
-		err := tx.QueryRow(ctx, `
-			SELECT max(locked_until) FROM login_throttle
-			WHERE scope = $1 AND subject = ANY($2) AND locked_until > $3 HAVING max(locked_until) IS NOT NULL`,
-			string(s.scope), s.hashes(), now).Scan(&until)
-		if errors.Is(err, pgx.ErrNoRows) {
+		until, err := postgres.LoginLockedUntil(ctx, tx, string(s.scope), s.hashes(), now)
+		if errors.Is(err, postgres.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return lockout{}, false, fmt.Errorf("read login throttle: %w", err)
+			return lockout{}, false, err
 		}
 		if until.After(best.until) {
 			best = lockout{scope: s.scope, until: until}
@@ -147,33 +124,21 @@ func checkLockout(ctx context.Context, tx postgres.Querier, now time.Time, subje
 // row until tx ends, so concurrent failures on two replicas both count and
 // the lockout is computed from the true count.
 func recordFailure(ctx context.Context, tx postgres.Querier, now time.Time, s throttleSubject, p ThrottlePolicy) error {
-	if err := adopt(ctx, tx, s); err != nil {
+	if err := postgres.AdoptLoginThrottle(ctx, tx, s.row(), s.older); err != nil {
 		return err
 	}
-	var failures int
-	err := tx.QueryRow(ctx, `
-		INSERT INTO login_throttle AS t (scope, subject, failures, last_failure_at)
-		VALUES ($1, $2, 1, $3)
-		ON CONFLICT (scope, subject) DO UPDATE SET
-			failures = CASE WHEN t.last_failure_at <= $4 THEN 1 ELSE t.failures + 1 END,
-			last_failure_at = $3
-		RETURNING failures`,
-		string(s.scope), s.hash, now, now.Add(-p.Forget)).Scan(&failures)
+	failures, err := postgres.CountLoginFailure(ctx, tx, s.row(), now, now.Add(-p.Forget))
 	if err != nil {
-		return fmt.Errorf("record failed login: %w", err)
+		return err
 	}
 	if failures < p.Threshold {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE login_throttle SET locked_until = $3 WHERE scope = $1 AND subject = $2`,
-		string(s.scope), s.hash, now.Add(p.lockoutAfter(failures))); err != nil {
-		return fmt.Errorf("lock out after failed logins: %w", err)
-	}
-	return nil
+	return postgres.LockLogin(ctx, tx, s.row(), now.Add(p.lockoutAfter(failures)))
 }
 
 // reserveAttempt counts a login attempt against s before its password is
-// checked: as a failure, until a success clears it (clearFailures). The
+// checked: as a failure, until a successful login clears it. The
 // upsert locks the row, so concurrent attempts, on any replica, are counted
 // one after another: the attempt that reaches the threshold starts the
 // lockout, and every later one finds it and is refused without a password
@@ -181,24 +146,12 @@ func recordFailure(ctx context.Context, tx postgres.Querier, now time.Time, s th
 // guesses all pass a check that none of them had counted yet. An attempt
 // during a lockout is refused and not counted.
 func reserveAttempt(ctx context.Context, tx postgres.Querier, now time.Time, s throttleSubject, p ThrottlePolicy) (lockout, bool, error) {
-	if err := adopt(ctx, tx, s); err != nil {
+	if err := postgres.AdoptLoginThrottle(ctx, tx, s.row(), s.older); err != nil {
 		return lockout{}, false, err
 	}
-	var (
-		failures int
-		until    *time.Time
-	)
-	err := tx.QueryRow(ctx, `
-		INSERT INTO login_throttle AS t (scope, subject, failures, last_failure_at)
-		VALUES ($1, $2, 1, $3)
-		ON CONFLICT (scope, subject) DO UPDATE SET
-			failures = CASE WHEN t.locked_until > $3 THEN t.failures
-				WHEN t.last_failure_at <= $4 THEN 1 ELSE t.failures + 1 END,
-			last_failure_at = CASE WHEN t.locked_until > $3 THEN t.last_failure_at ELSE $3 END
-		RETURNING failures, locked_until`,
-		string(s.scope), s.hash, now, now.Add(-p.Forget)).Scan(&failures, &until)
+	failures, until, err := postgres.ReserveLoginAttempt(ctx, tx, s.row(), now, now.Add(-p.Forget))
 	if err != nil {
-		return lockout{}, false, fmt.Errorf("count login attempt: %w", err)
+		return lockout{}, false, err
 	}
 	if until != nil && until.After(now) {
 		return lockout{scope: s.scope, until: *until}, true, nil
@@ -206,11 +159,7 @@ func reserveAttempt(ctx context.Context, tx postgres.Querier, now time.Time, s t
 	if failures < p.Threshold {
 		return lockout{}, false, nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE login_throttle SET locked_until = $3 WHERE scope = $1 AND subject = $2`,
-		string(s.scope), s.hash, now.Add(p.lockoutAfter(failures))); err != nil {
-		return lockout{}, false, fmt.Errorf("lock out after failed logins: %w", err)
-	}
-	return lockout{}, false, nil
+	return lockout{}, false, postgres.LockLogin(ctx, tx, s.row(), now.Add(p.lockoutAfter(failures)))
 }
 
 // lockoutAfter is the lockout that the n-th failure (n >= Threshold)
@@ -221,12 +170,4 @@ func (p ThrottlePolicy) lockoutAfter(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.MaxLockout)
-}
-
-// clearFailures forgets s's failures after a successful login.
-func clearFailures(ctx context.Context, tx postgres.Querier, s throttleSubject) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM login_throttle WHERE scope = $1 AND subject = $2`, string(s.scope), s.hash); err != nil {
-		return fmt.Errorf("clear login throttle: %w", err)
-	}
-	return nil
 }

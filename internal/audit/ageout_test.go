@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/taskbridge/taskbridge/internal/audit"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
 // oldEvents inserts n events that occurred at `at` (as the admin: Append
@@ -41,7 +42,7 @@ func TestAgeOutKeepsTheChainVerifiable(t *testing.T) {
 	f.appendEvents(t, 2)
 	f.sealAll(t)
 
-	n, err := audit.AgeOut(ctx, f.db.Pool, now.Add(-365*24*time.Hour), 1000)
+	n, err := postgres.AgeOutAudit(ctx, f.db.Pool, now.Add(-365*24*time.Hour), 1000)
 	if err != nil || n != 3 {
 		t.Fatalf("age out past a year: %d %v", n, err)
 	}
@@ -50,10 +51,10 @@ func TestAgeOutKeepsTheChainVerifiable(t *testing.T) {
 		t.Fatalf("after ageing out: %+v", rep)
 	}
 	// Nothing younger than the cutoff goes, however often it runs.
-	if n, err := audit.AgeOut(ctx, f.db.Pool, now.Add(-365*24*time.Hour), 1000); err != nil || n != 0 {
+	if n, err := postgres.AgeOutAudit(ctx, f.db.Pool, now.Add(-365*24*time.Hour), 1000); err != nil || n != 0 {
 		t.Fatalf("second pass: %d %v", n, err)
 	}
-	if n, err := audit.AgeOut(ctx, f.db.Pool, now.Add(-200*24*time.Hour), 1000); err != nil || n != 3 {
+	if n, err := postgres.AgeOutAudit(ctx, f.db.Pool, now.Add(-200*24*time.Hour), 1000); err != nil || n != 3 {
 		t.Fatalf("age out past 200 days: %d %v", n, err)
 	}
 	if rep := f.verify(t, f.keys, nil); !rep.OK() || rep.FirstSeq != 7 {
@@ -61,7 +62,7 @@ func TestAgeOutKeepsTheChainVerifiable(t *testing.T) {
 	}
 
 	// The server cannot use it to erase recent history.
-	_, err = audit.AgeOut(ctx, f.db.Pool, now, 1000)
+	_, err = postgres.AgeOutAudit(ctx, f.db.Pool, now, 1000)
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
 		t.Fatalf("ageing out up to now: want refusal, got %v", err)

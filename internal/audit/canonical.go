@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// record is an audit_events row as the chain covers it.
-type record struct {
+// Record is an audit_events row as the chain covers it.
+type Record struct {
 	ID         int64
 	OccurredAt time.Time
 	Type       string
@@ -19,16 +19,9 @@ type record struct {
 	Detail     string // jsonb's own text form, which PostgreSQL normalises (key order, spacing)
 }
 
-// recordColumns selects a record in scan order.
-const recordColumns = `e.id, e.occurred_at, e.event_type, e.outcome, e.actor, e.client_id, e.request_id, e.detail::text`
-
-func (r *record) scanTargets() []any {
-	return []any{&r.ID, &r.OccurredAt, &r.Type, &r.Outcome, &r.Actor, &r.ClientID, &r.RequestID, &r.Detail}
-}
-
 // canonical encodes every column unambiguously: each field is length
 // prefixed and NULL differs from "", so no two different rows encode alike.
-func (r *record) canonical() []byte {
+func (r *Record) canonical() []byte {
 	b := make([]byte, 0, 128+len(r.Detail))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.ID))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.OccurredAt.UnixMicro()))
@@ -51,7 +44,7 @@ func appendField(b []byte, s *string) []byte {
 
 // link is h_seq = HMAC(key, "seal" || seq || h_{seq-1} || canonical(row)).
 // The sequence number is inside the MAC, so seals cannot be renumbered.
-func link(key []byte, seq int64, prev []byte, r *record) []byte {
+func link(key []byte, seq int64, prev []byte, r *Record) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("taskbridge/audit/seal/v1"))
 	m.Write(binary.BigEndian.AppendUint64(nil, uint64(seq)))

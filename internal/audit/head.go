@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // ErrUntrustedHead means the chain head does not verify under the audit
@@ -26,7 +24,7 @@ const MaxBackdating = 5 * time.Minute
 
 // outOfTimeOrder reports r, sealed at seq, when it is dated more than
 // MaxBackdating before prevAt, the time of the event sealed ahead of it.
-func outOfTimeOrder(seq int64, prevAt time.Time, r *record) (Problem, bool) {
+func outOfTimeOrder(seq int64, prevAt time.Time, r *Record) (Problem, bool) {
 	if prevAt.IsZero() || !r.OccurredAt.Before(prevAt.Add(-MaxBackdating)) {
 		return Problem{}, false
 	}
@@ -42,7 +40,7 @@ func outOfTimeOrder(seq int64, prevAt time.Time, r *record) (Problem, bool) {
 // ErrUntrustedHead); err is for database failures. With ephemeral keys
 // (development without TASKBRIDGE_AUDIT_KEY) a head sealed before this
 // process started cannot verify, and is extended as it is.
-func checkHead(ctx context.Context, tx pgx.Tx, keys *Keys, head *chainHead) (refusal, err error) {
+func checkHead(ctx context.Context, tx SealTx, keys *Keys, head *chainHead) (refusal, err error) {
 	if head.seq == 0 || keys.Ephemeral() {
 		return nil, nil
 	}
@@ -60,18 +58,22 @@ func checkHead(ctx context.Context, tx pgx.Tx, keys *Keys, head *chainHead) (ref
 	if !ok {
 		return untrusted("sealed with key %q, which is not configured", head.keyID), nil
 	}
-	var r record
-	err = tx.QueryRow(ctx, `SELECT `+recordColumns+` FROM audit_events e WHERE e.id = $1`, head.eventID).Scan(r.scanTargets()...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return untrusted("its event %d is missing", head.eventID), nil
-	}
+	r, found, err := tx.Event(ctx, head.eventID)
 	if err != nil {
-		return nil, fmt.Errorf("read the head's event: %w", err)
+		return nil, err
+	}
+	if !found {
+		return untrusted("its event %d is missing", head.eventID), nil
 	}
 	prev := genesis()
 	if head.seq > 1 {
-		err := tx.QueryRow(ctx, `SELECT hash FROM audit_seals WHERE seq = $1`, head.seq-1).Scan(&prev)
-		if errors.Is(err, pgx.ErrNoRows) {
+		stored, found, err := tx.SealHash(ctx, head.seq-1)
+		switch {
+		case err != nil:
+			return nil, err
+		case found:
+			prev = stored
+		default:
 			// Aged out: the checkpoint kept at seq-1 holds the hash.
 			if prev, err = vouchedHash(ctx, tx, keys, head.seq-1); err != nil {
 				return nil, err
@@ -79,8 +81,6 @@ func checkHead(ctx context.Context, tx pgx.Tx, keys *Keys, head *chainHead) (ref
 			if prev == nil {
 				return untrusted("the seal before it is missing"), nil
 			}
-		} else if err != nil {
-			return nil, fmt.Errorf("read the seal before the head: %w", err)
 		}
 	}
 	if !hmac.Equal(link(key, head.seq, prev, &r), head.hash) {
@@ -92,22 +92,17 @@ func checkHead(ctx context.Context, tx pgx.Tx, keys *Keys, head *chainHead) (ref
 
 // vouchedHash is the head hash that a valid checkpoint at seq vouches for,
 // or nil when none does.
-func vouchedHash(ctx context.Context, tx pgx.Tx, keys *Keys, seq int64) ([]byte, error) {
-	rows, err := tx.Query(ctx, `SELECT head_hash, created_at, key_id, mac FROM audit_checkpoints WHERE seq = $1 ORDER BY id`, seq)
+func vouchedHash(ctx context.Context, tx SealTx, keys *Keys, seq int64) ([]byte, error) {
+	cs, err := tx.Checkpoints(ctx, seq, seq)
 	if err != nil {
-		return nil, fmt.Errorf("read checkpoints at seq %d: %w", seq, err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c checkpointRow
-		if err := rows.Scan(&c.head, &c.at, &c.keyID, &c.mac); err != nil {
-			return nil, fmt.Errorf("read checkpoint: %w", err)
-		}
-		if c.valid(keys, seq) {
-			return c.head, nil
+	for _, c := range cs {
+		if c.valid(keys) {
+			return c.Head, nil
 		}
 	}
-	return nil, rows.Err()
+	return nil, nil
 }
 
 // trustedHeadSearch bounds how many recent checkpoints lastTrustedHead
@@ -118,24 +113,15 @@ const trustedHeadSearch = 1000
 // lastTrustedHead is the newest seal that a valid checkpoint vouches for:
 // where an honest sealer left the chain. The zero head (before every event)
 // when none is found, so the lag then counts every event.
-func lastTrustedHead(ctx context.Context, tx pgx.Tx, keys *Keys) (chainHead, error) {
-	rows, err := tx.Query(ctx, `SELECT s.seq, s.event_id, c.head_hash, c.created_at, c.key_id, c.mac
-		FROM audit_checkpoints c JOIN audit_seals s ON s.seq = c.seq AND s.hash = c.head_hash
-		ORDER BY c.seq DESC, c.id DESC LIMIT $1`, trustedHeadSearch)
+func lastTrustedHead(ctx context.Context, tx SealTx, keys *Keys) (chainHead, error) {
+	seals, err := tx.CheckpointedSeals(ctx, trustedHeadSearch)
 	if err != nil {
-		return chainHead{}, fmt.Errorf("find the last trusted head: %w", err)
+		return chainHead{}, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var h chainHead
-		var c checkpointRow
-		if err := rows.Scan(&h.seq, &h.eventID, &c.head, &c.at, &c.keyID, &c.mac); err != nil {
-			return chainHead{}, fmt.Errorf("read checkpoint: %w", err)
-		}
-		if c.valid(keys, h.seq) {
-			h.hash = c.head
-			return h, nil
+	for _, s := range seals {
+		if s.Checkpoint.valid(keys) {
+			return chainHead{seq: s.Checkpoint.Seq, eventID: s.EventID, hash: s.Checkpoint.Head}, nil
 		}
 	}
-	return chainHead{}, rows.Err()
+	return chainHead{}, nil
 }

@@ -69,7 +69,7 @@ func (f *fixture) appendEvents(t *testing.T, n int) {
 }
 
 func (f *fixture) sealer(opts audit.SealerOptions) *audit.Sealer {
-	return audit.NewSealer(f.db.Pool, f.keys, opts)
+	return audit.NewSealer(postgres.NewAuditChain(f.db), f.keys, opts)
 }
 
 // untilSafe is the MaxWait of a sealer pass that must seal what the test
@@ -96,7 +96,7 @@ func (f *fixture) sealAll(t *testing.T) {
 
 func (f *fixture) verify(t *testing.T, keys *audit.Keys, anchor *audit.Anchor) audit.Report {
 	t.Helper()
-	rep, err := audit.Verify(context.Background(), f.db.Pool, keys, anchor)
+	rep, err := audit.Verify(context.Background(), postgres.NewAuditChain(f.db), keys, anchor)
 	if err != nil {
 		t.Fatal(err)
 	}

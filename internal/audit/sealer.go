@@ -3,19 +3,11 @@ package audit
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// sealerLockKey is the advisory lock that keeps the chain linear: one sealer
-// pass at a time across every replica and the CLI ("taskaudi").
-const sealerLockKey int64 = 0x7461736b61756469
 
 // SealMetrics receives the state of the chain after each pass.
 type SealMetrics interface {
@@ -53,9 +45,9 @@ type SealerOptions struct {
 // Writers never wait for the sealer; a long transaction only delays sealing
 // (the seal-lag metric shows it), never corrupts it.
 type Sealer struct {
-	pool *pgxpool.Pool
-	keys *Keys
-	opts SealerOptions
+	store ChainStore
+	keys  *Keys
+	opts  SealerOptions
 
 	mu      sync.Mutex
 	pending []horizon // observed horizons not yet known to be safe, oldest first
@@ -71,7 +63,7 @@ type horizon struct {
 const maxPending = 64
 
 // NewSealer returns a Sealer that writes seals with keys' active key.
-func NewSealer(pool *pgxpool.Pool, keys *Keys, opts SealerOptions) *Sealer {
+func NewSealer(store ChainStore, keys *Keys, opts SealerOptions) *Sealer {
 	if opts.Batch <= 0 {
 		opts.Batch = 5000
 	}
@@ -84,7 +76,7 @@ func NewSealer(pool *pgxpool.Pool, keys *Keys, opts SealerOptions) *Sealer {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Sealer{pool: pool, keys: keys, opts: opts}
+	return &Sealer{store: store, keys: keys, opts: opts}
 }
 
 // SealResult is what one pass did.
@@ -142,12 +134,7 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 	var res SealResult
 	var cp *checkpoint
 	var refused error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		locked, err := s.lock(ctx, tx)
-		if err != nil || !locked {
-			res.Busy = !locked
-			return err
-		}
+	locked, err := s.store.InSealTx(ctx, s.opts.WaitForLock, func(tx SealTx) error {
 		safe, err := s.safeUpTo(ctx, tx)
 		if err != nil {
 			return err
@@ -166,7 +153,7 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 				return err
 			}
 			res.HeadSeq = trusted.seq
-			res.Lag, err = sealLag(ctx, tx, trusted.eventID)
+			res.Lag, err = tx.Lag(ctx, trusted.eventID)
 			return err
 		}
 		if safe > head.eventID {
@@ -182,12 +169,13 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 			}
 			head = next
 		}
-		res.Lag, err = sealLag(ctx, tx, head.eventID)
+		res.Lag, err = tx.Lag(ctx, head.eventID)
 		return err
 	})
 	if err != nil {
 		return SealResult{}, fmt.Errorf("audit seal: %w", err)
 	}
+	res.Busy = !locked
 	for _, p := range res.Problems {
 		s.opts.Log.ErrorContext(ctx, "audit event out of time order: sealed, and reported by audit verify", slog.String("problem", p.String()))
 	}
@@ -206,37 +194,23 @@ func (s *Sealer) Seal(ctx context.Context) (SealResult, error) {
 	return res, nil
 }
 
-func (s *Sealer) lock(ctx context.Context, tx pgx.Tx) (bool, error) {
-	if s.opts.WaitForLock {
-		_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, sealerLockKey)
-		if err != nil {
-			return false, fmt.Errorf("wait for sealer lock: %w", err)
-		}
-		return true, nil
-	}
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, sealerLockKey).Scan(&ok); err != nil {
-		return false, fmt.Errorf("sealer lock: %w", err)
-	}
-	return ok, nil
-}
-
 // safeUpTo observes a new horizon and returns the highest event id known to
 // be final, waiting up to MaxWait for in-flight transactions to end. The
 // transaction has no transaction id of its own yet (it has only read), so
 // it does not hold the horizon back itself.
-func (s *Sealer) safeUpTo(ctx context.Context, tx pgx.Tx) (int64, error) {
+func (s *Sealer) safeUpTo(ctx context.Context, tx SealTx) (int64, error) {
 	var h horizon
 	// Two statements, in this order: X must be read after M.
-	if err := tx.QueryRow(ctx, `SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM audit_events_id_seq`).Scan(&h.lastID); err != nil {
-		return 0, fmt.Errorf("read event id horizon: %w", err)
+	var err error
+	if h.lastID, err = tx.LastEventID(ctx); err != nil {
+		return 0, err
 	}
 	// A fresh transaction id, taken in its own short transaction after M
 	// was read: every transaction that got its id earlier has a smaller
 	// one. (A snapshot's xmax is not enough: it is the latest COMPLETED
 	// xid + 1, and running transactions may hold larger ids.)
-	if err := s.pool.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&h.nextXID); err != nil {
-		return 0, fmt.Errorf("read transaction horizon: %w", err)
+	if h.nextXID, err = s.store.NewTransactionID(ctx); err != nil {
+		return 0, err
 	}
 	s.pending = append(s.pending, h)
 	if len(s.pending) > maxPending {
@@ -252,9 +226,9 @@ func (s *Sealer) safeUpTo(ctx context.Context, tx pgx.Tx) (int64, error) {
 	deadline := time.Now().Add(s.opts.MaxWait)
 	safe := int64(0)
 	for {
-		var xmin int64
-		if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
-			return 0, fmt.Errorf("read oldest running transaction: %w", err)
+		xmin, err := tx.OldestRunningTransaction(ctx)
+		if err != nil {
+			return 0, err
 		}
 		// Horizons are observed in order, so the safe ones are a prefix.
 		n := 0
@@ -282,58 +256,42 @@ type chainHead struct {
 	occurredAt time.Time // of the head's event; zero before the first seal
 }
 
-func readHead(ctx context.Context, tx pgx.Tx) (chainHead, error) {
-	h := chainHead{hash: genesis()}
-	err := tx.QueryRow(ctx, `SELECT seq, event_id, hash, key_id FROM audit_seals ORDER BY seq DESC LIMIT 1`).Scan(&h.seq, &h.eventID, &h.hash, &h.keyID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return h, nil
+func readHead(ctx context.Context, tx SealTx) (chainHead, error) {
+	last, found, err := tx.Head(ctx)
+	if err != nil || !found {
+		return chainHead{hash: genesis()}, err
 	}
-	if err != nil {
-		return h, fmt.Errorf("read chain head: %w", err)
-	}
-	return h, nil
+	return chainHead{seq: last.Seq, eventID: last.EventID, hash: last.Hash, keyID: last.KeyID}, nil
 }
 
 // sealRange links the committed events after head up to safe, in id order.
 // An event dated more than MaxBackdating before the one sealed ahead of it
 // is still sealed, so the chain goes on, and is put in res.Problems.
-func (s *Sealer) sealRange(ctx context.Context, tx pgx.Tx, head chainHead, safe int64, res *SealResult) (int, chainHead, error) {
-	rows, err := tx.Query(ctx, `SELECT `+recordColumns+` FROM audit_events e
-		WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id LIMIT $3`, head.eventID, safe, s.opts.Batch)
+func (s *Sealer) sealRange(ctx context.Context, tx SealTx, head chainHead, safe int64, res *SealResult) (int, chainHead, error) {
+	events, err := tx.EventsAfter(ctx, head.eventID, safe, s.opts.Batch)
 	if err != nil {
-		return 0, head, fmt.Errorf("read events to seal: %w", err)
+		return 0, head, err
+	}
+	if len(events) == 0 {
+		return 0, head, nil
 	}
 	key := s.keys.chain[s.keys.active]
-	var seqs, ids []int64
-	var hashes [][]byte
+	seals := make([]Seal, 0, len(events))
 	next := head
-	for rows.Next() {
-		var r record
-		if err := rows.Scan(r.scanTargets()...); err != nil {
-			rows.Close()
-			return 0, head, fmt.Errorf("read event to seal: %w", err)
-		}
+	for i := range events {
+		r := &events[i]
 		next.seq++
-		if p, bad := outOfTimeOrder(next.seq, next.occurredAt, &r); bad {
+		if p, bad := outOfTimeOrder(next.seq, next.occurredAt, r); bad {
 			res.Problems = append(res.Problems, p)
 		}
 		next.eventID, next.occurredAt = r.ID, r.OccurredAt
-		next.hash = link(key, next.seq, next.hash, &r)
-		seqs, ids, hashes = append(seqs, next.seq), append(ids, r.ID), append(hashes, next.hash)
+		next.hash = link(key, next.seq, next.hash, r)
+		seals = append(seals, Seal{Seq: next.seq, EventID: r.ID, KeyID: s.keys.active, Hash: next.hash})
 	}
-	if err := rows.Err(); err != nil {
-		return 0, head, fmt.Errorf("read events to seal: %w", err)
+	if err := tx.InsertSeals(ctx, seals); err != nil {
+		return 0, head, err
 	}
-	if len(seqs) == 0 {
-		return 0, head, nil
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_seals (seq, event_id, key_id, hash)
-		SELECT s, e, $3, h FROM unnest($1::bigint[], $2::bigint[], $4::bytea[]) AS t(s, e, h)`,
-		seqs, ids, s.keys.active, hashes)
-	if err != nil {
-		return 0, head, fmt.Errorf("write seals: %w", err)
-	}
-	return len(seqs), next, nil
+	return len(seals), next, nil
 }
 
 type checkpoint struct {
@@ -342,26 +300,13 @@ type checkpoint struct {
 	keyID string
 }
 
-func (s *Sealer) writeCheckpoint(ctx context.Context, tx pgx.Tx, head chainHead) (*checkpoint, error) {
+func (s *Sealer) writeCheckpoint(ctx context.Context, tx SealTx, head chainHead) (*checkpoint, error) {
 	// Microsecond precision: what timestamptz stores, so the MAC verifies.
 	at := s.opts.Now().UTC().Truncate(time.Microsecond)
 	id := s.keys.active
 	mac := checkpointMAC(s.keys.chain[id], head.seq, head.hash, at)
-	_, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (seq, head_hash, created_at, key_id, mac) VALUES ($1, $2, $3, $4, $5)`,
-		head.seq, head.hash, at, id, mac)
-	if err != nil {
-		return nil, fmt.Errorf("write checkpoint: %w", err)
+	if err := tx.InsertCheckpoint(ctx, Checkpoint{Seq: head.seq, Head: head.hash, At: at, KeyID: id, MAC: mac}); err != nil {
+		return nil, err
 	}
 	return &checkpoint{seq: head.seq, head: head.hash, keyID: id}, nil
-}
-
-// sealLag is the age of the oldest committed event not yet sealed.
-func sealLag(ctx context.Context, tx pgx.Tx, headEventID int64) (time.Duration, error) {
-	var secs float64
-	err := tx.QueryRow(ctx, `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(occurred_at)), 0)::float8
-		FROM audit_events WHERE id > $1`, headEventID).Scan(&secs)
-	if err != nil {
-		return 0, fmt.Errorf("measure seal lag: %w", err)
-	}
-	return time.Duration(secs * float64(time.Second)), nil
 }

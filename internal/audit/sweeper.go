@@ -3,13 +3,10 @@ package audit
 import (
 	"context"
 	"crypto/hmac"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // VerifyMetrics receives what the Sweeper finds.
@@ -41,9 +38,9 @@ type SweeperOptions struct {
 // position and checks that the seal there is unchanged, so a cut behind it
 // is seen at once.
 type Sweeper struct {
-	db   Querier
-	keys *Keys
-	opts SweeperOptions
+	store ChainStore
+	keys  *Keys
+	opts  SweeperOptions
 
 	mu       sync.Mutex
 	cursor   *position // nil: the next pass starts a sweep
@@ -52,7 +49,7 @@ type Sweeper struct {
 }
 
 // NewSweeper returns a Sweeper that verifies with keys.
-func NewSweeper(db Querier, keys *Keys, opts SweeperOptions) *Sweeper {
+func NewSweeper(store ChainStore, keys *Keys, opts SweeperOptions) *Sweeper {
 	if opts.Batch <= 0 {
 		opts.Batch = 100_000
 	}
@@ -62,7 +59,7 @@ func NewSweeper(db Querier, keys *Keys, opts SweeperOptions) *Sweeper {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Sweeper{db: db, keys: keys, opts: opts}
+	return &Sweeper{store: store, keys: keys, opts: opts}
 }
 
 // SweepResult is what one pass found.
@@ -88,7 +85,7 @@ func (s *Sweeper) Pass(ctx context.Context) (SweepResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res SweepResult
-	err := inSnapshot(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.store.InSnapshot(ctx, func(tx ChainSnapshot) error {
 		v := newVerifier(s.keys, &res.Report)
 		if s.cursor != nil {
 			if err := s.checkCursor(ctx, tx, v); err != nil {
@@ -129,21 +126,20 @@ func (s *Sweeper) Pass(ctx context.Context) (SweepResult, error) {
 // checkCursor makes sure the seal the last pass ended on is still there
 // with the hash it had. If older events aged out past it meanwhile, the
 // sweep starts again from the new first seal.
-func (s *Sweeper) checkCursor(ctx context.Context, tx pgx.Tx, v *verifier) error {
-	var hash []byte
-	err := tx.QueryRow(ctx, `SELECT hash FROM audit_seals WHERE seq = $1`, s.cursor.seq).Scan(&hash)
+func (s *Sweeper) checkCursor(ctx context.Context, tx ChainSnapshot, v *verifier) error {
+	hash, found, err := tx.SealHash(ctx, s.cursor.seq)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		var first int64
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(min(seq), 0) FROM audit_seals`).Scan(&first); err != nil {
-			return fmt.Errorf("read the first seal: %w", err)
+	case err != nil:
+		return err
+	case !found:
+		first, err := tx.FirstSeq(ctx)
+		if err != nil {
+			return err
 		}
 		if first <= s.cursor.seq {
 			v.problem(Problem{Seq: s.cursor.seq, Kind: "deleted", Detail: "a seal verified by the previous pass is gone"})
 		}
 		s.cursor = nil
-	case err != nil:
-		return fmt.Errorf("read the seal at seq %d: %w", s.cursor.seq, err)
 	case !hmac.Equal(hash, s.cursor.hash):
 		v.problem(Problem{Seq: s.cursor.seq, Kind: "edited", Detail: "a seal verified by the previous pass has changed since"})
 	}

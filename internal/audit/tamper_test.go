@@ -110,7 +110,7 @@ func TestRuntimeRoleCannotForgeAChainHead(t *testing.T) {
 	wantProblem(t, rep, "edited", 4)
 	wantProblem(t, rep, "checkpoint", 4)
 
-	sw := audit.NewSweeper(f.db.Pool, f.keys, audit.SweeperOptions{Metrics: reg})
+	sw := audit.NewSweeper(postgres.NewAuditChain(f.db), f.keys, audit.SweeperOptions{Metrics: reg})
 	pass, err := sw.Pass(ctx)
 	if err != nil || !pass.Complete {
 		t.Fatalf("sweep: %+v %v", pass, err)
@@ -198,7 +198,7 @@ func TestSweeperVerifiesInBoundedPassesAndReportsTampering(t *testing.T) {
 	f.sealAll(t)
 	reg := metrics.New()
 	clock := time.Unix(1_800_000_000, 0)
-	sw := audit.NewSweeper(f.db.Pool, f.keys, audit.SweeperOptions{Batch: 10, Metrics: reg, Now: func() time.Time { return clock }})
+	sw := audit.NewSweeper(postgres.NewAuditChain(f.db), f.keys, audit.SweeperOptions{Batch: 10, Metrics: reg, Now: func() time.Time { return clock }})
 	pass := func() audit.SweepResult {
 		t.Helper()
 		res, err := sw.Pass(ctx)
@@ -246,7 +246,7 @@ func TestSweeperNoticesASealRemovedBehindIt(t *testing.T) {
 	f := newFixture(t)
 	f.appendEvents(t, 8)
 	f.sealAll(t)
-	sw := audit.NewSweeper(f.db.Pool, f.keys, audit.SweeperOptions{Batch: 5})
+	sw := audit.NewSweeper(postgres.NewAuditChain(f.db), f.keys, audit.SweeperOptions{Batch: 5})
 	if res, err := sw.Pass(context.Background()); err != nil || res.Complete || !res.Report.OK() {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -264,7 +264,7 @@ func TestSweeperGoesOnPastAHoleWiderThanAPass(t *testing.T) {
 	f.appendEvents(t, 30)
 	f.sealAll(t)
 	tamper(t, `DELETE FROM audit_seals WHERE seq BETWEEN 6 AND 25`, `DELETE FROM audit_events WHERE id BETWEEN 6 AND 25`)
-	sw := audit.NewSweeper(f.db.Pool, f.keys, audit.SweeperOptions{Batch: 5})
+	sw := audit.NewSweeper(postgres.NewAuditChain(f.db), f.keys, audit.SweeperOptions{Batch: 5})
 	var problems []audit.Problem
 	for range 10 {
 		res, err := sw.Pass(context.Background())

@@ -9,14 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// Querier is the part of a pool or connection Verify needs.
-type Querier interface {
-	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
-}
+// MinRetention is the floor audit_age_out enforces: no cutoff is accepted
+// that would remove events younger than this.
+const MinRetention = 30 * 24 * time.Hour
 
 // Anchor is a checkpoint kept outside the database (from the sealer's log
 // lines or the head-seq metric): "seq:hexhash". Verify fails if the chain
@@ -88,23 +85,13 @@ const maxProblems = 100
 // key. It reads one consistent snapshot, so it can run while sealing goes
 // on. Its work grows with the chain; serve's Sweeper does the same checks
 // in bounded passes.
-func Verify(ctx context.Context, db Querier, keys *Keys, anchor *Anchor) (Report, error) {
+func Verify(ctx context.Context, store ChainStore, keys *Keys, anchor *Anchor) (Report, error) {
 	var rep Report
-	err := inSnapshot(ctx, db, func(tx pgx.Tx) error {
+	err := store.InSnapshot(ctx, func(tx ChainSnapshot) error {
 		_, err := newVerifier(keys, &rep).run(ctx, tx, nil, math.MaxInt64, anchor)
 		return err
 	})
 	return rep, err
-}
-
-// inSnapshot runs fn in one REPEATABLE READ, READ ONLY transaction.
-func inSnapshot(ctx context.Context, db Querier, fn func(pgx.Tx) error) error {
-	tx, err := db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return fmt.Errorf("audit verify: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	return fn(tx)
 }
 
 // position is where a walk stands: the last seal it verified, with the
@@ -121,28 +108,21 @@ type position struct {
 type verifier struct {
 	keys        *Keys
 	rep         *Report
-	checkpoints map[int64][]checkpointRow // seq -> checkpoints with a valid MAC
+	checkpoints map[int64][]Checkpoint // seq -> checkpoints with a valid MAC
 	now         time.Time
 	maxCheck    int64
 	pos         position // hash nil until the walk has a starting point
 }
 
 func newVerifier(keys *Keys, rep *Report) *verifier {
-	return &verifier{keys: keys, rep: rep, checkpoints: map[int64][]checkpointRow{}}
+	return &verifier{keys: keys, rep: rep, checkpoints: map[int64][]Checkpoint{}}
 }
 
-type checkpointRow struct {
-	head  []byte
-	at    time.Time
-	keyID string
-	mac   []byte
-}
-
-// valid reports whether the checkpoint's MAC verifies at seq under a
-// configured key.
-func (c checkpointRow) valid(keys *Keys, seq int64) bool {
-	key, ok := keys.chain[c.keyID]
-	return ok && hmac.Equal(checkpointMAC(key, seq, c.head, c.at), c.mac)
+// valid reports whether the checkpoint's MAC verifies under a configured
+// key.
+func (c Checkpoint) valid(keys *Keys) bool {
+	key, ok := keys.chain[c.KeyID]
+	return ok && hmac.Equal(checkpointMAC(key, c.Seq, c.Head, c.At), c.MAC)
 }
 
 func (v *verifier) problem(p Problem) {
@@ -155,10 +135,10 @@ func (v *verifier) problem(p Problem) {
 // to at most limit positions further, in tx's snapshot. When the walk
 // reaches the head it also checks the end of the chain and counts the
 // unsealed events, and returns done.
-func (v *verifier) run(ctx context.Context, tx pgx.Tx, from *position, limit int64, anchor *Anchor) (done bool, err error) {
+func (v *verifier) run(ctx context.Context, tx ChainSnapshot, from *position, limit int64, anchor *Anchor) (done bool, err error) {
 	var first, head int64
-	if err := tx.QueryRow(ctx, `SELECT now(), COALESCE(min(seq), 1), COALESCE(max(seq), 0) FROM audit_seals`).Scan(&v.now, &first, &head); err != nil {
-		return false, fmt.Errorf("read the chain's extent: %w", err)
+	if v.now, first, head, err = tx.Extent(ctx); err != nil {
+		return false, err
 	}
 	lo := first - 1
 	if from != nil {
@@ -187,69 +167,40 @@ func (v *verifier) run(ctx context.Context, tx pgx.Tx, from *position, limit int
 
 // loadCheckpoints reads the checkpoints at seq lo..hi and keeps those whose
 // MAC verifies.
-func (v *verifier) loadCheckpoints(ctx context.Context, tx pgx.Tx, lo, hi int64) error {
-	rows, err := tx.Query(ctx, `SELECT id, seq, head_hash, created_at, key_id, mac FROM audit_checkpoints
-		WHERE seq BETWEEN $1 AND $2 ORDER BY seq, id`, lo, hi)
+func (v *verifier) loadCheckpoints(ctx context.Context, tx ChainSnapshot, lo, hi int64) error {
+	cs, err := tx.Checkpoints(ctx, lo, hi)
 	if err != nil {
-		return fmt.Errorf("read checkpoints: %w", err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id, seq int64
-			c       checkpointRow
-		)
-		if err := rows.Scan(&id, &seq, &c.head, &c.at, &c.keyID, &c.mac); err != nil {
-			return fmt.Errorf("read checkpoint: %w", err)
-		}
-		if !v.checkpointValid(id, seq, c) {
+	for _, c := range cs {
+		if !v.checkpointValid(c) {
 			continue
 		}
-		v.checkpoints[seq] = append(v.checkpoints[seq], c)
-		v.maxCheck = max(v.maxCheck, seq)
+		v.checkpoints[c.Seq] = append(v.checkpoints[c.Seq], c)
+		v.maxCheck = max(v.maxCheck, c.Seq)
 		v.rep.Checkpoints++
 	}
-	return rows.Err()
+	return nil
 }
 
 // checkpointValid reports a checkpoint whose key is missing or whose MAC
 // does not verify.
-func (v *verifier) checkpointValid(id, seq int64, c checkpointRow) bool {
-	if _, ok := v.keys.chain[c.keyID]; !ok {
-		v.problem(Problem{Seq: seq, Kind: "key", Detail: fmt.Sprintf("checkpoint %d was signed with key %q, which is not configured", id, c.keyID)})
+func (v *verifier) checkpointValid(c Checkpoint) bool {
+	if _, ok := v.keys.chain[c.KeyID]; !ok {
+		v.problem(Problem{Seq: c.Seq, Kind: "key", Detail: fmt.Sprintf("checkpoint %d was signed with key %q, which is not configured", c.ID, c.KeyID)})
 		return false
 	}
-	if !c.valid(v.keys, seq) {
-		v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: fmt.Sprintf("checkpoint %d does not verify: altered, forged, or a different audit key", id)})
+	if !c.valid(v.keys) {
+		v.problem(Problem{Seq: c.Seq, Kind: "checkpoint", Detail: fmt.Sprintf("checkpoint %d does not verify: altered, forged, or a different audit key", c.ID)})
 		return false
 	}
 	return true
 }
 
-func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *Anchor) error {
-	// The COALESCEs only make a missing event scannable; present says
-	// whether it exists.
-	rows, err := tx.Query(ctx, `SELECT s.seq, s.event_id, s.key_id, s.hash, e.id IS NOT NULL,
-		COALESCE(e.id, 0), COALESCE(e.occurred_at, 'epoch'), COALESCE(e.event_type, ''), COALESCE(e.outcome, ''),
-		e.actor, e.client_id, e.request_id, COALESCE(e.detail::text, '')
-		FROM audit_seals s LEFT JOIN audit_events e ON e.id = s.event_id
-		WHERE s.seq > $1 AND s.seq <= $2 ORDER BY s.seq`, lo, hi)
-	if err != nil {
-		return fmt.Errorf("read seals: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			seq, eventID int64
-			keyID        string
-			stored       []byte
-			present      bool
-			r            record
-		)
-		targets := append([]any{&seq, &eventID, &keyID, &stored, &present}, r.scanTargets()...)
-		if err := rows.Scan(targets...); err != nil {
-			return fmt.Errorf("read seal: %w", err)
-		}
+func (v *verifier) walk(ctx context.Context, tx ChainSnapshot, lo, hi int64, anchor *Anchor) error {
+	err := tx.WalkSeals(ctx, lo, hi, func(se SealedEvent) error {
+		seq, eventID, keyID, stored, r := se.Seq, se.EventID, se.KeyID, se.Hash, se.Event
+		present := r != nil
 		prev := v.pos.hash
 		switch {
 		case prev == nil:
@@ -271,7 +222,7 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *An
 		case !present:
 			v.problem(Problem{Seq: seq, EventID: eventID, Kind: "deleted", Detail: "the sealed event is missing"})
 		default:
-			got = link(key, seq, prev, &r)
+			got = link(key, seq, prev, r)
 			if !hmac.Equal(got, stored) {
 				v.problem(Problem{Seq: seq, EventID: eventID, Kind: "edited", Detail: "the event or its seal differs from what was sealed (or the audit key is wrong)"})
 				// Resynchronise on the stored value, so one edit is
@@ -281,13 +232,13 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *An
 		}
 		at := v.pos.at
 		if present {
-			if p, bad := outOfTimeOrder(seq, v.pos.at, &r); bad {
+			if p, bad := outOfTimeOrder(seq, v.pos.at, r); bad {
 				v.problem(p)
 			}
 			at = r.OccurredAt
 		}
 		for _, c := range v.checkpoints[seq] {
-			if !hmac.Equal(c.head, got) {
+			if !hmac.Equal(c.Head, got) {
 				v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: "the chain no longer matches the checkpoint at this position"})
 			}
 		}
@@ -295,9 +246,10 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *An
 			v.problem(Problem{Seq: seq, Kind: "checkpoint", Detail: "the chain does not match the external anchor"})
 		}
 		v.pos = position{seq: seq, eventID: eventID, hash: got, at: at, through: seq}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read seals: %w", err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	v.rep.HeadSeq, v.rep.HeadHash = v.pos.seq, v.pos.hash
 	return nil
@@ -305,29 +257,16 @@ func (v *verifier) walk(ctx context.Context, tx pgx.Tx, lo, hi int64, anchor *An
 
 // checkEnd runs once a walk has reached the head: no valid checkpoint or
 // anchor may lie beyond it, and a checkpoint must cover it.
-func (v *verifier) checkEnd(ctx context.Context, tx pgx.Tx, head int64, anchor *Anchor) error {
-	rows, err := tx.Query(ctx, `SELECT id, seq, head_hash, created_at, key_id, mac FROM audit_checkpoints
-		WHERE seq > $1 ORDER BY seq DESC, id LIMIT $2`, head, maxProblems)
+func (v *verifier) checkEnd(ctx context.Context, tx ChainSnapshot, head int64, anchor *Anchor) error {
+	cs, err := tx.CheckpointsAfter(ctx, head, maxProblems)
 	if err != nil {
-		return fmt.Errorf("read checkpoints beyond the head: %w", err)
+		return err
 	}
 	beyond := int64(0)
-	for rows.Next() {
-		var (
-			id, seq int64
-			c       checkpointRow
-		)
-		if err := rows.Scan(&id, &seq, &c.head, &c.at, &c.keyID, &c.mac); err != nil {
-			rows.Close()
-			return fmt.Errorf("read checkpoint: %w", err)
+	for _, c := range cs {
+		if v.checkpointValid(c) {
+			beyond = max(beyond, c.Seq)
 		}
-		if v.checkpointValid(id, seq, c) {
-			beyond = max(beyond, seq)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read checkpoints beyond the head: %w", err)
 	}
 	switch {
 	case beyond > head:
@@ -338,10 +277,8 @@ func (v *verifier) checkEnd(ctx context.Context, tx pgx.Tx, head int64, anchor *
 	if anchor != nil && anchor.Seq > head {
 		v.problem(Problem{Seq: head + 1, Kind: "truncated", Detail: fmt.Sprintf("the external anchor is at seq %d but the chain ends at %d", anchor.Seq, head)})
 	}
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE id > $1`, v.pos.eventID).Scan(&v.rep.Unsealed); err != nil {
-		return fmt.Errorf("count unsealed events: %w", err)
-	}
-	return nil
+	v.rep.Unsealed, err = tx.CountEventsAfter(ctx, v.pos.eventID)
+	return err
 }
 
 // start returns h_{seq-1} for the first seal present: genesis for seq 1, or
@@ -355,10 +292,10 @@ func (v *verifier) start(seq int64) []byte {
 		// Ageing out removes only events past MinRetention, and the anchor
 		// was written when its events were sealed: a younger anchor means
 		// recent events were cut from the start.
-		if age := v.now.Sub(cs[0].at); age < MinRetention {
+		if age := v.now.Sub(cs[0].At); age < MinRetention {
 			v.problem(Problem{Seq: seq, Kind: "deleted", Detail: fmt.Sprintf("the chain starts at seq %d, but its anchor checkpoint is only %s old: events younger than the minimum retention were removed", seq, age.Round(time.Second))})
 		}
-		return cs[0].head
+		return cs[0].Head
 	}
 	v.problem(Problem{Seq: seq, Kind: "deleted", Detail: fmt.Sprintf("the chain starts at seq %d and no checkpoint anchors seq %d", seq, seq-1)})
 	return genesis()
@@ -367,16 +304,10 @@ func (v *verifier) start(seq int64) []byte {
 // findStrayEvents reports events in the walked range (after event
 // afterEvent, up to the last event walked) that no seal covers: inserted
 // afterwards.
-func (v *verifier) findStrayEvents(ctx context.Context, tx pgx.Tx, afterEvent int64) error {
-	rows, err := tx.Query(ctx, `SELECT e.id FROM audit_events e
-		WHERE e.id > $1 AND e.id <= $2 AND NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.event_id = e.id)
-		ORDER BY e.id LIMIT $3`, afterEvent, v.pos.eventID, maxProblems)
+func (v *verifier) findStrayEvents(ctx context.Context, tx ChainSnapshot, afterEvent int64) error {
+	ids, err := tx.UnsealedEvents(ctx, afterEvent, v.pos.eventID, maxProblems)
 	if err != nil {
-		return fmt.Errorf("find unsealed events: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("find unsealed events: %w", err)
+		return err
 	}
 	for _, id := range ids {
 		v.problem(Problem{EventID: id, Kind: "inserted", Detail: "an event inside the sealed range has no seal"})

@@ -58,7 +58,7 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 }
 
 func auditSeal(ctx context.Context, env Env, db *postgres.DB, keys *audit.Keys) error {
-	s := audit.NewSealer(db.Pool, keys, audit.SealerOptions{WaitForLock: true})
+	s := audit.NewSealer(postgres.NewAuditChain(db), keys, audit.SealerOptions{WaitForLock: true})
 	total := 0
 	var last audit.SealResult
 	for {
@@ -81,7 +81,7 @@ func auditSeal(ctx context.Context, env Env, db *postgres.DB, keys *audit.Keys) 
 }
 
 func auditVerify(ctx context.Context, env Env, db *postgres.DB, keys *audit.Keys, anchor *audit.Anchor) error {
-	rep, err := audit.Verify(ctx, db.Pool, keys, anchor)
+	rep, err := audit.Verify(ctx, postgres.NewAuditChain(db), keys, anchor)
 	if err != nil {
 		return err
 	}

@@ -229,15 +229,15 @@ func runBench(ctx context.Context, env Env, args []string) error {
 }
 
 // benchCeilings are the raw database rates a tool call is compared with:
-// the list read shape straight through pgx, and the same with the audit row
-// every tool call must write (L4), the ceiling of the work a tool call
-// cannot skip.
+// the list read shape sent straight to the database driver, and the same
+// with the audit row every tool call must write (L4), the ceiling of the
+// work a tool call cannot skip.
 type benchCeilings struct {
 	read, audited float64 // list transactions per second, without and with the audit row
 }
 
 func (c *benchCeilings) print(out io.Writer, runs []protocolRun, clients int, poolSize int32) {
-	fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (pgx pipelined: BEGIN+set_config+list query, then COMMIT: 2 round trips; %d clients, pool %d)\n", c.read, clients, poolSize)
+	fmt.Fprintf(out, "raw DB:      %.0f list transactions/s (driver pipelined: BEGIN+set_config+list query, then COMMIT: 2 round trips; %d clients, pool %d)\n", c.read, clients, poolSize)
 	for _, r := range runs {
 		if c.read > 0 {
 			fmt.Fprintf(out, "ratio:       %.0f%% of the raw database ceiling (%s)\n", 100*r.report.Throughput()/c.read, r.protocol)
@@ -255,14 +255,13 @@ func (c *benchCeilings) print(out io.Writer, runs []protocolRun, clients int, po
 // sealed every audit row committed so far. A server without a sealer (or a
 // stuck one) costs the wait and a warning, never a failed run.
 func waitForSealer(ctx context.Context, db *postgres.DB, out io.Writer, limit time.Duration) {
-	var target int64
-	if err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM audit_events`).Scan(&target); err != nil {
+	target, err := db.LastAuditEventID(ctx)
+	if err != nil {
 		return
 	}
 	deadline := time.Now().Add(limit)
 	for {
-		var sealed int64
-		if err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(event_id), 0) FROM audit_seals`).Scan(&sealed); err != nil || sealed >= target {
+		if sealed, err := db.LastSealedEventID(ctx); err != nil || sealed >= target {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -281,8 +280,7 @@ func waitForSealer(ctx context.Context, db *postgres.DB, out io.Writer, limit ti
 // every bench run leaves dead rows behind (its users are removed), and on
 // a server that never vacuums them each run is slower than the last.
 func warnAutovacuumOff(ctx context.Context, db *postgres.DB, w io.Writer) {
-	var setting string
-	if err := db.Pool.QueryRow(ctx, "SHOW autovacuum").Scan(&setting); err == nil && setting != "on" {
+	if setting, err := db.Autovacuum(ctx); err == nil && setting != "on" {
 		fmt.Fprintln(w, "warning:     autovacuum is off on this PostgreSQL; dead rows from earlier runs slow every query: run VACUUM ANALYZE as the table owner before measuring")
 	}
 }
@@ -387,8 +385,7 @@ func benchUsers(ctx context.Context, cfg *config.Config, db *postgres.DB, keys *
 	for i := range users {
 		id := uuid.New()
 		err := db.InUserTx(ctx, id, func(tx postgres.Querier) error {
-			_, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name) VALUES ($1, $2, 'taskbridge bench')`, id, "bench-"+id.String()+"@bench.invalid")
-			return err
+			return postgres.InsertBenchUser(ctx, tx, id)
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("create bench user: %w", err)
@@ -406,8 +403,7 @@ func deleteBenchUsers(ctx context.Context, db *postgres.DB, users []uuid.UUID) (
 	n := 0
 	for _, id := range users {
 		err := db.InUserTx(ctx, id, func(tx postgres.Querier) error {
-			_, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
-			return err
+			return postgres.DeleteBenchUser(ctx, tx, id)
 		})
 		if err != nil {
 			return n, err

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/postgres"
@@ -24,17 +22,17 @@ func runKeysRotate(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, cfg.MigrateDatabaseURL)
+	owner, err := postgres.ConnectOwner(ctx, cfg.MigrateDatabaseURL)
 	if err != nil {
-		return errors.New("connect as the owner role: check TASKBRIDGE_MIGRATE_DATABASE_URL") // pgx errors can repeat the URL
+		return errors.New("connect as the owner role: check TASKBRIDGE_MIGRATE_DATABASE_URL") // the driver's error can repeat the URL
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer owner.Close(context.WithoutCancel(ctx))
 
 	// Progress on stderr: a status line on a terminal, one summary line in
 	// logs; stdout keeps the result line.
 	var bar *progress.Bar
 	var reported int64
-	res, err := postgres.RotateNotes(ctx, conn, keys, postgres.RotateOptions{Progress: func(done, total int64) {
+	res, err := owner.RotateNotes(ctx, keys, postgres.RotateOptions{Progress: func(done, total int64) {
 		if bar == nil {
 			bar = progress.New(env.Stderr, "keys rotate", total)
 		}
@@ -48,7 +46,7 @@ func runKeysRotate(ctx context.Context, env Env) error {
 	if err != nil || res.Remaining > 0 {
 		outcome = audit.OutcomeFailure
 	}
-	if aerr := auditAsOwner(ctx, conn, "admin.keys.rotate", outcome, map[string]any{"resealed": res.Resealed, "remaining": res.Remaining, "active_key": keys.ActiveKeyID()}); aerr != nil && err == nil {
+	if aerr := auditAsOwner(ctx, owner, "admin.keys.rotate", outcome, map[string]any{"resealed": res.Resealed, "remaining": res.Remaining, "active_key": keys.ActiveKeyID()}); aerr != nil && err == nil {
 		err = aerr
 	}
 	if err != nil {
@@ -63,12 +61,12 @@ func runKeysRotate(ctx context.Context, env Env) error {
 
 // auditAsOwner records an operator command. The event has no actor, so the
 // pseudonym key plays no part and an ephemeral one will do.
-func auditAsOwner(ctx context.Context, conn *pgx.Conn, typ string, outcome audit.Outcome, detail map[string]any) error {
+func auditAsOwner(ctx context.Context, owner *postgres.OwnerConn, typ string, outcome audit.Outcome, detail map[string]any) error {
 	keys, err := audit.EphemeralKeys()
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	return owner.InTx(ctx, func(tx postgres.Querier) error {
 		return postgres.NewAuditLog(keys).Append(ctx, tx, audit.Event{Type: typ, Outcome: outcome, Detail: detail})
 	})
 }

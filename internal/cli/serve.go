@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/buildinfo"
@@ -15,6 +18,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/logging"
 	"github.com/taskbridge/taskbridge/internal/metrics"
+	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/server"
 	"github.com/taskbridge/taskbridge/internal/tracing"
@@ -77,29 +81,19 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer stopOps()
 
 	auditLog := postgres.NewAuditLog(auditKeys)
-	accounts, authServer, err := wireAuth(cfg, db, keys, auditLog, accountMetrics{reg}, reg, log)
-	if err != nil {
-		return err
-	}
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	deps := server.Deps{Config: cfg, Log: log, Ping: db.Ping, Accounts: accounts, OAuth: authServer, HTTPMetrics: reg.HTTP, RateLimited: reg.RateLimited, Tracer: traces.Provider}
-	if deps.TaskPage, err = web.NewTaskPage(accounts, db.InUserTx, postgres.NewTasks(keys), log); err != nil {
+	handler, authServer, err := newHandler(ctx, cfg, log, db, keys, auditLog, reg, traces.Provider, ln.Addr(), buildinfo.Version(env.Version))
+	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	if deps.Privacy, err = startPrivacy(opsCtx, ops, cfg, db, keys, auditLog, accounts, authServer, reg, log); err != nil {
+	if err := startRetention(opsCtx, ops, cfg, db, auditLog, authServer.Store(), reg, log); err != nil {
 		_ = ln.Close()
 		return err
 	}
-	if err := wireMCP(ctx, cfg, log, db, keys, auditLog, reg, ln.Addr(), buildinfo.Version(env.Version), &deps); err != nil {
-		_ = ln.Close()
-		return err
-	}
-	handler := server.NewServer(deps)
 	srv := httpx.NewHTTPServer(handler, httpx.ServerOptions{
 		RequestTimeout: cfg.RequestTimeout, TLSCertFile: cfg.TLSCertFile, TLSKeyFile: cfg.TLSKeyFile, ErrorLog: log,
 	})
@@ -109,6 +103,37 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	err = httpx.Serve(ctx, srv, ln, cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ShutdownTimeout)
 	log.InfoContext(context.WithoutCancel(ctx), "stopped")
 	return err
+}
+
+// newHandler builds every component the routes serve, each from the ones
+// built before it, and the handler over them: nothing is filled in later.
+// The OAuth server is returned too, for the retention job's purges.
+func newHandler(ctx context.Context, cfg *config.Config, log *slog.Logger, db *postgres.DB, keys *keyring.Keyring, auditLog *postgres.AuditLog, reg *metrics.Registry, tracer trace.TracerProvider, addr net.Addr, version string) (http.Handler, *oauth.Server, error) {
+	accounts, authServer, err := wireAuth(cfg, db, keys, auditLog, accountMetrics{reg}, reg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	taskPage, err := web.NewTaskPage(accounts, db.InUserTx, postgres.NewTasks(keys), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	privacySvc, err := newPrivacy(cfg, db, keys, auditLog, accounts, authServer, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	mcp, err := newMCP(cfg, log, db, keys, auditLog, reg, tracer, version, privacySvc)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []server.Option{server.WithHTTPMetrics(reg.HTTP), server.WithTracer(tracer), server.WithRateLimitCounter(reg.RateLimited)}
+	if cfg.MCP.TestFixture {
+		authn, err := fixtureAuthenticator(ctx, cfg, log, db, addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, server.WithMCPAuthenticator(authn))
+	}
+	return server.NewServer(cfg, log, db.Ping, accounts, authServer, privacySvc, taskPage, mcp, opts...), authServer, nil
 }
 
 // flushTraces exports the spans not yet sent, within the shutdown timeout.

@@ -64,14 +64,14 @@ func startOps(ctx context.Context, env Env, cfg *config.Config, log *slog.Logger
 			}
 		})
 	}
-	sealer := audit.NewSealer(db.Pool, keys, audit.SealerOptions{Log: log, Metrics: reg})
+	sealer := audit.NewSealer(postgres.NewAuditChain(db), keys, audit.SealerOptions{Log: log, Metrics: reg})
 	bg.goRun(func() { sealer.Run(ctx, sealInterval) })
 	// The scheduled `audit verify` (L5): every replica sweeps the chain on
 	// its own, so one stopped replica leaves the others checking. An
 	// ephemeral key (development) cannot verify what an earlier process
 	// sealed, so there is nothing to sweep with.
 	if !keys.Ephemeral() {
-		sweeper := audit.NewSweeper(db.Pool, keys, audit.SweeperOptions{Log: log, Metrics: reg})
+		sweeper := audit.NewSweeper(postgres.NewAuditChain(db), keys, audit.SweeperOptions{Log: log, Metrics: reg})
 		bg.goRun(func() { sweeper.Run(ctx, cfg.Audit.VerifyInterval) })
 	}
 	return bg, nil

@@ -7,10 +7,8 @@ import (
 
 	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/internal/account"
-	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
-	"github.com/taskbridge/taskbridge/internal/mcpapi"
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/privacy"
@@ -42,38 +40,18 @@ func newRetention(cfg *config.Config, db *postgres.DB, auditLog postgres.AuditAp
 			Trash: cfg.Privacy.TrashRetention, Completed: cfg.Privacy.CompletedRetention, Audit: cfg.Privacy.AuditRetention,
 			SessionIdle: cfg.Accounts.SessionIdleTimeout, RefreshGrace: cfg.OAuth.RefreshGrace,
 		},
-		AgeOutAudit: func(ctx context.Context, tx postgres.Querier, cutoff time.Time, n int) (int64, error) {
-			return audit.AgeOut(ctx, tx, cutoff, n)
-		},
+		AgeOutAudit: postgres.AgeOutAudit,
 	})
 }
 
-// consentSource is the OAuth server as the consent-records source, or nil.
-// startPrivacy builds the data-rights component and starts the retention
-// scheduler in the background (every TASKBRIDGE_RETENTION_INTERVAL,
-// jittered; one replica at a time by advisory lock).
-func startPrivacy(ctx context.Context, bg *background, cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog *postgres.AuditLog, accounts *account.Service, authServer *oauth.Server, m privacy.RetentionMetrics, log *slog.Logger) (*privacy.Service, error) {
-	svc, err := newPrivacy(cfg, db, keys, auditLog, accounts, authServer, log)
+// startRetention starts the retention job in the background (every
+// TASKBRIDGE_RETENTION_INTERVAL, jittered; one replica at a time by
+// advisory lock).
+func startRetention(ctx context.Context, bg *background, cfg *config.Config, db *postgres.DB, auditLog postgres.AuditAppender, oauthStore *oauth.Store, m privacy.RetentionMetrics, log *slog.Logger) error {
+	ret, err := newRetention(cfg, db, auditLog, oauthStore, m, log)
 	if err != nil {
-		return nil, err
-	}
-	var purges privacy.OAuthPurges // nil, never a nil *oauth.Store: without OAuth there is nothing to purge
-	if authServer != nil {
-		purges = authServer.Store()
-	}
-	ret, err := newRetention(cfg, db, auditLog, purges, m, log)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	bg.goRun(func() { ret.Schedule(ctx, cfg.Privacy.RetentionInterval, time.Now) })
-	return svc, nil
-}
-
-// accountDeletion is the privacy service as the MCP tool's seam, or nil
-// (a nil *privacy.Service must not become a non-nil interface).
-func accountDeletion(p *privacy.Service) mcpapi.AccountDeletion {
-	if p == nil {
-		return nil
-	}
-	return p
+	return nil
 }

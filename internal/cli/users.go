@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/term"
 
 	"github.com/taskbridge/taskbridge/internal/account"
@@ -123,17 +122,17 @@ func runUsersList(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, cfg.MigrateDatabaseURL)
+	owner, err := postgres.ConnectOwner(ctx, cfg.MigrateDatabaseURL)
 	if err != nil {
 		return fmt.Errorf("connect as the owner role: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer owner.Close(context.WithoutCancel(ctx))
 	auditKeys, err := loadAuditKeys(cfg, newLogger(env, cfg))
 	if err != nil {
 		return err
 	}
 	var users []account.User
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	err = owner.InTx(ctx, func(tx postgres.Querier) error {
 		var err error
 		users, err = account.ListUsers(ctx, tx, postgres.NewAuditLog(auditKeys), "cli")
 		return err

@@ -7,9 +7,9 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/postgres"
 	"github.com/taskbridge/taskbridge/internal/progress"
 )
 
@@ -67,14 +67,13 @@ func runUsersExport(ctx context.Context, env Env, args []string) error {
 }
 
 func lookupUserID(ctx context.Context, ownerURL, email string) (uuid.UUID, error) {
-	conn, err := pgx.Connect(ctx, ownerURL)
+	owner, err := postgres.ConnectOwner(ctx, ownerURL)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("connect as the owner role: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var id uuid.UUID
-	err = conn.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	defer owner.Close(context.WithoutCancel(ctx))
+	id, err := owner.UserIDByEmail(ctx, email)
+	if errors.Is(err, postgres.ErrNotFound) {
 		return uuid.Nil, errors.New("no account has that email address")
 	}
 	if err != nil {

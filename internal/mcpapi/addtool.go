@@ -76,7 +76,7 @@ func addTool[In, Out any](s *service, srv *mcp.Server, sp toolSpec, h toolHandle
 		if res == nil {
 			res = &mcp.CallToolResult{}
 		}
-		raw, err := json.Marshal(out)
+		raw, err := marshalOutput(out)
 		if err != nil {
 			return nil, fmt.Errorf("marshal the output of %s: %w", sp.name, err)
 		}
@@ -145,3 +145,19 @@ func decodeArguments(raw json.RawMessage, into any) error {
 	}
 	return nil
 }
+
+// marshalOutput encodes a tool's output: by its own encoder where it has
+// one (encode.go), through a recycled scratch buffer and copied out at its
+// size, as json.Marshal does; else with json.Marshal.
+func marshalOutput(out any) ([]byte, error) {
+	a, ok := out.(jsonAppender)
+	if !ok {
+		return json.Marshal(out)
+	}
+	scratch := outputScratch.get()
+	defer outputScratch.put(scratch)
+	*scratch = a.appendJSON((*scratch)[:0])
+	return bytes.Clone(*scratch), nil
+}
+
+var outputScratch responseBuffers

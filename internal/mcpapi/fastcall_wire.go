@@ -246,7 +246,14 @@ func (s *service) appendToolResult(buf []byte, res *mcp.CallToolResult, current 
 	if len(res.Meta) > 0 || addInfo {
 		var err error
 		buf = append(buf, `"_meta":`...)
-		if len(res.Meta) == 0 {
+		if b, ok := res.Meta[boardMetaKey].(board); ok && len(res.Meta) == 1 {
+			// The widget's board, the largest part of a list's answer.
+			buf = append(buf, `{"`+boardMetaKey+`":`...)
+			buf = b.appendJSON(buf)
+			if addInfo {
+				buf = append(buf, ',')
+			}
+		} else if len(res.Meta) == 0 {
 			buf = append(buf, '{')
 		} else {
 			if buf, err = appendJSON(buf, res.Meta); err != nil {
@@ -273,9 +280,7 @@ func (s *service) appendToolResult(buf []byte, res *mcp.CallToolResult, current 
 			// The common item, written directly: through its MarshalJSON,
 			// encoding/json would compact the escaped text a second time.
 			buf = append(buf, `{"type":"text","text":`...)
-			if buf, err = appendJSON(buf, tc.Text); err != nil {
-				return nil, err
-			}
+			buf = appendJSONString(buf, tc.Text)
 			buf = append(buf, '}')
 			continue
 		}

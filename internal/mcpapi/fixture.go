@@ -31,9 +31,7 @@ func FixturePrincipal() identity.Principal {
 func FixtureAuthenticator(ctx context.Context, db *postgres.DB) (func(http.Handler) http.Handler, error) {
 	p := FixturePrincipal()
 	err := db.InUserTx(ctx, p.UserID, func(tx postgres.Querier) error {
-		_, err := tx.Exec(ctx, `INSERT INTO users (id, email, display_name) VALUES ($1, 'conformance@fixture.invalid', 'conformance fixture')
-			ON CONFLICT (id) DO NOTHING`, p.UserID)
-		return err
+		return postgres.EnsureFixtureUser(ctx, tx, p.UserID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create fixture user: %w", err)

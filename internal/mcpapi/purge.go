@@ -1,7 +1,6 @@
 package mcpapi
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,10 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-
-	"github.com/taskbridge/taskbridge/internal/postgres"
-	"github.com/taskbridge/taskbridge/internal/task"
 )
 
 // Permanent deletion (P6) needs a human step the model can neither perform
@@ -113,18 +108,4 @@ func purgeMAC(key []byte, user, taskID uuid.UUID, deletedAt time.Time, exp []byt
 	m.Write(at[:])
 	m.Write(exp)
 	return m.Sum(nil)
-}
-
-// lockTrashedAt locks the caller's task row for the rest of the transaction
-// and returns its deleted_at (nil for a live task), or task.ErrNotFound.
-// Row-level security limits it to the caller's own rows. The lock keeps a
-// concurrent restore or trash from changing deleted_at between the
-// confirmation check and the delete.
-func lockTrashedAt(ctx context.Context, tx postgres.Querier, id uuid.UUID) (*time.Time, error) {
-	var deletedAt *time.Time
-	err := tx.QueryRow(ctx, `SELECT deleted_at FROM tasks WHERE id = $1 FOR UPDATE`, id).Scan(&deletedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, task.ErrNotFound
-	}
-	return deletedAt, err
 }

@@ -65,7 +65,7 @@ func (s *service) effect(ctx context.Context, c *call, fn func(tx *postgres.Pipe
 	return s.settle(ctx, c, err, detail)
 }
 
-// effectTx is effect in a plain pgx transaction (postgres.InUserTx), for
+// effectTx is effect in a plain transaction (postgres.InUserTx), for
 // the tools that need what the pipelined one does not offer: savepoints
 // (batch tools) or a postgres.Querier for another package (account deletion). They
 // are rare, and pay the four round trips.

@@ -50,7 +50,7 @@ func (s *service) purgeTask(ctx context.Context, c *call, in purgeInput) (*mcp.C
 	}
 	err = s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		d["task_ids"] = idStrings([]uuid.UUID{id})
-		deletedAt, err := lockTrashedAt(ctx, tx, id)
+		deletedAt, err := postgres.LockTrashedAt(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -88,23 +88,20 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 		}
 		after = &pos
 	}
-	var tasks []task.Task
-	var more bool
-	var counts postgres.TaskCounts
+	var page postgres.TaskPage
 	err := s.effect(ctx, c, func(tx *postgres.PipelineTx, d map[string]any) error {
 		var err error
-		if tasks, more, err = s.Tasks.List(ctx, tx, f, after); err != nil {
+		// The page and the totals travel with the transaction's opening.
+		if page, err = s.Tasks.ListWithCounts(ctx, tx, f, after); err != nil {
 			return err
 		}
-		if counts, err = s.Tasks.Counts(ctx, tx); err != nil {
-			return err
-		}
-		d["count"], d["view"], d["page"] = len(tasks), view, cursor != ""
+		d["count"], d["view"], d["page"] = len(page.Tasks), view, cursor != ""
 		return nil
 	})
 	if err != nil {
 		return nil, listOut{}, err
 	}
+	tasks, more := page.Tasks, page.More
 	out := listOut{Tasks: make([]taskOut, 0, len(tasks)), Count: len(tasks), HasMore: more, View: view}
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, shapeTask(t))
@@ -114,7 +111,7 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 		out.NextCursor = s.cursor.encode(c.principal.UserID, digest, task.Position{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	b := s.board(c.principal.UserID, tasks, out.Tasks, view, out.NextCursor)
-	b.Counts = &counts
+	b.Counts = &page.Counts
 	return &mcp.CallToolResult{Meta: mcp.Meta{boardMetaKey: b}}, out, nil
 }
 

@@ -21,13 +21,17 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
+	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/dev/testdb"
+	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/privacy"
 	"github.com/taskbridge/taskbridge/internal/server"
+	"github.com/taskbridge/taskbridge/internal/web"
 )
 
 var tdb *testdb.Database
@@ -146,12 +150,28 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var appender postgres.AuditAppender = postgres.NewAuditLog(auditKeys)
+	auditLog := postgres.NewAuditLog(auditKeys)
+	var appender postgres.AuditAppender = auditLog
 	if o.audit != nil {
 		appender = o.audit(appender)
 	}
 	o2 := oauth.New(cfg, db, keys, testAuthn{}, appender, log, srvOpts...)
-	handler := server.NewServer(server.Deps{Config: cfg, Log: log, Ping: db.Ping, OAuth: o2, MCP: o.mcp})
+	// The rest of the server, which these tests do not visit; logins go
+	// through testAuthn.
+	accounts, err := account.New(account.Options{DB: db, Keys: keys, Audit: appender, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	privacySvc, err := privacy.New(privacy.Options{DB: db, Keys: keys, Accounts: accounts, Consents: o2, Tokens: o2,
+		Audit: auditLog, Log: log, PublicURL: base, PolicyMarkdown: taskbridge.PrivacyPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskPage, err := web.NewTaskPage(accounts, db.InUserTx, postgres.NewTasks(keys), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := server.NewServer(cfg, log, db.Ping, accounts, o2, privacySvc, taskPage, o.mcp)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler}}
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -135,6 +135,33 @@ func (tx *PipelineTx) QueryRow(ctx context.Context, sql string, args ...any) pgx
 	return tx.conn.QueryRow(ctx, sql, args...)
 }
 
+// SendBatch sends b's statements in one round trip, in the transaction:
+// the first statements of the transaction carry its opening with them
+// (BEGIN, the user setting, then b, in one pipeline). Close the results
+// before the next statement, as with pgx.
+func (tx *PipelineTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if tx.done {
+		return errBatch{err: errors.New("statement after the transaction ended")}
+	}
+	tx.settle()
+	if tx.err != nil {
+		return errBatch{err: fmt.Errorf("%w: %w", ErrTxFailed, tx.err)}
+	}
+	if tx.begun {
+		return tx.conn.SendBatch(ctx, b)
+	}
+	ob := tx.opening()
+	ob.QueuedQueries = append(ob.QueuedQueries, b.QueuedQueries...)
+	br, err := tx.sendOpening(ctx, ob)
+	if err != nil {
+		return errBatch{err: err}
+	}
+	// Closing twice is harmless: settle checks the pipeline's end again
+	// should the caller not have read it.
+	tx.open = br
+	return br
+}
+
 // Defer queues sql to be sent with COMMIT, in the same pipeline: it runs
 // after every statement of fn and commits with them or not at all. Its
 // result is not available; a failure fails the commit. The arguments are
@@ -287,7 +314,7 @@ func (tx *PipelineTx) finish(ctx context.Context) {
 	_, _ = tx.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 }
 
-// errRow and errRows report a statement that could not be sent.
+// errRow, errRows and errBatch report a statement that could not be sent.
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
@@ -304,3 +331,11 @@ func (r errRows) Values() ([]any, error)                     { return nil, r.err
 func (errRows) RawValues() [][]byte                          { return nil }
 func (errRows) Conn() *pgx.Conn                              { return nil }
 func (errRows) TypeMap() *pgtype.Map                         { return nil }
+
+type errBatch struct{ err error }
+
+func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return errRows{err: b.err}, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow{err: b.err} }
+func (b errBatch) Close() error                     { return b.err }
+func (errBatch) Tx() pgx.Tx                         { return nil }

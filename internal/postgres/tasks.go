@@ -117,16 +117,19 @@ type TaskCounts struct {
 	Trash int `json:"trash"`
 }
 
-// Counts counts all of the transaction's user's tasks, whatever page or
+// countsSQL counts all of the transaction's user's tasks, whatever page or
 // filter a list shows, so the board's totals are the user's real ones.
-func (s *Tasks) Counts(ctx context.Context, tx Querier) (TaskCounts, error) {
-	var c TaskCounts
-	err := tx.QueryRow(ctx, `
+const countsSQL = `
 		SELECT count(*) FILTER (WHERE deleted_at IS NULL AND status = 'open'),
 		       count(*) FILTER (WHERE deleted_at IS NULL AND status = 'done'),
 		       count(*) FILTER (WHERE deleted_at IS NOT NULL)
-		FROM tasks WHERE owner_id = app_current_user_id()`).Scan(&c.Open, &c.Done, &c.Trash)
-	if err != nil {
+		FROM tasks WHERE owner_id = app_current_user_id()`
+
+// Counts counts all of the transaction's user's tasks (ListWithCounts
+// reads them with a page in one round trip).
+func (s *Tasks) Counts(ctx context.Context, tx Querier) (TaskCounts, error) {
+	var c TaskCounts
+	if err := tx.QueryRow(ctx, countsSQL).Scan(&c.Open, &c.Done, &c.Trash); err != nil {
 		return TaskCounts{}, fmt.Errorf("count tasks: %w", err)
 	}
 	return c, nil
@@ -140,6 +143,12 @@ func (s *Tasks) List(ctx context.Context, tx Querier, f task.Filter, after *task
 	if err != nil {
 		return nil, false, fmt.Errorf("list tasks: %w", err)
 	}
+	return s.readList(rows, limit)
+}
+
+// readList reads and closes the rows of listQuery: up to limit tasks, and
+// whether more follow.
+func (s *Tasks) readList(rows pgx.Rows, limit int) ([]task.Task, bool, error) {
 	defer rows.Close()
 	out := make([]task.Task, 0, limit+1)
 	r := newTaskRow()

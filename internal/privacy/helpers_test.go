@@ -31,6 +31,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/privacy"
 	"github.com/taskbridge/taskbridge/internal/server"
 	"github.com/taskbridge/taskbridge/internal/task"
+	"github.com/taskbridge/taskbridge/internal/web"
 )
 
 const testPassword = "plum kettle orbit 42"
@@ -103,8 +104,11 @@ func newEnvWith(t *testing.T, settings map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.NewServer(server.Deps{Config: cfg, Log: log, Ping: db.Ping, Accounts: e.accounts, OAuth: e.oauth,
-		MCP: mcpHandler, Privacy: e.privacy})
+	taskPage, err := web.NewTaskPage(e.accounts, db.InUserTx, postgres.NewTasks(keys), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.NewServer(cfg, log, db.Ping, e.accounts, e.oauth, e.privacy, taskPage, mcpHandler)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
 	srv.Start()
 	t.Cleanup(srv.Close)

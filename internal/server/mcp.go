@@ -15,33 +15,15 @@ import (
 )
 
 // mountMCP serves the MCP endpoint behind the authenticator, which is the
-// only way a principal (and so a user id) reaches the tools. With the OAuth
-// server present, browser Origins are checked (DNS rebinding) and requests
-// are rate limited by mcpRateLimits: per connected app after the token is
-// verified, and token lookups are serialized per client IP once it sent
-// too many refused requests.
-func mountMCP(r chi.Router, d Deps) {
-	if d.MCP == nil {
-		return
-	}
-	authenticate := d.MCPAuthenticate
-	if authenticate == nil && d.OAuth != nil {
-		authenticate = d.OAuth.RequireBearer
-	}
-	if authenticate == nil {
-		authenticate = requirePrincipal(d.Config.PublicURL.String() + "/.well-known/oauth-protected-resource/mcp")
-	}
-	if d.OAuth != nil {
-		lim := d.Config.OAuth
-		needsLookup := d.OAuth.NeedsTokenLookup
-		if d.MCPAuthenticate != nil {
-			needsLookup = nil // another authenticator: its cost is unknown
-		}
-		r.With(postOnly, d.OAuth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, authenticate, needsLookup)).
-			Handle("/mcp", d.MCP)
-		return
-	}
-	r.With(postOnly, authenticate).Handle("/mcp", d.MCP)
+// only way a principal (and so a user id) reaches the tools. Browser
+// Origins are checked (DNS rebinding) and requests are rate limited by
+// mcpRateLimits: per connected app after the token is verified, and token
+// lookups are serialized per client IP once it sent too many refused
+// requests.
+func mountMCP(r chi.Router, d deps) {
+	lim := d.cfg.OAuth
+	r.With(postOnly, d.oauth.RequireAllowedOrigin, mcpRateLimits(d, lim.MCPUnauthenticatedPerMinute, lim.MCPPerMinute, d.mcpAuthenticate, d.needsTokenLookup)).
+		Handle("/mcp", d.mcp)
 }
 
 // postOnly answers every method but POST with 405 and Allow: POST, token or
@@ -87,14 +69,12 @@ func postOnly(next http.Handler) http.Handler {
 //     expired token still learns to refresh it.
 //
 // Buckets are per replica, like every httprate limit here.
-func mcpRateLimits(d Deps, refusedPerIP, perGrant int, authenticate func(http.Handler) http.Handler, needsLookup func(*http.Request) bool) func(http.Handler) http.Handler {
+func mcpRateLimits(d deps, refusedPerIP, perGrant int, authenticate func(http.Handler) http.Handler, needsLookup func(*http.Request) bool) func(http.Handler) http.Handler {
 	refused := httprate.NewRateLimiter(refusedPerIP, time.Minute)
 	grants := httprate.NewRateLimiter(perGrant, time.Minute)
 	lookups := limit.NewSlots(1) // per IP over the refused budget
 	tooMany := func(w http.ResponseWriter, r *http.Request) {
-		if d.RateLimited != nil {
-			d.RateLimited("/mcp")
-		}
+		d.rateLimited("/mcp")
 		httpx.WriteError(w, r, http.StatusTooManyRequests, "rate_limited", "too many requests; retry later")
 	}
 	return func(next http.Handler) http.Handler {
@@ -171,20 +151,3 @@ type headerSink struct{}
 func (headerSink) Header() http.Header         { return http.Header{} }
 func (headerSink) Write(b []byte) (int, error) { return len(b), nil }
 func (headerSink) WriteHeader(int)             {}
-
-// requirePrincipal answers 401 unless an earlier middleware authenticated
-// the request. It is the placeholder until the OAuth bearer middleware is
-// wired as Deps.MCPAuthenticate; with nothing in front of it, /mcp refuses
-// every request, which is the safe default.
-func requirePrincipal(resourceMetadataURL string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, ok := identity.FromContext(r.Context()); !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+resourceMetadataURL+`"`)
-				httpx.WriteError(w, r, http.StatusUnauthorized, "invalid_token", "authentication required")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}

@@ -19,7 +19,7 @@ import (
 // TestMCPLimitIsPerGrantAndRefusalsArePerIP.
 func TestPerIPLimitAnswers429WithRetryAfterAndIsCounted(t *testing.T) {
 	counted := map[string]int{}
-	h := middleware.ClientIPFromRemoteAddr(perIP(Deps{RateLimited: func(route string) { counted[route]++ }}, "/token", 2)(
+	h := middleware.ClientIPFromRemoteAddr(perIP(deps{settings: settings{rateLimited: func(route string) { counted[route]++ }}}, "/token", 2)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
 	codes := []int{}
 	for range 3 {
@@ -74,7 +74,7 @@ func TestMCPLimitIsPerGrantAndRefusalsArePerIP(t *testing.T) {
 		})
 	}
 	counted := map[string]int{}
-	d := Deps{RateLimited: func(route string) { counted[route]++ }}
+	d := deps{settings: settings{rateLimited: func(route string) { counted[route]++ }}}
 	h := middleware.ClientIPFromRemoteAddr(mcpRateLimits(d, 2, 2, authenticate, nil)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
 	call := func(ip, auth string) *httptest.ResponseRecorder {
@@ -170,7 +170,7 @@ func TestMCPTokenLookupsFromAFloodingIPRunOneAtATime(t *testing.T) {
 		})
 	}
 	needsLookup := func(r *http.Request) bool { return r.Header.Get("X-Test-Auth") != "cached" }
-	h := middleware.ClientIPFromRemoteAddr(mcpRateLimits(Deps{}, 1, 100, authenticate, needsLookup)(
+	h := middleware.ClientIPFromRemoteAddr(mcpRateLimits(deps{settings: settings{rateLimited: func(string) {}}}, 1, 100, authenticate, needsLookup)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
 	call := func(auth string) int {
 		rec := httptest.NewRecorder()

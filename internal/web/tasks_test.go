@@ -15,11 +15,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
+	"github.com/taskbridge/taskbridge/internal/privacy"
 	"github.com/taskbridge/taskbridge/internal/server"
 	"github.com/taskbridge/taskbridge/internal/task"
 	"github.com/taskbridge/taskbridge/internal/web"
@@ -58,7 +61,8 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts, err := account.New(account.Options{DB: db, Keys: keys, Log: log, Audit: postgres.NewAuditLog(auditKeys)})
+	auditLog := postgres.NewAuditLog(auditKeys)
+	accounts, err := account.New(account.Options{DB: db, Keys: keys, Log: log, Audit: auditLog})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +76,28 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	s := &site{t: t, db: db, tasks: store}
-	s.srv = httptest.NewServer(server.NewServer(server.Deps{Config: cfg, Log: log, Ping: db.Ping, Accounts: accounts, TaskPage: page}))
+	// The rest of the server, built with its defaults; /mcp is a
+	// placeholder these tests never reach.
+	authServer := oauth.New(cfg, db, keys, oauthLogin{accounts}, auditLog, log)
+	privacySvc, err := privacy.New(privacy.Options{DB: db, Keys: keys, Accounts: accounts, Consents: authServer, Tokens: authServer,
+		Audit: auditLog, Log: log, PublicURL: cfg.PublicURL.String(), PolicyMarkdown: taskbridge.PrivacyPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewServer(server.NewServer(cfg, log, db.Ping, accounts, authServer, privacySvc, page, http.NotFoundHandler()))
 	t.Cleanup(s.srv.Close)
 	return s
 }
+
+// oauthLogin is the account service as OAuth's login seam.
+type oauthLogin struct{ svc *account.Service }
+
+func (a oauthLogin) CurrentUser(r *http.Request) (uuid.UUID, bool) {
+	u, ok := a.svc.ConsentedUser(r)
+	return u.ID, ok
+}
+
+func (oauthLogin) LoginURL(next string) string { return account.LoginURL(next) }
 
 // browser has its own cookies and does not follow redirects.
 func (s *site) browser() *http.Client {
