@@ -15,12 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
-
 	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/oauth"

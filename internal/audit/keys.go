@@ -5,8 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"github.com/taskbridge/taskbridge/internal/keyring"
 	"strings"
+
+	"github.com/taskbridge/taskbridge/internal/keyring"
 )
 
 // KeySize is the length of an audit key in bytes.

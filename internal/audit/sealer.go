@@ -97,7 +97,7 @@ func (s *Sealer) Run(ctx context.Context, interval time.Duration) {
 			res, err := s.Seal(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					s.opts.Log.ErrorContext(ctx, "audit sealer pass failed", slog.Any("error", err))
+					s.opts.Log.ErrorContext(ctx, "audit sealer pass failed", slog.Any("err", err))
 				}
 				return
 			}

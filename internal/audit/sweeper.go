@@ -75,7 +75,7 @@ type SweepResult struct {
 func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 	runEvery(ctx, interval, func() {
 		if _, err := s.Pass(ctx); err != nil && ctx.Err() == nil {
-			s.opts.Log.ErrorContext(ctx, "audit verify pass failed", slog.Any("error", err))
+			s.opts.Log.ErrorContext(ctx, "audit verify pass failed", slog.Any("err", err))
 		}
 	})
 }

@@ -141,7 +141,7 @@ func flushTraces(ctx context.Context, t *tracing.Tracing, timeout time.Duration,
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	if err := t.Shutdown(ctx); err != nil {
-		log.WarnContext(ctx, "tracing: flush spans", slog.String("error", err.Error()))
+		log.WarnContext(ctx, "tracing: flush spans", slog.String("err", err.Error()))
 	}
 }
 

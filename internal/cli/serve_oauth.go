@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/taskbridge/taskbridge/internal/metrics"
-
 	"github.com/google/uuid"
 
 	"github.com/taskbridge/taskbridge/internal/account"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/keyring"
+	"github.com/taskbridge/taskbridge/internal/metrics"
 	"github.com/taskbridge/taskbridge/internal/oauth"
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )

@@ -60,7 +60,7 @@ func startOps(ctx context.Context, env Env, cfg *config.Config, log *slog.Logger
 		fmt.Fprintf(env.Stdout, "  metrics: http://%s/metrics (keep this address private)\n", ln.Addr())
 		bg.goRun(func() {
 			if err := httpx.Serve(ctx, srv, ln, "", "", cfg.ShutdownTimeout); err != nil {
-				log.ErrorContext(ctx, "metrics listener stopped", slog.Any("error", err))
+				log.ErrorContext(ctx, "metrics listener stopped", slog.Any("err", err))
 			}
 		})
 	}

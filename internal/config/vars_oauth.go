@@ -30,7 +30,7 @@ type OAuthConfig struct {
 	MCPUnauthenticatedPerMinute int
 
 	// MCPAllowedOrigins are browser origins, besides the public URL's own,
-	// that may call /mcp (B.10 item 20).
+	// that may call /mcp (catalogue item 20).
 	MCPAllowedOrigins []string
 }
 

@@ -90,7 +90,7 @@ func (s *service) serveToolCall(w http.ResponseWriter, r *http.Request, body []b
 		// Only a result that cannot be encoded gets here (addTool turns
 		// every tool failure into a tool error). Like the SDK, answer with
 		// a JSON-RPC error; unlike it, keep the detail in the log.
-		s.Log.ErrorContext(r.Context(), "tool call: encode the result", "tool", params.Name, "error", encErr)
+		s.Log.ErrorContext(r.Context(), "tool call: encode the result", "tool", params.Name, "err", encErr)
 		out, status = appendInternalError(make([]byte, 0, 128), id), http.StatusOK
 	}
 	h := w.Header()

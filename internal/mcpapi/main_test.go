@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
-
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/taskbridge/taskbridge/dev/testdb"
+	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/logging"

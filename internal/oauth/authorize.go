@@ -50,7 +50,7 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 		s.localErrorPage(w, r, http.StatusBadRequest, "The app's published description could not be retrieved or is not acceptable.")
 		return
 	case err != nil:
-		s.log.ErrorContext(ctx, "load client", "error", err.Error())
+		s.log.ErrorContext(ctx, "load client", "err", err.Error())
 		s.localErrorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}
@@ -114,7 +114,7 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	handle, err := s.store.createPendingRequest(ctx, userID, req, s.now().UTC())
 	if err != nil {
-		s.log.ErrorContext(ctx, "store authorization request", "error", err.Error())
+		s.log.ErrorContext(ctx, "store authorization request", "err", err.Error())
 		s.localErrorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 		return
 	}

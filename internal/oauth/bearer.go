@@ -71,13 +71,13 @@ func (s *Server) RequireBearer(next http.Handler) http.Handler {
 			if reason == "" && (postgres.IsUnavailable(err) || postgres.DeadlinePassed(ctx, err)) {
 				// The database is down or saturated: say so, so the
 				// client retries instead of treating it as a bug (I8).
-				s.log.WarnContext(ctx, "verify access token: database unavailable", "error", err.Error())
+				s.log.WarnContext(ctx, "verify access token: database unavailable", "err", err.Error())
 				w.Header().Set("Retry-After", "1")
 				httpx.WriteError(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", "the server cannot check the access token right now; retry shortly")
 				return
 			}
 			if reason == "" {
-				s.log.ErrorContext(ctx, "verify access token", "error", err.Error())
+				s.log.ErrorContext(ctx, "verify access token", "err", err.Error())
 				httpx.WriteError(w, r, http.StatusInternalServerError, "server_error", "the server could not check the access token")
 				return
 			}

@@ -16,14 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskbridge/taskbridge/internal/audit"
-
 	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
 	"github.com/taskbridge/taskbridge"
 	"github.com/taskbridge/taskbridge/dev/testdb"
 	"github.com/taskbridge/taskbridge/internal/account"
+	"github.com/taskbridge/taskbridge/internal/audit"
 	"github.com/taskbridge/taskbridge/internal/config"
 	"github.com/taskbridge/taskbridge/internal/identity"
 	"github.com/taskbridge/taskbridge/internal/keyring"

@@ -11,7 +11,7 @@ import (
 )
 
 // RequireAllowedOrigin defends the MCP endpoint against DNS rebinding and
-// cross-site browser calls (B.10 item 20; the MCP transport spec requires
+// cross-site browser calls (catalogue item 20; the MCP transport spec requires
 // a 403 for an invalid Origin). Two checks:
 //   - Origin, when a browser sends one, must be the public URL's origin or
 //     one configured in TASKBRIDGE_MCP_ALLOWED_ORIGINS; server-side hosts

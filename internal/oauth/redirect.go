@@ -8,7 +8,7 @@ import (
 	"unicode"
 )
 
-// Limits on registered redirect URIs (A2, B.10 item 16).
+// Limits on registered redirect URIs (A2, catalogue item 16).
 const (
 	maxRedirectURIs      = 10
 	maxRedirectURILength = 2000

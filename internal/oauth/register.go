@@ -138,7 +138,7 @@ func (s *Server) Register(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// validateRegistration checks every field (B.10 item 16) and returns the
+// validateRegistration checks every field (catalogue item 16) and returns the
 // client to store, or the RFC 7591 error to send.
 func validateRegistration(req *registrationRequest) (*postgres.OAuthClient, *protocolError) {
 	c := &postgres.OAuthClient{}

@@ -122,9 +122,9 @@ func (s *Server) refused(ctx context.Context, endpoint, grantType, clientID stri
 			RequestID: logging.RequestID(ctx), Detail: detail,
 		})
 	}); aerr != nil {
-		s.log.ErrorContext(ctx, "audit refused "+endpoint+" request", "error", aerr.Error())
+		s.log.ErrorContext(ctx, "audit refused "+endpoint+" request", "err", aerr.Error())
 	}
-	s.log.InfoContext(ctx, endpoint+" request refused", "error", code, "client_id", clientID)
+	s.log.InfoContext(ctx, endpoint+" request refused", "oauth_error", code, "client_id", clientID)
 }
 
 // refusalCode keeps the OAuth error codes this server sends and maps

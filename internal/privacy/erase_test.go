@@ -77,7 +77,7 @@ func traces(t *testing.T, a *pgx.Conn, needle string) map[string]int {
 	return found
 }
 
-// Delete-my-data removes everything of the user in one go (D4, B.10 #23):
+// Delete-my-data removes everything of the user in one go (D4, catalogue item 23):
 // afterwards no table of the schema holds the user's id, email, the
 // throttle hash of the email or the token hashes; the audit trail still
 // has the user's events, under a pseudonym only; the old access token gets

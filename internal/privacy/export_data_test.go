@@ -12,7 +12,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/privacy"
 )
 
-// The account page's export is complete (D5, B.10 #23): every table holding a user's rows
+// The account page's export is complete (D5, catalogue item 23): every table holding a user's rows
 // has a section, and each section has exactly as many entries as the
 // table has rows of the user; notes come decrypted; it is an attachment
 // that is not cached; it is audited.

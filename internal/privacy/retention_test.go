@@ -52,7 +52,7 @@ func (e *env) taskExists(id uuid.UUID) bool {
 	return n == 1
 }
 
-// A pass removes exactly the rows past their period (D3, B.10 #24), with
+// A pass removes exactly the rows past their period (D3, catalogue item 24), with
 // the clock injected: a trashed task one second past the period goes, one
 // second short of it stays; the same for completed tasks when that period
 // is on, and for sessions, failed-login counters and deletion requests. It

@@ -29,7 +29,7 @@ func (r *Retention) Schedule(ctx context.Context, interval time.Duration, now fu
 		rep, err := r.Run(ctx, now(), nil)
 		switch {
 		case err != nil:
-			r.o.Log.ErrorContext(ctx, "retention pass failed", slog.Any("error", err))
+			r.o.Log.ErrorContext(ctx, "retention pass failed", slog.Any("err", err))
 		case rep.Ran:
 			r.o.Log.InfoContext(ctx, "retention pass", slog.Int64("removed", rep.Total()))
 		}
