@@ -13,7 +13,7 @@ import (
 	"github.com/taskbridge/taskbridge/internal/postgres"
 )
 
-// redeemCode exchanges an authorization code (catalogue item s 4-6). The code row
+// redeemCode exchanges an authorization code (catalogue items 4-6). The code row
 // is locked, so two concurrent redemptions cannot both succeed. A request
 // that fails on client, redirect URI, resource or verifier does not consume
 // the code. A second valid redemption is a replay: it fails and revokes

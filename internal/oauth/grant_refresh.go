@@ -19,7 +19,7 @@ func readRefresh(ctx context.Context, tx postgres.Querier, hash []byte) (*postgr
 	return t, notFound(err)
 }
 
-// refresh rotates a refresh token (catalogue item s 11-12). The family row is
+// refresh rotates a refresh token (catalogue items 11-12). The family row is
 // locked first, so concurrent refreshes of one family run one after the
 // other and exactly one successor is created. Rules:
 //   - the current token: a new access token (scope may narrow, never
