@@ -191,15 +191,3 @@ func (s *Service) RequireLogin(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 	})
 }
-
-// PurgeLoginThrottle forgets failed-login counters that no longer lock
-// anything and are older than the longest Forget period.
-func (s *Service) PurgeLoginThrottle(ctx context.Context) (int64, error) {
-	now := s.now()
-	horizon := now.Add(-max(s.acctPol.Forget, s.ipPol.Forget))
-	n, err := s.db.PurgeLoginThrottle(ctx, horizon, now)
-	if err != nil {
-		return 0, fmt.Errorf("purge login throttle: %w", err)
-	}
-	return n, nil
-}
