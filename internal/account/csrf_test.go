@@ -141,7 +141,7 @@ func (f *fakeGrants) RevokeGrant(_ context.Context, user, grant uuid.UUID) error
 // protected POST, for the signed-in user only.
 func TestConnectedAppsListedAndRevokedWithCSRF(t *testing.T) {
 	grants := &fakeGrants{grants: map[uuid.UUID][]account.GrantView{}}
-	e := newEnv(t, func(o *account.Options) { o.Grants = grants })
+	e := newEnv(t, func(o *envConfig) { o.Grants = grants })
 	c := e.browser()
 	email := uniqueEmail("apps")
 	e.mustSignup(c, email)

@@ -4,7 +4,9 @@
 // on every form, the account page with its "Connected apps" section, and
 // the consent to the privacy policy recorded at sign-up (C3).
 //
-// Other packages use three things from it: (*Service).CurrentUser and
-// RequireLogin to know who is signed in, and LoginURL to send a browser to
-// the login page and back.
+// Other packages use three things from it: CurrentUser (of Sessions, which
+// the Service embeds) and (*Service).RequireLogin to know who is signed in,
+// and LoginURL to send a browser to the login page and back. Sessions is
+// built first, so the OAuth server can ask it (ConsentedUser) before the
+// Service, whose account page lists the OAuth grants, exists.
 package account

@@ -124,7 +124,7 @@ func TestSignupWithExistingEmailIsRefused(t *testing.T) {
 // Sign-up records consent to the privacy policy (C3): without the box
 // ticked nothing is stored; with it, a consents row names the version.
 func TestSignupRequiresAndRecordsPrivacyConsent(t *testing.T) {
-	e := newEnv(t, func(o *account.Options) { o.PrivacyPolicyVersion = "2026-05" })
+	e := newEnv(t, func(o *envConfig) { o.Session.PrivacyPolicyVersion = "2026-05" })
 	c := e.browser()
 	email := uniqueEmail("consent")
 	form := e.get(c, "/signup")
@@ -157,7 +157,7 @@ func TestSignupRequiresAndRecordsPrivacyConsent(t *testing.T) {
 }
 
 func TestPasswordStoredAsArgon2idWithPinnedParams(t *testing.T) {
-	e := newEnv(t, account.PinnedHashing)
+	e := newEnv(t, pinnedHashing)
 	email := uniqueEmail("hash")
 	e.mustSignup(e.browser(), email)
 
@@ -188,7 +188,7 @@ func TestPasswordStoredAsArgon2idWithPinnedParams(t *testing.T) {
 // A hash made with other parameters still verifies and is replaced with a
 // hash under the pinned parameters at that login.
 func TestLoginRehashesPasswordMadeWithOldParams(t *testing.T) {
-	e := newEnv(t, account.PinnedHashing)
+	e := newEnv(t, pinnedHashing)
 	email := uniqueEmail("rehash")
 	e.mustSignup(e.browser(), email)
 	old, err := argon2id.CreateHash(testPassword, &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32})

@@ -39,7 +39,7 @@ func (b *lockedBuffer) String() string {
 // 5xx alert (P7).
 func TestDisconnectingAnAppThatIsNotConnectedIs404(t *testing.T) {
 	logs := &lockedBuffer{}
-	e := newEnv(t, func(o *account.Options) { o.Log = slog.New(slog.NewTextHandler(logs, nil)) })
+	e := newEnv(t, func(o *envConfig) { o.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 	c := e.browser()
 	e.mustSignup(c, uniqueEmail("gone"))
 	p := e.get(c, "/account")
@@ -55,7 +55,7 @@ func TestDisconnectingAnAppThatIsNotConnectedIs404(t *testing.T) {
 // Every signed-in form is limited per user (A7, I8): past the budget the
 // user gets 429 with Retry-After, and another user keeps their own.
 func TestSignedInFormsAreLimitedPerUser(t *testing.T) {
-	e := newEnv(t, func(o *account.Options) { o.SessionFormRate = account.RateLimit{Requests: 2, Window: time.Minute} })
+	e := newEnv(t, func(o *envConfig) { o.SessionFormRate = account.RateLimit{Requests: 2, Window: time.Minute} })
 	busy, calm := e.browser(), e.browser()
 	e.mustSignup(busy, uniqueEmail("busy"))
 	e.mustSignup(calm, uniqueEmail("calm"))

@@ -80,7 +80,18 @@ type env struct {
 	svc     *account.Service
 }
 
-type envOption func(*account.Options)
+// envConfig is what a test may change before its server starts: the
+// Service's options and those of the Sessions it is built on.
+type envConfig struct {
+	account.Options
+	Session account.SessionOptions
+}
+
+type envOption func(*envConfig)
+
+// pinnedHashing undoes account.FastHashing: the service hashes with
+// account.PasswordParams.
+func pinnedHashing(c *envConfig) { account.PinnedHashing(&c.Options) }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	return startEnv(t, false, opts...)
@@ -115,13 +126,19 @@ func startEnvOn(t *testing.T, appURL string, https bool, opts ...envOption) *env
 		t.Fatal(err)
 	}
 	auditLog := postgres.NewAuditLog(auditKeys)
-	o := account.Options{DB: db, Keys: keys, HTTPS: https, Now: e.clock.Now, Metrics: e.metrics, Audit: auditLog,
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}
-	account.FastHashing(&o) // account.PinnedHashing in opts undoes it
-	for _, opt := range opts {
-		opt(&o)
+	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	c := envConfig{
+		Options: account.Options{DB: db, Keys: keys, Metrics: e.metrics, Audit: auditLog, Log: log},
+		Session: account.SessionOptions{DB: db, Log: log, HTTPS: https, Now: e.clock.Now},
 	}
-	if e.svc, err = account.New(o); err != nil {
+	account.FastHashing(&c.Options) // pinnedHashing in opts undoes it
+	for _, opt := range opts {
+		opt(&c)
+	}
+	if c.Sessions, err = account.NewSessions(c.Session); err != nil {
+		t.Fatal(err)
+	}
+	if e.svc, err = account.New(c.Options); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(func(k string) string {

@@ -26,22 +26,6 @@ func PolicyConsentURL(next string) string {
 	return PolicyConsentPath
 }
 
-// ConsentedUser returns the user signed in on r only when they have
-// accepted the current privacy policy: the identity that may link apps
-// (the OAuth server's Authenticator). A signed-in user without consent is
-// sent through LoginURL, whose page forwards them to the consent page.
-func (s *Service) ConsentedUser(r *http.Request) (User, bool) {
-	sess, ok, err := s.resume(r)
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "resume session", "err", err)
-		return User{}, false
-	}
-	if !ok || !sess.policyAccepted {
-		return User{}, false
-	}
-	return sess.user, true
-}
-
 // RequirePolicyConsent is RequireLogin for pages that process the user's
 // tasks: a signed-in user who has not accepted the current policy is sent
 // to the consent page first (GET) or refused (anything else).

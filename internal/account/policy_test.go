@@ -150,7 +150,7 @@ func TestNewPolicyVersionIsAskedFor(t *testing.T) {
 		t.Fatal("sign-up with the box ticked: the user may not link apps")
 	}
 
-	v2 := startEnvOn(t, tdb.AppURL, false, func(o *account.Options) { o.PrivacyPolicyVersion = "2" })
+	v2 := startEnvOn(t, tdb.AppURL, false, func(o *envConfig) { o.Session.PrivacyPolicyVersion = "2" })
 	c2 := v2.browser()
 	p := v2.login(c2, email, testPassword)
 	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != account.PolicyConsentURL("/account") {

@@ -17,7 +17,7 @@ import (
 // listed in its words without an edit here.
 func TestConnectedAppsNameEveryScopeInTheTablesWords(t *testing.T) {
 	grants := &fakeGrants{grants: map[uuid.UUID][]account.GrantView{}}
-	e := newEnv(t, func(o *account.Options) { o.Grants = grants })
+	e := newEnv(t, func(o *envConfig) { o.Grants = grants })
 	c := e.browser()
 	email := uniqueEmail("scopes")
 	e.mustSignup(c, email)

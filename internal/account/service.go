@@ -2,7 +2,6 @@ package account
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,16 +11,6 @@ import (
 	"github.com/taskbridge/taskbridge/internal/keyring"
 	"github.com/taskbridge/taskbridge/internal/page"
 	"github.com/taskbridge/taskbridge/internal/postgres"
-)
-
-// Defaults of Options.
-const (
-	DefaultSessionTTL         = 12 * time.Hour
-	DefaultSessionIdleTimeout = 30 * time.Minute
-	// DefaultPrivacyPolicyVersion is the version of PRIVACY.md (the number
-	// at its top; a privacy test compares them) that a user consents to,
-	// recorded with the consent (C3). Raising it asks everyone again.
-	DefaultPrivacyPolicyVersion = "1"
 )
 
 // Metrics counts authentication events (L6). The Prometheus adapter lives
@@ -40,22 +29,18 @@ type NopMetrics struct{}
 func (NopMetrics) LoginFailed()     {}
 func (NopMetrics) Throttled(string) {}
 
-// Options configures a Service. DB and Keys are required.
+// Options configures a Service. DB, Keys, Sessions and Audit are required.
 type Options struct {
 	DB *postgres.DB
+	// Sessions tells who is signed in; the Service creates and ends them.
+	Sessions *Sessions
 	// Keys seal the CSRF tokens of forms shown before login. Every replica
 	// has the same keys, so a form rendered by one is accepted by another.
 	Keys *keyring.Keyring
 	Log  *slog.Logger
-	// HTTPS makes the session cookie Secure and __Host- prefixed. Only a
-	// plain-http development URL turns it off.
-	HTTPS bool
 	// TrustedOrigins are origins ("https://host[:port]") whose form posts
 	// are same-site even when a proxy rewrites Host: the public URL's.
 	TrustedOrigins []string
-
-	SessionTTL         time.Duration // absolute lifetime; default 12h
-	SessionIdleTimeout time.Duration // ends a session unused this long; default 30m
 
 	// AccountThrottle and IPThrottle lock out repeated failed logins; zero
 	// values take DefaultAccountThrottle and DefaultIPThrottle.
@@ -75,32 +60,28 @@ type Options struct {
 	// MCPURL is the server's MCP endpoint, shown on the account page with
 	// how to connect an app to it.
 	MCPURL string
-	// PrivacyPolicyVersion is recorded with each sign-up's consent.
-	PrivacyPolicyVersion string
-	// Now is the clock; tests move it instead of sleeping. Default time.Now.
-	Now func() time.Time
 
 	// hashParams replaces PasswordParams in tests that are not about
 	// hashing (export_test.go), so the suite does not spend minutes in argon2id.
 	hashParams *argon2id.Params
 }
 
-// Service is the accounts component: its handlers serve the account pages
-// and its methods tell other components who is signed in.
+// Service is the accounts component: its handlers serve the account pages.
+// It embeds the Sessions it was built on, so it also tells other components
+// who is signed in (CurrentUser, ConsentedUser), and its handlers resume,
+// create and end sessions (and read the clock, the policy version and
+// whether the site is https) through them.
 type Service struct {
+	*Sessions
 	db          *postgres.DB
 	keys        *keyring.Keyring
 	log         *slog.Logger
-	https       bool
-	ttl, idle   time.Duration
 	acctPol     ThrottlePolicy
 	ipPol       ThrottlePolicy
 	metrics     Metrics
 	grants      GrantLister
 	audit       postgres.AuditAppender
-	policyVer   string
 	mcpURL      string
-	now         func() time.Time
 	hasher      *hasher
 	pages       *page.Pages
 	limiter     *ipLimiter
@@ -114,6 +95,9 @@ func New(o Options) (*Service, error) {
 	if o.DB == nil {
 		return nil, errors.New("account: Options.DB is required")
 	}
+	if o.Sessions == nil {
+		return nil, errors.New("account: Options.Sessions is required")
+	}
 	if o.Keys == nil {
 		return nil, errors.New("account: Options.Keys is required")
 	}
@@ -121,23 +105,16 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("account: Options.Audit is required")
 	}
 	s := &Service{
-		db:        o.DB,
-		keys:      o.Keys,
-		log:       o.Log,
-		https:     o.HTTPS,
-		ttl:       durationOr(o.SessionTTL, DefaultSessionTTL),
-		idle:      durationOr(o.SessionIdleTimeout, DefaultSessionIdleTimeout),
-		acctPol:   o.AccountThrottle.orDefault(DefaultAccountThrottle()),
-		ipPol:     o.IPThrottle.orDefault(DefaultIPThrottle()),
-		metrics:   o.Metrics,
-		grants:    o.Grants,
-		audit:     o.Audit,
-		policyVer: o.PrivacyPolicyVersion,
-		mcpURL:    o.MCPURL,
-		now:       o.Now,
-	}
-	if s.idle > s.ttl {
-		return nil, fmt.Errorf("account: idle timeout %s is longer than the session lifetime %s", s.idle, s.ttl)
+		Sessions: o.Sessions,
+		db:       o.DB,
+		keys:     o.Keys,
+		log:      o.Log,
+		acctPol:  o.AccountThrottle.orDefault(DefaultAccountThrottle()),
+		ipPol:    o.IPThrottle.orDefault(DefaultIPThrottle()),
+		metrics:  o.Metrics,
+		grants:   o.Grants,
+		audit:    o.Audit,
+		mcpURL:   o.MCPURL,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -147,12 +124,6 @@ func New(o Options) (*Service, error) {
 	}
 	if s.grants == nil {
 		s.grants = NoGrants{}
-	}
-	if s.policyVer == "" {
-		s.policyVer = DefaultPrivacyPolicyVersion
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	var err error
 	params := PasswordParams()

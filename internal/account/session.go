@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -45,7 +46,79 @@ type session struct {
 	policyAccepted bool
 }
 
-func (s *Service) sessionCookieName() string {
+// Defaults of SessionOptions.
+const (
+	DefaultSessionTTL         = 12 * time.Hour
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	// DefaultPrivacyPolicyVersion is the version of PRIVACY.md (the number
+	// at its top; a privacy test compares them) that a user consents to,
+	// recorded with the consent (C3). Raising it asks everyone again.
+	DefaultPrivacyPolicyVersion = "1"
+)
+
+// SessionOptions configures Sessions. DB is required.
+type SessionOptions struct {
+	DB  *postgres.DB
+	Log *slog.Logger
+	// HTTPS makes the session cookie (and the Service's form cookie)
+	// Secure and __Host- prefixed. Only a plain-http development URL turns
+	// it off.
+	HTTPS bool
+
+	TTL         time.Duration // absolute lifetime; default 12h
+	IdleTimeout time.Duration // ends a session unused this long; default 30m
+
+	// PrivacyPolicyVersion is the version a user must have accepted to
+	// count as consented (C3); sign-up and the consent page record it.
+	PrivacyPolicyVersion string
+	// Now is the clock of the sessions and of the Service built on them;
+	// tests move it instead of sleeping. Default time.Now.
+	Now func() time.Time
+}
+
+// Sessions is who is signed in: the session cookie, the stored session
+// behind it, and whether its user has accepted the current privacy policy.
+// It is built before the Service and the OAuth server, which both ask it,
+// so neither of those needs the other.
+type Sessions struct {
+	db        *postgres.DB
+	log       *slog.Logger
+	https     bool
+	ttl, idle time.Duration
+	policyVer string
+	now       func() time.Time
+}
+
+// NewSessions builds the Sessions.
+func NewSessions(o SessionOptions) (*Sessions, error) {
+	if o.DB == nil {
+		return nil, errors.New("account: SessionOptions.DB is required")
+	}
+	s := &Sessions{
+		db:        o.DB,
+		log:       o.Log,
+		https:     o.HTTPS,
+		ttl:       durationOr(o.TTL, DefaultSessionTTL),
+		idle:      durationOr(o.IdleTimeout, DefaultSessionIdleTimeout),
+		policyVer: o.PrivacyPolicyVersion,
+		now:       o.Now,
+	}
+	if s.idle > s.ttl {
+		return nil, fmt.Errorf("account: idle timeout %s is longer than the session lifetime %s", s.idle, s.ttl)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.policyVer == "" {
+		s.policyVer = DefaultPrivacyPolicyVersion
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+func (s *Sessions) sessionCookieName() string {
 	if s.https {
 		return sessionCookieHTTPS
 	}
@@ -75,7 +148,7 @@ func hashSessionValue(raw string) ([]byte, bool) {
 	return sum[:], true
 }
 
-func (s *Service) setSessionCookie(w http.ResponseWriter, raw string) {
+func (s *Sessions) setSessionCookie(w http.ResponseWriter, raw string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     s.sessionCookieName(),
 		Value:    raw,
@@ -87,7 +160,7 @@ func (s *Service) setSessionCookie(w http.ResponseWriter, raw string) {
 	})
 }
 
-func (s *Service) clearSessionCookie(w http.ResponseWriter) {
+func (s *Sessions) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
 		Name: s.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
 		Secure: s.https, HttpOnly: true, SameSite: http.SameSiteLaxMode,
@@ -97,7 +170,7 @@ func (s *Service) clearSessionCookie(w http.ResponseWriter) {
 // createSession inserts a new session for userID in tx (whose identity is
 // userID) and returns the cookie value. Every login gets a new value, so a
 // value planted before login is worthless after it (session fixation).
-func (s *Service) createSession(ctx context.Context, tx postgres.Querier, userID uuid.UUID, userAgent string) (string, error) {
+func (s *Sessions) createSession(ctx context.Context, tx postgres.Querier, userID uuid.UUID, userAgent string) (string, error) {
 	raw, hash, err := newSessionValue()
 	if err != nil {
 		return "", err
@@ -121,7 +194,7 @@ type sessionKey struct{}
 
 // resume returns the session of r's cookie when it is valid, consulting the
 // database once per request.
-func (s *Service) resume(r *http.Request) (*session, bool, error) {
+func (s *Sessions) resume(r *http.Request) (*session, bool, error) {
 	if cached, ok := r.Context().Value(sessionKey{}).(*session); ok {
 		return cached, cached != nil, nil
 	}
@@ -158,13 +231,29 @@ func (s *Service) resume(r *http.Request) (*session, bool, error) {
 
 // CurrentUser returns the user signed in on r, if any. A database failure
 // counts as not signed in (and is logged): callers fail closed.
-func (s *Service) CurrentUser(r *http.Request) (User, bool) {
+func (s *Sessions) CurrentUser(r *http.Request) (User, bool) {
 	sess, ok, err := s.resume(r)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "resume session", "err", err)
 		return User{}, false
 	}
 	if !ok {
+		return User{}, false
+	}
+	return sess.user, true
+}
+
+// ConsentedUser returns the user signed in on r only when they have
+// accepted the current privacy policy: the identity that may link apps
+// (the OAuth server's Authenticator). A signed-in user without consent is
+// sent through LoginURL, whose page forwards them to the consent page.
+func (s *Sessions) ConsentedUser(r *http.Request) (User, bool) {
+	sess, ok, err := s.resume(r)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "resume session", "err", err)
+		return User{}, false
+	}
+	if !ok || !sess.policyAccepted {
 		return User{}, false
 	}
 	return sess.user, true
@@ -190,16 +279,4 @@ func (s *Service) RequireLogin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 	})
-}
-
-// PurgeLoginThrottle forgets failed-login counters that no longer lock
-// anything and are older than the longest Forget period.
-func (s *Service) PurgeLoginThrottle(ctx context.Context) (int64, error) {
-	now := s.now()
-	horizon := now.Add(-max(s.acctPol.Forget, s.ipPol.Forget))
-	n, err := s.db.PurgeLoginThrottle(ctx, horizon, now)
-	if err != nil {
-		return 0, fmt.Errorf("purge login throttle: %w", err)
-	}
-	return n, nil
 }

@@ -114,7 +114,7 @@ func TestLogoutRevokesSessionServerSide(t *testing.T) {
 }
 
 func TestSessionRefusedAfterAbsoluteLifetime(t *testing.T) {
-	e := newEnv(t, func(o *account.Options) { o.SessionTTL = 2 * time.Hour; o.SessionIdleTimeout = time.Hour })
+	e := newEnv(t, func(o *envConfig) { o.Session.TTL = 2 * time.Hour; o.Session.IdleTimeout = time.Hour })
 	c := e.browser()
 	e.mustSignup(c, uniqueEmail("ttl"))
 	// Active every 50 minutes, so the idle timeout never fires.

@@ -88,7 +88,7 @@ func TestLoginThrottleLocksUnknownEmailsToo(t *testing.T) {
 // One address trying a few passwords on many accounts is stopped by the
 // per-IP lockout, which the per-account one cannot see.
 func TestLoginThrottlePerIPAcrossAccounts(t *testing.T) {
-	e := newEnv(t, func(o *account.Options) {
+	e := newEnv(t, func(o *envConfig) {
 		o.IPThrottle = account.ThrottlePolicy{Threshold: 3, Lockout: 5 * time.Minute, MaxLockout: time.Hour, Forget: time.Hour}
 	})
 	victim := uniqueEmail("victim")
@@ -110,7 +110,7 @@ func TestLoginThrottlePerIPAcrossAccounts(t *testing.T) {
 // The request-rate limit (httprate) on the form posts answers 429 with
 // Retry-After before any password work.
 func TestFormPostsRateLimitedPerIPWith429AndRetryAfter(t *testing.T) {
-	e := newEnv(t, func(o *account.Options) { o.RateLimit = account.RateLimit{Requests: 3, Window: time.Minute} })
+	e := newEnv(t, func(o *envConfig) { o.RateLimit = account.RateLimit{Requests: 3, Window: time.Minute} })
 	c := e.browser()
 	form := e.get(c, "/login")
 	token := csrfFrom(t, form)
@@ -192,7 +192,7 @@ func TestFailedAndThrottledLoginsAreAudited(t *testing.T) {
 // without one. Counted only after the check, all of them would pass a
 // check none had been counted against yet (A7).
 func TestConcurrentGuessesGetNoMoreChecksThanTheThreshold(t *testing.T) {
-	e := newEnv(t, account.PinnedHashing, func(o *account.Options) {
+	e := newEnv(t, pinnedHashing, func(o *envConfig) {
 		o.RateLimit = account.RateLimit{Requests: 1000, Window: time.Minute}
 	})
 	email := uniqueEmail("burst")
@@ -248,10 +248,10 @@ func withKeys(t *testing.T, spec string) envOption {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(o *account.Options) { o.Keys = keys }
+	return func(o *envConfig) { o.Keys = keys }
 }
 
-func threeStrikesPerIP(o *account.Options) {
+func threeStrikesPerIP(o *envConfig) {
 	o.IPThrottle = account.ThrottlePolicy{Threshold: 3, Lockout: 5 * time.Minute, MaxLockout: time.Hour, Forget: time.Hour}
 }
 

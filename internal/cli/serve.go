@@ -174,17 +174,15 @@ func loadKeyring(cfg *config.Config, log *slog.Logger) (*keyring.Keyring, error)
 }
 
 // newAccounts builds the accounts component from the configuration.
-func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog postgres.AuditAppender, m account.Metrics, log *slog.Logger, grants account.GrantLister) (*account.Service, error) {
+func newAccounts(cfg *config.Config, db *postgres.DB, keys *keyring.Keyring, auditLog postgres.AuditAppender, m account.Metrics, log *slog.Logger, sessions *account.Sessions, grants account.GrantLister) (*account.Service, error) {
 	return account.New(account.Options{
-		DB: db, Keys: keys, Log: log, HTTPS: cfg.HTTPS(),
-		TrustedOrigins:     []string{cfg.PublicURL.Scheme + "://" + cfg.PublicURL.Host},
-		SessionTTL:         cfg.Accounts.SessionTTL,
-		SessionIdleTimeout: cfg.Accounts.SessionIdleTimeout,
-		RateLimit:          account.RateLimit{Requests: cfg.Accounts.LoginRatePerMinute, Window: time.Minute},
-		SessionFormRate:    account.RateLimit{Requests: cfg.Accounts.FormRatePerMinute, Window: time.Minute},
-		Grants:             grants,
-		Audit:              auditLog,
-		Metrics:            m,
-		MCPURL:             cfg.MCPResourceURL(),
+		DB: db, Sessions: sessions, Keys: keys, Log: log,
+		TrustedOrigins:  []string{cfg.PublicURL.Scheme + "://" + cfg.PublicURL.Host},
+		RateLimit:       account.RateLimit{Requests: cfg.Accounts.LoginRatePerMinute, Window: time.Minute},
+		SessionFormRate: account.RateLimit{Requests: cfg.Accounts.FormRatePerMinute, Window: time.Minute},
+		Grants:          grants,
+		Audit:           auditLog,
+		Metrics:         m,
+		MCPURL:          cfg.MCPResourceURL(),
 	})
 }

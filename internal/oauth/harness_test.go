@@ -157,7 +157,11 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	o2 := oauth.New(cfg, db, keys, testAuthn{}, appender, log, srvOpts...)
 	// The rest of the server, which these tests do not visit; logins go
 	// through testAuthn.
-	accounts, err := account.New(account.Options{DB: db, Keys: keys, Audit: appender, Log: log})
+	sessions, err := account.NewSessions(account.SessionOptions{DB: db, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := account.New(account.Options{DB: db, Sessions: sessions, Keys: keys, Audit: appender, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

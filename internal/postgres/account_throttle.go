@@ -110,18 +110,3 @@ func ClearLoginThrottle(ctx context.Context, tx Querier, row LoginThrottleRow) e
 	}
 	return nil
 }
-
-// PurgeLoginThrottle deletes, in its own transaction, the counters whose
-// last failure is not after horizon and that lock nothing at now, and
-// returns how many.
-func (db *DB) PurgeLoginThrottle(ctx context.Context, horizon, now time.Time) (int64, error) {
-	var n int64
-	err := db.InSystemTx(ctx, func(tx Querier) error {
-		tag, err := tx.Exec(ctx, `
-			DELETE FROM login_throttle
-			WHERE last_failure_at <= $1 AND (locked_until IS NULL OR locked_until <= $2)`, horizon, now)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
-}

@@ -86,7 +86,11 @@ func newEnvWith(t *testing.T, settings map[string]string) *env {
 	}
 	e := &env{t: t, url: base, cfg: cfg, db: db, keys: keys, auditLog: postgres.NewAuditLog(auditKeys)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if e.accounts, err = account.New(account.Options{DB: db, Keys: keys, Audit: e.auditLog, Log: log,
+	sessions, err := account.NewSessions(account.SessionOptions{DB: db, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.accounts, err = account.New(account.Options{DB: db, Sessions: sessions, Keys: keys, Audit: e.auditLog, Log: log,
 		TrustedOrigins: []string{base}}); err != nil {
 		t.Fatal(err)
 	}

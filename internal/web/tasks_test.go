@@ -62,7 +62,11 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	auditLog := postgres.NewAuditLog(auditKeys)
-	accounts, err := account.New(account.Options{DB: db, Keys: keys, Log: log, Audit: auditLog})
+	sessions, err := account.NewSessions(account.SessionOptions{DB: db, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := account.New(account.Options{DB: db, Sessions: sessions, Keys: keys, Log: log, Audit: auditLog})
 	if err != nil {
 		t.Fatal(err)
 	}
