@@ -332,15 +332,17 @@ func (s *Tasks) scan(row pgx.Row) (task.Task, error) {
 type taskRow struct {
 	// pgtype.UUID decodes the binary form directly; uuid.UUID goes
 	// through database/sql's Scanner (text, then parse) on every row.
+	// The nullable columns scan into pgtype's values, not pointers, which
+	// pgx would allocate for every row.
 	id, owner          pgtype.UUID
 	title              string
 	sealed             []byte
-	kid                *string
+	kid                pgtype.Text
 	status, priority   string
-	due                *time.Time
+	due                pgtype.Date
 	tags               []string
 	created, updated   time.Time
-	completed, deleted *time.Time
+	completed, deleted pgtype.Timestamptz
 	dest               []any
 }
 
@@ -353,7 +355,7 @@ func newTaskRow() *taskRow {
 
 func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
 	// Never share a previous row's slices or pointers.
-	r.sealed, r.tags, r.kid, r.due, r.completed, r.deleted = nil, nil, nil, nil, nil, nil
+	r.sealed, r.tags = nil, nil
 	err := row.Scan(r.dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return task.Task{}, task.ErrNotFound
@@ -364,23 +366,31 @@ func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
 	t := task.Task{
 		ID: r.id.Bytes, OwnerID: r.owner.Bytes, Title: r.title,
 		Status: task.Status(r.status), Priority: task.Priority(r.priority), Tags: r.tags,
-		CreatedAt: r.created, UpdatedAt: r.updated, CompletedAt: r.completed, DeletedAt: r.deleted,
+		CreatedAt: r.created, UpdatedAt: r.updated, CompletedAt: timeOrNil(r.completed), DeletedAt: timeOrNil(r.deleted),
 	}
-	if r.due != nil {
-		d := task.DateOf(r.due.UTC())
+	if r.due.Valid {
+		d := task.DateOf(r.due.Time.UTC())
 		t.DueDate = &d
 	}
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
-	if r.sealed != nil && r.kid != nil {
-		notes, err := s.keys.Open(r.sealed, *r.kid, t.ID[:])
+	if r.sealed != nil && r.kid.Valid {
+		notes, err := s.keys.Open(r.sealed, r.kid.String, t.ID[:])
 		if err != nil {
 			return task.Task{}, fmt.Errorf("open notes of task %s: %w", t.ID, err)
 		}
 		t.Notes = string(notes)
 	}
 	return t, nil
+}
+
+func timeOrNil(t pgtype.Timestamptz) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time // copied, so that t does not escape when not valid
+	return &v
 }
 
 func dateArg(d *task.Date) any {
