@@ -337,8 +337,8 @@ type taskRow struct {
 	id, owner          pgtype.UUID
 	title              string
 	sealed             []byte
-	kid                pgtype.Text
-	status, priority   string
+	kid                repeatedText
+	status, priority   repeatedText
 	due                pgtype.Date
 	tags               []string
 	created, updated   time.Time
@@ -365,7 +365,7 @@ func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
 	}
 	t := task.Task{
 		ID: r.id.Bytes, OwnerID: r.owner.Bytes, Title: r.title,
-		Status: task.Status(r.status), Priority: task.Priority(r.priority), Tags: r.tags,
+		Status: task.Status(r.status.s), Priority: task.Priority(r.priority.s), Tags: r.tags,
 		CreatedAt: r.created, UpdatedAt: r.updated, CompletedAt: timeOrNil(r.completed), DeletedAt: timeOrNil(r.deleted),
 	}
 	if r.due.Valid {
@@ -375,14 +375,45 @@ func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
-	if r.sealed != nil && r.kid.Valid {
-		notes, err := s.keys.Open(r.sealed, r.kid.String, t.ID[:])
+	if r.sealed != nil && r.kid.valid {
+		notes, err := s.keys.Open(r.sealed, r.kid.s, t.ID[:])
 		if err != nil {
 			return task.Task{}, fmt.Errorf("open notes of task %s: %w", t.ID, err)
 		}
 		t.Notes = string(notes)
 	}
 	return t, nil
+}
+
+// repeatedText scans a text column with few values (a task's status,
+// priority and notes key id): a row with the value of an earlier row of
+// the same scan reuses that row's string instead of allocating one more.
+type repeatedText struct {
+	s     string
+	valid bool // false for NULL
+	seen  [4]string
+	n     int
+}
+
+// ScanBytes implements pgtype.BytesScanner; b is the driver's memory,
+// valid only until the next row.
+func (t *repeatedText) ScanBytes(b []byte) error {
+	if t.valid = b != nil; !t.valid {
+		t.s = ""
+		return nil
+	}
+	for _, v := range t.seen[:t.n] {
+		if string(b) == v { // compared without a conversion
+			t.s = v
+			return nil
+		}
+	}
+	t.s = string(b)
+	if t.n < len(t.seen) {
+		t.seen[t.n] = t.s
+		t.n++
+	}
+	return nil
 }
 
 func timeOrNil(t pgtype.Timestamptz) *time.Time {
