@@ -1,6 +1,8 @@
 package mcpapi
 
 import (
+	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -129,13 +131,24 @@ type board struct {
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func cleanTags(tags []string) []string {
-	out := make([]string, 0, len(tags))
-	for _, t := range tags {
-		if c := task.CleanText(t, false); c != "" {
-			out = append(out, c)
+	// Most tags are clean already: return them as they are, without a
+	// copy, unless one changes.
+	for i, t := range tags {
+		if c := task.CleanText(t, false); c != t || c == "" {
+			out := make([]string, i, len(tags))
+			copy(out, tags[:i])
+			for _, t := range tags[i:] {
+				if c := task.CleanText(t, false); c != "" {
+					out = append(out, c)
+				}
+			}
+			return out
 		}
 	}
-	return out
+	if tags == nil {
+		return []string{}
+	}
+	return tags
 }
 
 // cut returns s limited to n characters, marking a cut with an ellipsis
@@ -160,28 +173,87 @@ func cut(s string, n int) (string, bool) {
 }
 
 func shapeTask(t task.Task) taskOut {
-	out := shapeFields(t)
+	return shapeWith(t, stringsOf(t))
+}
+
+// shapeList is shapeTask for each of a list's tasks.
+func shapeList(tasks []task.Task) []taskOut {
+	out := make([]taskOut, len(tasks))
+	for i, ts := range listStrings(tasks) {
+		out[i] = shapeWith(tasks[i], ts)
+	}
+	return out
+}
+
+func shapeWith(t task.Task, ts taskStrings) taskOut {
+	out := shapeFields(t, ts)
 	out.NotesExcerpt, _ = cut(task.CleanText(t.Notes, true), notesExcerptLen)
 	return out
 }
 
 // shapeFields is everything of taskOut but the notes excerpt, which the
 // board does not use (it carries longer notes of its own).
-func shapeFields(t task.Task) taskOut {
+func shapeFields(t task.Task, ts taskStrings) taskOut {
 	out := taskOut{
-		ID:        t.ID.String(),
+		ID:        ts.id,
 		Title:     task.CleanText(t.Title, false),
 		Status:    string(t.Status),
 		Priority:  string(t.Priority),
 		Tags:      cleanTags(t.Tags),
 		InTrash:   t.InTrash(),
-		CreatedAt: stamp(t.CreatedAt),
-		UpdatedAt: stamp(t.UpdatedAt),
+		CreatedAt: ts.created,
+		UpdatedAt: ts.updated,
 	}
 	if t.DueDate != nil {
 		out.DueDate = t.DueDate.String()
 	}
 	return out
+}
+
+// taskStrings are a task's id and timestamps as results print them.
+type taskStrings struct{ id, created, updated string }
+
+func stringsOf(t task.Task) taskStrings {
+	return taskStrings{id: t.ID.String(), created: stamp(t.CreatedAt), updated: stamp(t.UpdatedAt)}
+}
+
+// listStrings is stringsOf for each task, all formatted into one string
+// they share: a list of 25 tasks allocated 75 small strings, a good part
+// of its garbage.
+func listStrings(tasks []task.Task) []taskStrings {
+	var b strings.Builder // its String does not copy the bytes
+	b.Grow(len(tasks) * (36 + 2*len("2006-01-02T15:04:05Z")))
+	ends := make([]int, 0, 3*len(tasks))
+	var scratch [64]byte
+	for _, t := range tasks {
+		b.Write(appendUUID(scratch[:0], t.ID))
+		ends = append(ends, b.Len())
+		b.Write(t.CreatedAt.UTC().AppendFormat(scratch[:0], time.RFC3339))
+		ends = append(ends, b.Len())
+		b.Write(t.UpdatedAt.UTC().AppendFormat(scratch[:0], time.RFC3339))
+		ends = append(ends, b.Len())
+	}
+	all := b.String()
+	out := make([]taskStrings, len(tasks))
+	start := 0
+	for i := range out {
+		e := ends[3*i : 3*i+3]
+		out[i] = taskStrings{id: all[start:e[0]], created: all[e[0]:e[1]], updated: all[e[1]:e[2]]}
+		start = e[2]
+	}
+	return out
+}
+
+// appendUUID appends id as uuid.UUID.String writes it.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	var s [36]byte
+	hex.Encode(s[0:8], id[0:4])
+	hex.Encode(s[9:13], id[4:6])
+	hex.Encode(s[14:18], id[6:8])
+	hex.Encode(s[19:23], id[8:10])
+	hex.Encode(s[24:], id[10:])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return append(b, s[:]...)
 }
 
 // shapeBoardTask is t for the board; m is t's shapeTask (or shapeFields),

@@ -102,10 +102,7 @@ func (s *service) list(ctx context.Context, c *call, f task.Filter, view, cursor
 		return nil, listOut{}, err
 	}
 	tasks, more := page.Tasks, page.More
-	out := listOut{Tasks: make([]taskOut, 0, len(tasks)), Count: len(tasks), HasMore: more, View: view}
-	for _, t := range tasks {
-		out.Tasks = append(out.Tasks, shapeTask(t))
-	}
+	out := listOut{Tasks: shapeList(tasks), Count: len(tasks), HasMore: more, View: view}
 	if more && len(tasks) > 0 {
 		last := tasks[len(tasks)-1]
 		out.NextCursor = s.cursor.encode(c.principal.UserID, digest, task.Position{CreatedAt: last.CreatedAt, ID: last.ID})

@@ -332,15 +332,17 @@ func (s *Tasks) scan(row pgx.Row) (task.Task, error) {
 type taskRow struct {
 	// pgtype.UUID decodes the binary form directly; uuid.UUID goes
 	// through database/sql's Scanner (text, then parse) on every row.
+	// The nullable columns scan into pgtype's values, not pointers, which
+	// pgx would allocate for every row.
 	id, owner          pgtype.UUID
 	title              string
 	sealed             []byte
-	kid                *string
-	status, priority   string
-	due                *time.Time
+	kid                repeatedText
+	status, priority   repeatedText
+	due                pgtype.Date
 	tags               []string
 	created, updated   time.Time
-	completed, deleted *time.Time
+	completed, deleted pgtype.Timestamptz
 	dest               []any
 }
 
@@ -353,7 +355,7 @@ func newTaskRow() *taskRow {
 
 func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
 	// Never share a previous row's slices or pointers.
-	r.sealed, r.tags, r.kid, r.due, r.completed, r.deleted = nil, nil, nil, nil, nil, nil
+	r.sealed, r.tags = nil, nil
 	err := row.Scan(r.dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return task.Task{}, task.ErrNotFound
@@ -363,24 +365,63 @@ func (s *Tasks) scanInto(row pgx.Row, r *taskRow) (task.Task, error) {
 	}
 	t := task.Task{
 		ID: r.id.Bytes, OwnerID: r.owner.Bytes, Title: r.title,
-		Status: task.Status(r.status), Priority: task.Priority(r.priority), Tags: r.tags,
-		CreatedAt: r.created, UpdatedAt: r.updated, CompletedAt: r.completed, DeletedAt: r.deleted,
+		Status: task.Status(r.status.s), Priority: task.Priority(r.priority.s), Tags: r.tags,
+		CreatedAt: r.created, UpdatedAt: r.updated, CompletedAt: timeOrNil(r.completed), DeletedAt: timeOrNil(r.deleted),
 	}
-	if r.due != nil {
-		d := task.DateOf(r.due.UTC())
+	if r.due.Valid {
+		d := task.DateOf(r.due.Time.UTC())
 		t.DueDate = &d
 	}
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
-	if r.sealed != nil && r.kid != nil {
-		notes, err := s.keys.Open(r.sealed, *r.kid, t.ID[:])
+	if r.sealed != nil && r.kid.valid {
+		notes, err := s.keys.Open(r.sealed, r.kid.s, t.ID[:])
 		if err != nil {
 			return task.Task{}, fmt.Errorf("open notes of task %s: %w", t.ID, err)
 		}
 		t.Notes = string(notes)
 	}
 	return t, nil
+}
+
+// repeatedText scans a text column with few values (a task's status,
+// priority and notes key id): a row with the value of an earlier row of
+// the same scan reuses that row's string instead of allocating one more.
+type repeatedText struct {
+	s     string
+	valid bool // false for NULL
+	seen  [4]string
+	n     int
+}
+
+// ScanBytes implements pgtype.BytesScanner; b is the driver's memory,
+// valid only until the next row.
+func (t *repeatedText) ScanBytes(b []byte) error {
+	if t.valid = b != nil; !t.valid {
+		t.s = ""
+		return nil
+	}
+	for _, v := range t.seen[:t.n] {
+		if string(b) == v { // compared without a conversion
+			t.s = v
+			return nil
+		}
+	}
+	t.s = string(b)
+	if t.n < len(t.seen) {
+		t.seen[t.n] = t.s
+		t.n++
+	}
+	return nil
+}
+
+func timeOrNil(t pgtype.Timestamptz) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time // copied, so that t does not escape when not valid
+	return &v
 }
 
 func dateArg(d *task.Date) any {

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -61,6 +62,63 @@ func TestListReadsEachRowAsGetDoes(t *testing.T) {
 		}
 		if list[0].DueDate == nil || list[0].CompletedAt == nil || list[0].Notes != "some notes" || len(list[0].Tags) != 2 {
 			t.Errorf("the full task lost fields: %+v", list[0])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A list's status, priority and notes key come out of each row as Get
+// reads them, whatever the values of the rows before (a scan reuses the
+// strings of values it has seen).
+func TestListReadsMixedStatusesAndPriorities(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	store := postgres.NewTasks(testKeys(t))
+	owner := newUser(t, db)
+	priorities := []task.Priority{task.PriorityHigh, task.PriorityLow, task.PriorityNormal}
+	want := map[string]task.Task{}
+	err := db.InUserTx(ctx, owner, func(tx postgres.Querier) error {
+		for i := range 7 {
+			in := task.NewTask{Title: fmt.Sprintf("task %d", i), Priority: priorities[i%3]}
+			if i%2 == 0 {
+				in.Notes = fmt.Sprintf("notes %d", i)
+			}
+			tk, err := store.Create(ctx, tx, in)
+			if err != nil {
+				return err
+			}
+			if i%3 == 1 {
+				if tk, err = store.SetStatus(ctx, tx, tk.ID, task.StatusDone); err != nil {
+					return err
+				}
+			}
+			want[tk.Title] = tk
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InUserTx(ctx, owner, func(tx postgres.Querier) error {
+		f := task.Filter{}
+		if err := f.Normalize(); err != nil {
+			return err
+		}
+		list, _, err := store.List(ctx, tx, f, nil)
+		if err != nil {
+			return err
+		}
+		if len(list) != len(want) {
+			t.Fatalf("listed %d tasks, want %d", len(list), len(want))
+		}
+		for _, got := range list {
+			w := want[got.Title]
+			if got.Status != w.Status || got.Priority != w.Priority || got.Notes != w.Notes {
+				t.Errorf("listed %s as %s/%s/%q, want %s/%s/%q", got.Title, got.Status, got.Priority, got.Notes, w.Status, w.Priority, w.Notes)
+			}
 		}
 		return nil
 	})
