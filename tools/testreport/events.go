@@ -165,27 +165,55 @@ func (p *pkgState) printTest(b *strings.Builder, test string) {
 	if r := p.result[test]; r == "pass" || r == "skip" {
 		return
 	}
-	// test2json undoes the nesting of a subtest's lines; plain go test
-	// indents them four spaces a level.
-	indent := strings.Repeat("    ", strings.Count(test, "/"))
-	var children []string
+	// Every failing descendant, in the order it began: a subtest's name may
+	// itself hold a slash (t.Run("direct/2026-07-28", ...)), so descendants
+	// are found by prefix, never by counting levels, or their output would
+	// be lost.
+	var descendants []string
 	seen := map[string]bool{}
+	for _, l := range p.lines {
+		if strings.HasPrefix(l.test, test+"/") && !seen[l.test] {
+			seen[l.test] = true
+			descendants = append(descendants, l.test)
+		}
+	}
+	p.printOwnLines(b, test, "")
+	for _, d := range descendants {
+		if r := p.result[d]; r == "pass" || r == "skip" {
+			continue
+		}
+		// test2json undoes the nesting of a subtest's lines; plain go test
+		// indents them four spaces a level.
+		p.printOwnLines(b, d, strings.Repeat("    ", p.depth(d)))
+	}
+}
+
+// depth is how many tests test is nested in: its prefixes up to a slash
+// that are tests themselves ("TestX/direct/2026-07-28" is one level deep
+// when "TestX/direct" never ran).
+func (p *pkgState) depth(test string) int {
+	n := 0
+	for i := range len(test) {
+		if test[i] == '/' {
+			if _, ok := p.result[test[:i]]; ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// printOwnLines writes test's "--- FAIL" line, then its log.
+func (p *pkgState) printOwnLines(b *strings.Builder, test, indent string) {
 	for _, l := range p.lines {
 		if l.test == test && failHeader.MatchString(l.text) {
 			b.WriteString(indent + l.text)
 		}
 	}
 	for _, l := range p.lines {
-		switch {
-		case l.test == test && !framing.MatchString(l.text) && !failHeader.MatchString(l.text):
+		if l.test == test && !framing.MatchString(l.text) && !failHeader.MatchString(l.text) {
 			b.WriteString(indent + l.text)
-		case strings.HasPrefix(l.test, test+"/") && !strings.Contains(l.test[len(test)+1:], "/") && !seen[l.test]:
-			seen[l.test] = true
-			children = append(children, l.test)
 		}
-	}
-	for _, c := range children {
-		p.printTest(b, c)
 	}
 }
 
