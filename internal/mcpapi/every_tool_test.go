@@ -81,9 +81,13 @@ func callAudited(t *testing.T, s *mcp.ClientSession, user uuid.UUID, tool, outco
 	before := len(auditRows(t))
 	res := call(t, s, tool, map[string]any{})
 	rows := auditRows(t)[before:]
+	// Only this user's rows: a row another test's request finishes writing
+	// after that test ended (an audit append outlives a cancelled request)
+	// may land between the two reads.
+	subject := testAudit.Subject(user)
 	var calls []auditRow
 	for _, r := range rows {
-		if r.Type == "tool.call" {
+		if r.Type == "tool.call" && r.Actor != nil && *r.Actor == subject {
 			calls = append(calls, r)
 		}
 	}
@@ -92,8 +96,7 @@ func callAudited(t *testing.T, s *mcp.ClientSession, user uuid.UUID, tool, outco
 		return res
 	}
 	r := calls[0]
-	if r.Detail["tool"] != tool || (outcome != "" && r.Outcome != outcome) ||
-		r.Actor == nil || *r.Actor != testAudit.Subject(user) {
+	if r.Detail["tool"] != tool || (outcome != "" && r.Outcome != outcome) {
 		t.Errorf("%s: audit row %+v, want the tool, the caller and outcome %q", tool, r, outcome)
 	}
 	return res
