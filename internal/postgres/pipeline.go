@@ -335,7 +335,7 @@ func (errRows) TypeMap() *pgtype.Map                         { return nil }
 type errBatch struct{ err error }
 
 func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
-func (b errBatch) Query() (pgx.Rows, error)         { return errRows{err: b.err}, b.err }
-func (b errBatch) QueryRow() pgx.Row                { return errRow{err: b.err} }
+func (b errBatch) Query() (pgx.Rows, error)         { return errRows(b), b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow(b) }
 func (b errBatch) Close() error                     { return b.err }
 func (errBatch) Tx() pgx.Tx                         { return nil }
