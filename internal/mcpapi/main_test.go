@@ -320,7 +320,11 @@ type auditRow struct {
 // auditRows reads the audit trail as the superuser (inspection only).
 func auditRows(t *testing.T) []auditRow {
 	t.Helper()
+	// Closed at once, not at the end of the test: a test reads the trail
+	// before and after every call, and holding each connection until it
+	// ends would exhaust max_connections of the cluster all packages share.
 	conn := tdb.Admin(t)
+	defer func() { _ = conn.Close(context.Background()) }()
 	rows, err := conn.Query(context.Background(), `SELECT event_type, outcome, actor, client_id, detail FROM audit_events ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
